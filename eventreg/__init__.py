@@ -1,0 +1,72 @@
+"""eventreg: registration of delegates for inaugural ceremonies and other scientific events."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, request
+
+from . import database
+from .config import DefaultConfig
+from . import extensions as ext
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: defaults, instance config, FLASK_* environment, then `config` (tests)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if config:
+        app.config.from_mapping(config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path) / "secret_key")
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'eventreg.sqlite'}"
+    if not app.config["MAIL_FILE_DIR"]:
+        app.config["MAIL_FILE_DIR"] = str(Path(app.instance_path) / "mail")
+
+    database.install_sqlite_pragmas()
+    ext.db.init_app(app)
+    ext.migrate.init_app(
+        app,
+        ext.db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_item=database.render_migration_item,
+    )
+    ext.mail.init_app(app)
+    ext.csrf.init_app(app)
+    ext.login_manager.init_app(app)
+    ext.babel.init_app(app, locale_selector=_select_locale)
+
+    from . import auth, cli, errors, organizer, registration, templating
+
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(organizer.bp)
+    auth.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _select_locale() -> str:
+    """The best language the delegate's browser asks for among those offered."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _instance_secret_key(path: Path) -> str:
+    """A key generated on first start and kept, so sessions survive restarts of a single host."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,15 @@
+"""The organizer login form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    """Email and password of an organizer."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=254)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=1024)]
+    )

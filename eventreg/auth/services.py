@@ -1,0 +1,52 @@
+"""Organizer accounts: creating them and checking their passwords."""
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import Organizer
+
+ROLES = ("admin", "organizer", "checkin")
+MIN_PASSWORD_LENGTH = 10
+
+# Checked when the address is unknown, so a wrong address takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class AccountError(ValueError):
+    """An account that cannot be created as asked."""
+
+
+def _email_key(email: str) -> str:
+    return email.strip().casefold()
+
+
+def find_organizer(email: str) -> Organizer | None:
+    """The organizer with this address, compared case-insensitively."""
+    return db.session.scalar(select(Organizer).where(Organizer.email_key == _email_key(email)))
+
+
+def create_organizer(email: str, password: str, role: str = "admin") -> Organizer:
+    """Create an organizer account with a hashed password, in one transaction."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if find_organizer(email) is not None:
+        raise AccountError(f"an organizer with the address {email} exists already")
+    organizer = Organizer(email=email.strip(), email_key=_email_key(email), role=role)
+    organizer.set_password(password)
+    db.session.add(organizer)
+    db.session.commit()
+    return organizer
+
+
+def authenticate(email: str, password: str) -> Organizer | None:
+    """The active organizer whose address and password match, else None (in about the same time either way)."""
+    organizer = find_organizer(email)
+    if organizer is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not organizer.check_password(password) or not organizer.active:
+        return None
+    return organizer

@@ -1,0 +1,130 @@
+"""Flask commands: organizers, events, demo data and the outbox worker."""
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from flask import Flask, current_app, url_for
+from flask.cli import with_appcontext
+
+from .auth.services import ROLES, AccountError, create_organizer
+from .events import EventError, create_event
+
+
+@click.command("create-organizer")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.password_option(help="Asked for when not given.")
+@with_appcontext
+def create_organizer_command(email: str, role: str, password: str) -> None:
+    """Create an organizer account that can log in."""
+    try:
+        organizer = create_organizer(email, password, role)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {organizer.role} {organizer.email}.")
+
+
+class LocalTime(click.ParamType):
+    """A date and time such as 2027-03-01T10:00, read in the event's timezone later."""
+
+    name = "datetime"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time like 2027-03-01T10:00", param, ctx)
+
+
+def _zone(ctx, param, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{value!r} is not an IANA timezone such as Asia/Shanghai") from None
+    return value
+
+
+@click.command("create-event")
+@click.option("--title", required=True)
+@click.option("--starts", type=LocalTime(), required=True, help="Local start, e.g. 2027-03-01T10:00.")
+@click.option("--timezone", "timezone", required=True, callback=_zone, help="IANA name, e.g. Asia/Shanghai.")
+@click.option("--venue", required=True)
+@click.option("--city", required=True)
+@click.option("--ends", type=LocalTime(), help="Local end; three hours after the start if not given.")
+@click.option("--capacity", type=click.IntRange(min=1), help="Seats, counting accompanying persons.")
+@click.option("--opens", type=LocalTime(), help="Local time registration opens; now if not given.")
+@click.option("--closes", type=LocalTime(), help="Local time registration closes; the start if not given.")
+@click.option("--contact", help="Reply-to address of the event's mails; MAIL_DEFAULT_SENDER if not given.")
+@click.option("--description", default="")
+@with_appcontext
+def create_event_command(**options) -> None:
+    """Create an event and print its public URL."""
+    zone = ZoneInfo(options["timezone"])
+
+    def aware(moment):
+        return None if moment is None else (moment if moment.tzinfo else moment.replace(tzinfo=zone))
+
+    starts = aware(options["starts"])
+    try:
+        event = create_event(
+            title=options["title"],
+            description=options["description"],
+            venue=options["venue"],
+            city=options["city"],
+            timezone=options["timezone"],
+            starts_at=starts,
+            ends_at=aware(options["ends"]) or starts + timedelta(hours=3),
+            capacity=options["capacity"],
+            registration_opens_at=aware(options["opens"]),
+            registration_closes_at=aware(options["closes"]),
+            contact_email=options["contact"],
+        )
+    except EventError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(_public_url(event.slug))
+
+
+def _public_url(slug: str) -> str:
+    if current_app.config.get("SERVER_NAME"):
+        return url_for("registration.show_event", slug=slug, _external=True)
+    return f"/e/{slug}"
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database holds an event already.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Create a demo ceremony with 700 fictitious delegates and an organizer account."""
+    from .demo import DemoExists, load_demo
+
+    try:
+        result = load_demo(if_empty=if_empty)
+    except DemoExists as error:
+        click.echo(str(error))
+        return
+    click.echo(f"Demo event: {_public_url(result.event.slug)} ({result.delegates} delegates)")
+    click.echo(f"Organizer login: {result.email} / {result.password}  (saved in {result.saved_to})")
+
+
+@click.command("outbox-worker")
+@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@with_appcontext
+def outbox_worker_command(once: bool) -> None:
+    """Send queued mail until stopped (SIGTERM finishes the message in hand)."""
+    from .mail.outbox import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        run_worker(once=once)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (create_organizer_command, create_event_command, demo_command, outbox_worker_command):
+        app.cli.add_command(command)

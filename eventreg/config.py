@@ -1,0 +1,47 @@
+"""Default settings; every one can be overridden by a FLASK_* environment variable."""
+
+from datetime import timedelta
+
+
+class DefaultConfig:
+    """Settings for a development run on one machine; production overrides them from the environment."""
+
+    # Filled in by create_app() when nothing is configured: a SQLite file and a generated key under instance/.
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    # Languages offered to delegates; registrations remember the one they used.
+    LANGUAGES = ["en"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Mail. With no MAIL_SERVER the outbox worker writes .eml files under instance/mail/ instead.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "eventreg <noreply@localhost>"
+    MAIL_TIMEOUT = 30
+    MAIL_FILE_DIR = None
+
+    # The outbox worker: how often it looks for due messages, how many it takes at once,
+    # and how long it waits at most before retrying a message whose sending failed.
+    OUTBOX_POLL_SECONDS = 2.0
+    OUTBOX_BATCH_SIZE = 100
+    OUTBOX_MAX_RETRY_DELAY = 3600
+
+    # email-validator checks syntax only unless this is on (it needs working DNS).
+    EMAIL_CHECK_DELIVERABILITY = False
+
+    # Country labels that a host's protocol requires, and codes pycountry lacks: {"XK": "Kosovo"}.
+    COUNTRY_NAMES: dict = {}
+
+    REGISTRATIONS_PER_PAGE = 50

@@ -1,0 +1,65 @@
+"""Database behaviour that differs between SQLite and PostgreSQL, kept in one place."""
+
+import sqlite3
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+_installed = False
+
+
+def install_sqlite_pragmas() -> None:
+    """Make SQLite wait for locks, enforce foreign keys, and let us choose how a transaction begins."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(Engine, "begin")
+    def _on_begin(connection):
+        if connection.dialect.name != "sqlite":
+            return
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write_transaction() -> None:
+    """Start the session's transaction so that it holds the write lock before it reads anything.
+
+    On SQLite this is `BEGIN IMMEDIATE`; on PostgreSQL the caller locks the rows it needs with
+    `with_for_update()`. A transaction that only read is ended first; unsaved changes are a bug.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write_transaction() called with unsaved changes in the session")
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
+def is_postgresql() -> bool:
+    """True when the app's database is PostgreSQL."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Write our UTCDateTime columns as plain DateTime in generated migrations (they store naive UTC)."""
+    from .models import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False

@@ -1,0 +1,33 @@
+"""Friendly error pages in the site's layout."""
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You do not have the right to see this page."),
+    404: _l("There is nothing at this address. Please check the link."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Please try again in a moment."),
+}
+
+
+def _render(error: HTTPException):
+    code = error.code or 500
+    message = MESSAGES.get(code, error.description)
+    return render_template("error.html", code=code, message=message), code
+
+
+def _csrf_error(error: CSRFError):
+    message = _l("Your form expired or was sent without its security token. Please reload the page and try again.")
+    return render_template("error.html", code=400, message=message), 400
+
+
+def init_app(app: Flask) -> None:
+    """Render every HTTP error through the error page."""
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _render)

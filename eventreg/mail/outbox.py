@@ -1,0 +1,179 @@
+"""The outbox: mail is queued in the database with the change it reports, and sent by a worker."""
+
+import logging
+import signal
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+
+import flask_mail
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+
+from ..database import is_postgresql
+from ..extensions import db
+from ..models import OutboxMessage, OutboxState, Registration, utcnow
+from .transport import open_transport
+
+log = logging.getLogger(__name__)
+
+# Each kind of mail: the template pair under templates/email/ and the subject line.
+KINDS = {
+    "confirmation": "email/confirmation",
+}
+
+
+def queue_mail(kind: str, registration: Registration) -> OutboxMessage:
+    """Add a mail about `registration` to the outbox, in the caller's transaction (the caller commits)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
+    message = OutboxMessage(kind=kind, registration=registration, recipient=registration.email)
+    db.session.add(message)
+    return message
+
+
+def _subject(kind: str, registration: Registration) -> str:
+    event = registration.event
+    if kind == "confirmation" and registration.status == "pending":
+        return gettext("Registration received, awaiting approval: %(title)s", title=event.title)
+    return gettext("Your registration for %(title)s", title=event.title)
+
+
+def compose(message: OutboxMessage) -> flask_mail.Message:
+    """Render a queued message in the delegate's language, with absolute links and a stable Message-ID."""
+    registration = message.registration
+    event = registration.event
+    with force_locale(registration.language):
+        context = {
+            "registration": registration,
+            "event": event,
+            "private_url": url_for("registration.view_registration", token=registration.token, _external=True),
+            "event_url": url_for("registration.show_event", slug=event.slug, _external=True),
+        }
+        template = KINDS[message.kind]
+        subject = _subject(message.kind, registration)
+        body = render_template(f"{template}.txt", **context)
+        html = render_template(f"{template}.html", **context)
+    mail_message = flask_mail.Message(
+        subject=subject,
+        recipients=[formataddr((registration.display_name, message.recipient))],
+        body=body,
+        html=html,
+        reply_to=event.contact_email,
+    )
+    mail_message.msgId = message.message_id or _message_id(message)
+    return mail_message
+
+
+def _message_id(message: OutboxMessage) -> str:
+    """One Message-ID per outbox row, kept across retries, so a repeated send can be recognised."""
+    domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "localhost"
+    return f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass of the worker did."""
+
+    sent: int = 0
+    deferred: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the n-th failed attempt: doubling from 30 s, capped by OUTBOX_MAX_RETRY_DELAY."""
+    seconds = min(30 * 2 ** max(attempts - 1, 0), current_app.config["OUTBOX_MAX_RETRY_DELAY"])
+    return timedelta(seconds=seconds)
+
+
+def _claim_next() -> OutboxMessage | None:
+    """The oldest due message, locked for this worker (other workers skip it on PostgreSQL)."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.QUEUED, OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+    )
+    if is_postgresql():
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalar(query)
+
+
+def deliver_due(limit: int | None = None, transport=None) -> DeliveryReport:
+    """Send due messages one by one, each in its own transaction, until none is due or `limit` is reached.
+
+    A message that fails stays queued with the error recorded and a later next_attempt_at.
+    """
+    limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
+    report = DeliveryReport()
+    own_transport = transport is None
+    transport = transport or open_transport()
+    try:
+        for _ in range(limit):
+            message = _claim_next()
+            if message is None:
+                break
+            if not message.message_id:
+                message.message_id = _message_id(message)
+            message.attempts += 1
+            try:
+                mail_message = compose(message)
+                transport.send(mail_message, name=f"{message.id:08d}-{message.kind}")
+            except Exception as error:  # noqa: BLE001 - any failure must leave the message queued, never lost
+                log.warning("outbox message %s not sent: %s", message.id, error)
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+                report.deferred += 1
+                if isinstance(error, OSError) and not isinstance(error, smtplib.SMTPResponseException):
+                    # The server is unreachable: the other messages would fail the same way; try later.
+                    db.session.commit()
+                    break
+            else:
+                message.state = OutboxState.SENT
+                message.subject = mail_message.subject[:300]
+                message.sent_at = utcnow()
+                message.last_error = ""
+                report.sent += 1
+            db.session.commit()
+    finally:
+        db.session.rollback()
+        if own_transport:
+            transport.close()
+    return report
+
+
+def run_worker(once: bool = False) -> None:
+    """Deliver due messages until SIGTERM or SIGINT; the message in hand is finished first."""
+    if not current_app.config.get("SERVER_NAME"):
+        raise RuntimeError("Set FLASK_SERVER_NAME: links in mails are built outside any request.")
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    transport = open_transport()
+    try:
+        while not stopping:
+            report = deliver_due(transport=transport)
+            if report.sent or report.deferred:
+                log.info("outbox: %d sent, %d deferred", report.sent, report.deferred)
+            if once:
+                break
+            if not report.sent:
+                # Nothing left to send right now: let the SMTP connection go and wait.
+                transport.close()
+                _sleep_unless(lambda: stopping, current_app.config["OUTBOX_POLL_SECONDS"])
+    finally:
+        transport.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _sleep_unless(stopped, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not stopped() and time.monotonic() < deadline:
+        time.sleep(min(0.2, deadline - time.monotonic()))

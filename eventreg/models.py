@@ -1,0 +1,229 @@
+"""The tables: events, registrations, organizers and the mail outbox."""
+
+import enum
+import secrets
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def new_token() -> str:
+    """An unguessable URL-safe token of 256 bits for private links."""
+    return secrets.token_urlsafe(32)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC, so SQLite and PostgreSQL hold the same values."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Status(enum.StrEnum):
+    """Every state a registration can be in; check-in is recorded apart, in checked_in_at."""
+
+    CONFIRMED = "confirmed"
+    PENDING = "pending"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+STATUS_LABELS = {
+    Status.CONFIRMED: _l("Confirmed"),
+    Status.PENDING: _l("Pending approval"),
+    Status.WAITLISTED: _l("Waitlisted"),
+    Status.CANCELLED: _l("Cancelled"),
+    Status.REJECTED: _l("Rejected"),
+}
+
+# Statuses that hold a seat, and statuses that block a second registration with the same email.
+SEAT_HOLDING = (Status.CONFIRMED, Status.PENDING)
+ACTIVE = (Status.CONFIRMED, Status.PENDING, Status.WAITLISTED)
+ACTIVE_SQL = "status IN ('confirmed', 'pending', 'waitlisted')"
+
+
+class Category(enum.StrEnum):
+    """Why a person attends."""
+
+    DELEGATE = "delegate"
+    OBSERVER = "observer"
+    SPEAKER = "speaker"
+    PRESS = "press"
+    GUEST = "guest"
+
+
+class Event(db.Model):
+    """A ceremony that delegates register for."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registrations: Mapped[list["Registration"]] = relationship(back_populates="event", lazy="raise_on_sql")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The event's timezone."""
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        """A UTC moment shown in the event's own timezone."""
+        return moment.astimezone(self.zone)
+
+    def registration_state(self, now: datetime | None = None) -> str:
+        """'open', 'not_yet_open' or 'closed' for the registration window at `now`."""
+        now = now or utcnow()
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet_open"
+        closes = self.registration_closes_at or self.starts_at
+        if now >= closes:
+            return "closed"
+        return "open"
+
+
+class Registration(db.Model):
+    """One person's registration for one event."""
+
+    __table_args__ = (
+        Index("ix_registration_event_status", "event_id", "status"),
+        Index("ix_registration_event_country", "event_id", "country", "status"),
+        Index("ix_registration_event_category", "event_id", "category", "status"),
+        Index("ix_registration_event_institution", "event_id", "institution_key", "status"),
+        Index("ix_registration_event_created", "event_id", "created_at"),
+        # The database itself refuses a second active registration with the same email for one event.
+        Index(
+            "uq_registration_event_email_active",
+            "event_id",
+            "email_key",
+            unique=True,
+            sqlite_where=text(ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    honorific: Mapped[str] = mapped_column(String(10), default="")
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    native_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254))
+    institution: Mapped[str] = mapped_column(String(200))
+    institution_key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(20))
+    accompanying: Mapped[int] = mapped_column(Integer, default=0)
+    dietary: Mapped[str] = mapped_column(String(500), default="")
+    accessibility: Mapped[str] = mapped_column(String(500), default="")
+    visa_letter: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(10))
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="registrations")
+
+    @property
+    def seats(self) -> int:
+        """Seats this registration takes: the delegate and everyone accompanying them."""
+        return 1 + self.accompanying
+
+    @property
+    def display_name(self) -> str:
+        """The name as printed on a badge or in a salutation."""
+        parts = [self.honorific, self.given_name, self.family_name]
+        return " ".join(part for part in parts if part)
+
+
+class Organizer(UserMixin, db.Model):
+    """A person who runs events and logs in to the organizer pages."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="admin")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses inactive accounts."""
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password, never the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class OutboxState(enum.StrEnum):
+    """Where a message is on its way out."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    """A mail to send; written in the same transaction as the change it reports, rendered when sent."""
+
+    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    state: Mapped[str] = mapped_column(String(20), default=OutboxState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    message_id: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration | None] = relationship()

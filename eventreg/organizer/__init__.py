@@ -1,0 +1,5 @@
+"""The organizer side: events and their dashboards."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,95 @@
+"""The public registration form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+
+from ..countries import country_names
+from ..forms import EmailAddress, NoControlCharacters, SingleLine, fits, strip
+from ..models import Category, Registration
+
+HONORIFICS = ("Prof.", "Dr.", "Mr.", "Ms.", "Mx.")
+MAX_ACCOMPANYING = 5
+
+CATEGORY_LABELS = {
+    Category.DELEGATE: _l("Delegate"),
+    Category.OBSERVER: _l("Observer"),
+    Category.SPEAKER: _l("Speaker"),
+    Category.PRESS: _l("Press"),
+    Category.GUEST: _l("Guest"),
+}
+
+HONORIFIC_LABELS = {
+    "Prof.": _l("Prof."),
+    "Dr.": _l("Dr."),
+    "Mr.": _l("Mr."),
+    "Ms.": _l("Ms."),
+    "Mx.": _l("Mx."),
+}
+
+
+def _text(label, column, *, required=True, description="", multiline=False):
+    validators = [DataRequired(_l("Please fill in this field."))] if required else [Optional()]
+    validators += [fits(column), NoControlCharacters() if multiline else SingleLine()]
+    field_class = TextAreaField if multiline else StringField
+    return field_class(label, validators=validators, filters=[strip], description=description)
+
+
+class RegistrationForm(FlaskForm):
+    """Everything a delegate tells us when they register."""
+
+    honorific = SelectField(
+        _l("Title"),
+        choices=[SelectChoice("", _l("(none)"))]
+        + [SelectChoice(value, label) for value, label in HONORIFIC_LABELS.items()],
+        validators=[Optional()],
+    )
+    given_name = _text(_l("Given name"), Registration.given_name)
+    family_name = _text(_l("Family name"), Registration.family_name)
+    native_name = _text(
+        _l("Name in your own script"),
+        Registration.native_name,
+        required=False,
+        description=_l("Optional, for example 白春礼 or Ирина Петрова."),
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(_l("Please fill in this field.")), fits(Registration.email), EmailAddress()],
+        filters=[strip],
+        description=_l("Your confirmation and private link are sent here."),
+    )
+    institution = _text(_l("Institution or organization"), Registration.institution)
+    position = _text(_l("Position"), Registration.position, required=False)
+    country = SelectField(
+        _l("Country or region"),
+        validators=[DataRequired(_l("Please choose your country or region."))],
+    )
+    category = SelectField(
+        _l("Category"),
+        choices=[SelectChoice(value.value, label) for value, label in CATEGORY_LABELS.items()],
+        default=Category.DELEGATE.value,
+    )
+    accompanying = IntegerField(
+        _l("Accompanying persons"),
+        default=0,
+        validators=[
+            InputRequired(_l("Please give a number from 0 to %(max)d.", max=MAX_ACCOMPANYING)),
+            NumberRange(0, MAX_ACCOMPANYING, _l("Please give a number from 0 to %(max)d.", max=MAX_ACCOMPANYING)),
+        ],
+        description=_l("People coming with you; each takes a seat."),
+        render_kw={"min": 0, "max": MAX_ACCOMPANYING, "inputmode": "numeric"},
+    )
+    dietary = _text(_l("Dietary requirements"), Registration.dietary, required=False, multiline=True)
+    accessibility = _text(_l("Accessibility needs"), Registration.accessibility, required=False, multiline=True)
+    visa_letter = BooleanField(_l("I need a visa invitation letter"))
+    consent = BooleanField(
+        _l("I agree that my data is processed as described in the privacy notice"),
+        validators=[DataRequired(_l("Please agree to the privacy notice to register."))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice("", _l("Choose…"))] + [
+            SelectChoice(code, name) for code, name in country_names().items()
+        ]

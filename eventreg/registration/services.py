@@ -1,0 +1,161 @@
+"""The rules of registering: the window, duplicates, capacity, and the confirmation mail."""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import stats
+from ..database import begin_write_transaction, is_postgresql
+from ..extensions import db
+from ..mail.outbox import queue_mail
+from ..models import ACTIVE, Event, Registration, Status, utcnow
+
+
+class RegistrationRefused(Exception):
+    """A registration that the rules do not allow; `message` is shown to the delegate."""
+
+    field: str | None = None
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class RegistrationClosed(RegistrationRefused):
+    """The event's registration window is not open."""
+
+
+class EventFull(RegistrationRefused):
+    """The seats asked for are no longer free."""
+
+
+class DuplicateRegistration(RegistrationRefused):
+    """The email already holds an active registration for this event."""
+
+    field = "email"
+
+
+@dataclass(frozen=True)
+class DelegateDetails:
+    """What a delegate tells us about themselves, already validated by the form."""
+
+    honorific: str
+    given_name: str
+    family_name: str
+    native_name: str
+    email: str
+    institution: str
+    position: str
+    country: str
+    category: str
+    accompanying: int
+    dietary: str
+    accessibility: str
+    visa_letter: bool
+
+
+def casefold_key(text: str) -> str:
+    """A key that compares text case-insensitively in any script, with runs of spaces collapsed."""
+    return " ".join(text.casefold().split())
+
+
+def lock_event(event_id: int) -> Event:
+    """Load the event inside a write transaction, locked until commit (fresh values, not the session's)."""
+    begin_write_transaction()
+    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    if is_postgresql():
+        query = query.with_for_update()
+    event = db.session.scalar(query)
+    if event is None:
+        raise LookupError(f"no event {event_id}")
+    return event
+
+
+def register_delegate(event_id: int, details: DelegateDetails, language: str) -> Registration:
+    """Register one delegate and queue their confirmation mail, in one transaction.
+
+    Raises a RegistrationRefused subclass (and writes nothing) when the window is closed,
+    the email is already registered, or the seats asked for are not free.
+    """
+    email_key = casefold_key(details.email)
+    try:
+        event = lock_event(event_id)
+        if event.registration_state() != "open":
+            raise RegistrationClosed(_l("Registration for this event is not open."))
+        if _has_active_registration(event.id, email_key):
+            raise _duplicate()
+        if event.capacity is not None:
+            seats_left = event.capacity - stats.seats_taken(event.id)
+            if 1 + details.accompanying > seats_left:
+                raise EventFull(_full_message(seats_left))
+        registration = Registration(
+            event_id=event.id,
+            email_key=email_key,
+            institution_key=casefold_key(details.institution),
+            consent_at=utcnow(),
+            status=Status.PENDING if event.requires_approval else Status.CONFIRMED,
+            language=language,
+            **details.__dict__,
+        )
+        db.session.add(registration)
+        db.session.flush()
+        queue_mail("confirmation", registration)
+        db.session.commit()
+    except RegistrationRefused:
+        db.session.rollback()
+        raise
+    except IntegrityError:
+        # Two submits of one address raced past the check; the partial unique index stopped the second.
+        db.session.rollback()
+        if _has_active_registration(event_id, email_key):
+            raise _duplicate() from None
+        raise
+    return registration
+
+
+def _has_active_registration(event_id: int, email_key: str) -> bool:
+    """True when the address already holds a registration that is not cancelled or rejected."""
+    query = select(Registration.id).where(
+        Registration.event_id == event_id,
+        Registration.email_key == email_key,
+        Registration.status.in_(ACTIVE),
+    )
+    return db.session.scalar(query) is not None
+
+
+def _duplicate() -> DuplicateRegistration:
+    return DuplicateRegistration(
+        _l(
+            "This email address is already registered for this event. "
+            "Use the private link in your confirmation email to see or change your registration."
+        )
+    )
+
+
+def _full_message(seats_left: int):
+    if seats_left <= 0:
+        return _l("Sorry, this event is full: there are no seats left.")
+    return _l(
+        "Sorry, there are only %(seats)d seats left: fewer than you asked for, counting accompanying persons.",
+        seats=seats_left,
+    )
+
+
+def find_registration(token: str) -> Registration | None:
+    """The registration behind a private link, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Registration).where(Registration.token == token))
+
+
+def public_event(slug: str) -> Event | None:
+    """The event at a public URL, or None."""
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+def upcoming_events() -> list[Event]:
+    """Events that have not ended yet, soonest first."""
+    query = select(Event).where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
+    return list(db.session.scalars(query))

@@ -1,0 +1,83 @@
+"""Public pages: the list of events, one event, the registration form, the private registration page."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import stats
+from ..auth.access import public
+from .forms import RegistrationForm
+from .services import (
+    DelegateDetails,
+    RegistrationClosed,
+    RegistrationRefused,
+    find_registration,
+    public_event,
+    register_delegate,
+    upcoming_events,
+)
+
+bp = Blueprint("registration", __name__)
+
+
+@bp.get("/")
+@public
+def index():
+    """The upcoming events."""
+    return render_template("registration/index.html", events=upcoming_events())
+
+
+def _event_or_404(slug: str):
+    event = public_event(slug)
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.get("/e/<slug>")
+@public
+def show_event(slug: str):
+    """One event: when, where, what, and the seats left."""
+    event = _event_or_404(slug)
+    return render_template("registration/event.html", event=event, summary=stats.event_summary(event))
+
+
+@bp.route("/e/<slug>/register", methods=["GET", "POST"])
+@public
+def register(slug: str):
+    """The registration form; a valid submission redirects to the delegate's private page."""
+    event = _event_or_404(slug)
+    state = event.registration_state()
+    if state != "open":
+        return render_template("registration/closed.html", event=event, state=state)
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}
+        try:
+            registration = register_delegate(event.id, DelegateDetails(**fields), language=str(get_locale()))
+        except RegistrationClosed:
+            return render_template("registration/closed.html", event=event, state="closed")
+        except RegistrationRefused as refusal:
+            if refusal.field:
+                getattr(form, refusal.field).errors.append(refusal.message)
+            else:
+                form.form_errors.append(refusal.message)
+        else:
+            flash(_("Thank you, your registration has been received."), "success")
+            return redirect(url_for(".view_registration", token=registration.token))
+    return render_template("registration/register.html", event=event, form=form, summary=stats.event_summary(event))
+
+
+@bp.get("/r/<token>")
+@public
+def view_registration(token: str):
+    """A delegate's private page, reached through the unguessable link in their email."""
+    registration = find_registration(token)
+    if registration is None:
+        abort(404)
+    return render_template(
+        "registration/view.html",
+        registration=registration,
+        event=registration.event,
+        private_url=url_for(".view_registration", token=token, _external=True),
+    )

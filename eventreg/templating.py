@@ -1,0 +1,52 @@
+"""Jinja helpers: times in an event's own timezone, country names and flags, percentages."""
+
+from datetime import datetime
+
+from babel.dates import format_datetime, get_timezone_name
+from flask import Flask
+from jinja2 import StrictUndefined
+from flask_babel import get_locale
+
+from .countries import country_name, flag
+
+
+def event_time(moment: datetime | None, event, style: str = "full") -> str:
+    """A moment as the event's local date and time with its zone, e.g. 'Monday, 1 March 2027, 10:00 (UTC+08:00)'."""
+    if moment is None:
+        return ""
+    local = event.local(moment)
+    pattern = "EEEE, d MMMM y, HH:mm" if style == "full" else "d MMM y, HH:mm"
+    text = format_datetime(local, pattern, tzinfo=event.zone, locale=get_locale())
+    return f"{text} ({local.strftime('%Z')}, UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
+
+
+def zone_name(event) -> str:
+    """The event's timezone as people name it, e.g. 'China Time'."""
+    return get_timezone_name(event.zone, locale=get_locale())
+
+
+def init_app(app: Flask) -> None:
+    """Register the helpers with Jinja."""
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["event_time"] = event_time
+    app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["flag"] = flag
+    app.jinja_env.globals["zone_name"] = zone_name
+    app.jinja_env.globals["category_label"] = category_label
+    app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
+
+
+def category_label(value: str) -> str:
+    """The translated label of a registration category."""
+    from .registration.forms import CATEGORY_LABELS
+
+    return str(CATEGORY_LABELS.get(value, value))
+
+
+def status_label(value: str) -> str:
+    """The translated label of a registration status."""
+    from .models import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(value, value))

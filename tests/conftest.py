@@ -1,0 +1,175 @@
+"""Fixtures: an app on a fresh database (SQLite, or TEST_DATABASE_URL), clients, factories, a real SMTP server."""
+
+import os
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from eventreg import create_app
+from eventreg.auth.services import create_organizer
+from eventreg.events import create_event
+from eventreg.extensions import db
+from eventreg.models import utcnow
+from eventreg.registration.services import DelegateDetails, register_delegate
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_config(tmp_path, **overrides) -> dict:
+    """Settings for a test app on its own database and mail folder."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "localhost",
+        "MAIL_FILE_DIR": str(tmp_path / "mail"),
+        "MAIL_DEFAULT_SENDER": "Ceremony Office <office@example.org>",
+    }
+    config.update(overrides)
+    return config
+
+
+def make_app(tmp_path, **overrides):
+    """An app with empty tables; the caller drops them with drop_tables()."""
+    app = create_app(base_config(tmp_path, **overrides))
+    with app.app_context():
+        db.session.close()
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+def drop_tables(app) -> None:
+    """Remove the tables and close every connection (PostgreSQL hangs on DROP while a session is open)."""
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    yield app
+    drop_tables(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_event(app):
+    """Create an event; registration is open, the ceremony a month ahead, unless told otherwise."""
+
+    def make(**fields):
+        starts = utcnow() + timedelta(days=30)
+        values = {
+            "title": "Inaugural Ceremony",
+            "venue": "Great Hall",
+            "city": "Beijing",
+            "timezone": "Asia/Shanghai",
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=3),
+            "contact_email": "office@example.org",
+        }
+        values.update(fields)
+        with app.app_context():
+            event = create_event(**values)
+            db.session.refresh(event)
+            db.session.expunge(event)
+            return event
+
+    return make
+
+
+def delegate(**fields) -> DelegateDetails:
+    """Valid details of a delegate, with `fields` changed."""
+    values = {
+        "honorific": "Prof.",
+        "given_name": "Chunli",
+        "family_name": "Bai",
+        "native_name": "白春礼",
+        "email": "chunli.bai@example.org",
+        "institution": "Chinese Academy of Sciences",
+        "position": "President",
+        "country": "CN",
+        "category": "delegate",
+        "accompanying": 0,
+        "dietary": "",
+        "accessibility": "",
+        "visa_letter": False,
+    }
+    values.update(fields)
+    return DelegateDetails(**values)
+
+
+@pytest.fixture
+def make_registration(app):
+    """Register a delegate through the service (no HTTP), returning the registration's id and token."""
+
+    def make(event, language="en", **fields):
+        with app.app_context():
+            registration = register_delegate(event.id, delegate(**fields), language=language)
+            return registration.id, registration.token
+
+    return make
+
+
+@pytest.fixture
+def make_organizer(app):
+    def make(email="admin@example.org", password="correct horse battery", role="admin"):
+        with app.app_context():
+            create_organizer(email, password, role)
+        return email, password
+
+    return make
+
+
+@pytest.fixture
+def logged_in(client, make_organizer):
+    """A client logged in as an admin organizer."""
+    email, password = make_organizer()
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code == 302
+    return client
+
+
+class Collect:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1, stopped after the test."""
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()

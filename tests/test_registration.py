@@ -1,0 +1,289 @@
+"""The public registration form: the happy path, every validation rule, duplicates, windows, capacity."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.models import OutboxMessage, Registration, utcnow
+
+VALID = {
+    "honorific": "Prof.",
+    "given_name": "Chunli",
+    "family_name": "Bai",
+    "native_name": "白春礼",
+    "email": "Chunli.Bai@Example.org",
+    "institution": "Chinese Academy of Sciences",
+    "position": "President",
+    "country": "CN",
+    "category": "delegate",
+    "accompanying": "1",
+    "dietary": "Vegetarian",
+    "accessibility": "",
+    "visa_letter": "y",
+    "consent": "y",
+}
+
+
+def form(**changes):
+    data = {**VALID, **changes}
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def registrations(app):
+    with app.app_context():
+        return db.session.scalars(select(Registration).order_by(Registration.id)).all()
+
+
+def outbox_count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(OutboxMessage))
+
+
+def test_form_shows_every_field_with_a_label(client, make_event):
+    event = make_event()
+    page = client.get(f"/e/{event.slug}/register").text
+    for field in (
+        "honorific",
+        "given_name",
+        "family_name",
+        "native_name",
+        "email",
+        "institution",
+        "position",
+        "country",
+        "category",
+        "accompanying",
+        "dietary",
+        "accessibility",
+        "visa_letter",
+        "consent",
+    ):
+        assert f'<label for="{field}">' in page
+        assert f'id="{field}"' in page
+    assert 'maxlength="100"' in page  # given name, as long as its column
+
+
+def test_register_redirects_to_the_private_page(app, client, make_event):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data=form())
+    assert response.status_code == 302
+    [registration] = registrations(app)
+    assert response.headers["Location"] == f"/r/{registration.token}"
+    assert len(registration.token) >= 43  # 32 random bytes: 256 bits
+    page = client.get(response.headers["Location"]).text
+    assert "Thank you, your registration has been received." in page
+    assert "Your place is confirmed." in page
+    assert "白春礼" in page
+    assert f"http://localhost/r/{registration.token}" in page
+    assert registration.email == "Chunli.Bai@example.org"  # normalised: the domain lower-cased
+    assert registration.email_key == "chunli.bai@example.org"
+    assert registration.status == "confirmed"
+    assert registration.accompanying == 1 and registration.seats == 2
+    assert registration.visa_letter is True
+    assert registration.consent_at is not None
+    assert outbox_count(app) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["白春礼", "محمد الحسن", "Ирина Петрова", "François Dvořák-Øster", "Nguyễn Thị Minh Khai", "👩‍🔬 Zoë"],
+)
+def test_names_in_any_script_round_trip_exactly(app, client, make_event, name):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data=form(given_name=name, native_name=name))
+    assert response.status_code == 302
+    [registration] = registrations(app)
+    assert registration.given_name == name
+    assert registration.native_name == name
+    assert name in client.get(response.headers["Location"]).text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"given_name": ""}, "given_name", "Please fill in this field."),
+        ({"family_name": "   "}, "family_name", "Please fill in this field."),
+        ({"email": ""}, "email", "Please fill in this field."),
+        ({"institution": None}, "institution", "Please fill in this field."),
+        ({"country": ""}, "country", "Please choose your country or region."),
+        ({"email": "not-an-address"}, "email", "This email address is not valid"),
+        ({"email": "a@b"}, "email", "This email address is not valid"),
+        ({"email": "two@@example.org"}, "email", "This email address is not valid"),
+        ({"country": "ZZ"}, "country", "Not a valid choice"),
+        ({"country": "cn"}, "country", "Not a valid choice"),
+        ({"category": "vip"}, "category", "Not a valid choice"),
+        ({"honorific": "Sir"}, "honorific", "Not a valid choice"),
+        ({"given_name": "x" * 101}, "given_name", "At most 100 characters"),
+        ({"family_name": "x" * 101}, "family_name", "At most 100 characters"),
+        ({"native_name": "白" * 201}, "native_name", "At most 200 characters"),
+        ({"institution": "x" * 201}, "institution", "At most 200 characters"),
+        ({"position": "x" * 201}, "position", "At most 200 characters"),
+        ({"dietary": "x" * 501}, "dietary", "At most 500 characters"),
+        ({"accessibility": "x" * 501}, "accessibility", "At most 500 characters"),
+        ({"email": "a" * 250 + "@example.org"}, "email", "At most 254 characters"),
+        ({"accompanying": "6"}, "accompanying", "Please give a number from 0 to 5."),
+        ({"accompanying": "-1"}, "accompanying", "Please give a number from 0 to 5."),
+        ({"accompanying": "two"}, "accompanying", "Not a valid integer value."),
+        ({"accompanying": ""}, "accompanying", "Please give a number from 0 to 5."),
+        ({"consent": None}, "consent", "Please agree to the privacy notice to register."),
+        ({"given_name": "Evil\r\nBcc: victim@example.org"}, "given_name", "single line"),
+        ({"institution": "Academy\x00"}, "institution", "single line"),
+        ({"dietary": "none\x07"}, "dietary", "control characters"),
+    ],
+)
+def test_invalid_input_is_refused_next_to_the_field(app, client, make_event, changes, field, message):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data=form(**changes))
+    assert response.status_code == 200
+    page = response.text
+    assert f'id="{field}-error"' in page
+    error_start = page.index(f'id="{field}-error"')
+    assert message in page[error_start : error_start + 400]
+    assert "Please correct the fields marked below." in page
+    assert registrations(app) == []
+    assert outbox_count(app) == 0
+
+
+def test_the_form_keeps_what_was_typed(client, make_event):
+    event = make_event()
+    page = client.post(f"/e/{event.slug}/register", data=form(email="wrong", given_name="Ирина")).text
+    assert 'value="Ирина"' in page
+    assert 'value="wrong"' in page
+    assert '<option selected value="CN">' in page
+
+
+def test_duplicate_email_is_refused_case_insensitively(app, client, make_event):
+    event = make_event()
+    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 302
+    response = client.post(f"/e/{event.slug}/register", data=form(email="CHUNLI.BAI@EXAMPLE.ORG"))
+    assert response.status_code == 200
+    assert "This email address is already registered for this event." in response.text
+    assert len(registrations(app)) == 1
+    assert outbox_count(app) == 1
+
+
+def test_same_email_may_register_for_another_event(app, client, make_event):
+    first, second = make_event(), make_event(title="Symposium")
+    assert client.post(f"/e/{first.slug}/register", data=form()).status_code == 302
+    assert client.post(f"/e/{second.slug}/register", data=form()).status_code == 302
+    assert len(registrations(app)) == 2
+
+
+def test_cancelled_registration_frees_the_email(app, client, make_event):
+    event = make_event()
+    client.post(f"/e/{event.slug}/register", data=form())
+    with app.app_context():
+        registration = db.session.scalar(select(Registration))
+        registration.status = "cancelled"
+        db.session.commit()
+    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 302
+    assert len(registrations(app)) == 2
+
+
+def test_database_refuses_a_second_active_registration(app, make_event):
+    """The partial unique index backs the check even when the service is bypassed."""
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.conftest import delegate
+
+    event = make_event()
+    with app.app_context():
+        for _ in range(2):
+            details = delegate().__dict__
+            db.session.add(
+                Registration(
+                    event_id=event.id,
+                    email_key="x@example.org",
+                    institution_key="x",
+                    consent_at=utcnow(),
+                    status="confirmed",
+                    language="en",
+                    **details,
+                )
+            )
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ({"registration_closes_at": utcnow() - timedelta(minutes=1)}, "Registration for this event is closed."),
+        ({"registration_opens_at": utcnow() + timedelta(days=1)}, "Registration is not open yet."),
+    ],
+)
+def test_registration_outside_the_window_gives_a_clear_page(app, client, make_event, window, message):
+    event = make_event(**window)
+    page = client.get(f"/e/{event.slug}/register")
+    assert page.status_code == 200
+    assert message in page.text
+    response = client.post(f"/e/{event.slug}/register", data=form())
+    assert message in response.text
+    assert registrations(app) == []
+
+
+def test_registration_closes_when_the_event_starts(app, client, make_event):
+    starts = utcnow() - timedelta(minutes=5)
+    event = make_event(starts_at=starts, ends_at=starts + timedelta(hours=3))
+    assert "Registration for this event is closed." in client.post(f"/e/{event.slug}/register", data=form()).text
+    assert registrations(app) == []
+
+
+@pytest.mark.parametrize("path", ["/e/no-such-event", "/e/no-such-event/register", "/r/not-a-real-token"])
+def test_unknown_event_or_link_gives_a_404_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "There is nothing at this address." in response.text
+
+
+def test_full_event_refuses_with_a_clear_message(app, client, make_event, make_registration):
+    event = make_event(capacity=3)
+    make_registration(event, email="first@example.org", accompanying=1)
+    response = client.post(f"/e/{event.slug}/register", data=form(accompanying="1"))
+    assert "there are only 1 seats left" in response.text
+    assert client.post(f"/e/{event.slug}/register", data=form(accompanying="0")).status_code == 302
+    response = client.post(f"/e/{event.slug}/register", data=form(email="late@example.org", accompanying="0"))
+    assert "Sorry, this event is full: there are no seats left." in response.text
+    assert len(registrations(app)) == 2
+    assert "This event is full." in client.get(f"/e/{event.slug}").text
+
+
+def test_approval_events_register_as_pending(app, client, make_event):
+    event = make_event(requires_approval=True)
+    response = client.post(f"/e/{event.slug}/register", data=form())
+    [registration] = registrations(app)
+    assert registration.status == "pending"
+    assert "awaiting approval" in client.get(response.headers["Location"]).text
+
+
+def test_registration_stores_the_page_language(app, client, make_event):
+    event = make_event()
+    client.post(f"/e/{event.slug}/register", data=form(), headers={"Accept-Language": "en-GB,en;q=0.8"})
+    [registration] = registrations(app)
+    assert registration.language == "en"
+
+
+def test_event_page_shows_what_when_where_and_seats_left(client, make_event, make_registration):
+    event = make_event(capacity=100, description="Opening of the alliance.")
+    make_registration(event, accompanying=2)
+    page = client.get(f"/e/{event.slug}").text
+    assert "Inaugural Ceremony" in page
+    assert "Great Hall, Beijing" in page
+    assert "Opening of the alliance." in page
+    assert "Asia/Shanghai" in page
+    assert "UTC+08:00" in page
+    assert "97 / 100" in page
+    assert f"/e/{event.slug}/register" in page
+
+
+def test_home_lists_upcoming_events_only(client, make_event):
+    make_event(title="Future Ceremony")
+    past = utcnow() - timedelta(days=10)
+    make_event(title="Past Ceremony", starts_at=past, ends_at=past + timedelta(hours=2))
+    page = client.get("/").text
+    assert "Future Ceremony" in page
+    assert "Past Ceremony" not in page
+    assert 'href="/auth/login"' in page
