@@ -43,7 +43,7 @@ def base_config(tmp_path, **overrides) -> dict:
 
 def make_app(tmp_path, **overrides):
     """An app with empty tables; the caller drops them with drop_tables()."""
-    app = create_app(base_config(tmp_path, **overrides))
+    app = create_app(base_config(tmp_path, **overrides), instance_path=str(tmp_path / "instance"))
     with app.app_context():
         db.session.close()
         db.drop_all()
@@ -76,29 +76,30 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def create_test_event(app, **fields):
+    """Create an event on `app`; registration is open, the ceremony a month ahead, unless told otherwise."""
+    starts = utcnow() + timedelta(days=30)
+    values = {
+        "title": "Inaugural Ceremony",
+        "venue": "Great Hall",
+        "city": "Beijing",
+        "timezone": "Asia/Shanghai",
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=3),
+        "contact_email": "office@example.org",
+    }
+    values.update(fields)
+    with app.app_context():
+        event = create_event(**values)
+        db.session.refresh(event)
+        db.session.expunge(event)
+        return event
+
+
 @pytest.fixture
 def make_event(app):
-    """Create an event; registration is open, the ceremony a month ahead, unless told otherwise."""
-
-    def make(**fields):
-        starts = utcnow() + timedelta(days=30)
-        values = {
-            "title": "Inaugural Ceremony",
-            "venue": "Great Hall",
-            "city": "Beijing",
-            "timezone": "Asia/Shanghai",
-            "starts_at": starts,
-            "ends_at": starts + timedelta(hours=3),
-            "contact_email": "office@example.org",
-        }
-        values.update(fields)
-        with app.app_context():
-            event = create_event(**values)
-            db.session.refresh(event)
-            db.session.expunge(event)
-            return event
-
-    return make
+    """Create an event on the test app (see create_test_event)."""
+    return lambda **fields: create_test_event(app, **fields)
 
 
 def delegate(**fields) -> DelegateDetails:
@@ -122,16 +123,17 @@ def delegate(**fields) -> DelegateDetails:
     return DelegateDetails(**values)
 
 
+def register_test_delegate(app, event, language="en", **fields):
+    """Register a delegate through the service (no HTTP), returning the registration's id and token."""
+    with app.app_context():
+        registration = register_delegate(event.id, delegate(**fields), language=language)
+        return registration.id, registration.token
+
+
 @pytest.fixture
 def make_registration(app):
-    """Register a delegate through the service (no HTTP), returning the registration's id and token."""
-
-    def make(event, language="en", **fields):
-        with app.app_context():
-            registration = register_delegate(event.id, delegate(**fields), language=language)
-            return registration.id, registration.token
-
-    return make
+    """Register a delegate on the test app (see register_test_delegate)."""
+    return lambda event, **fields: register_test_delegate(app, event, **fields)
 
 
 @pytest.fixture
@@ -158,9 +160,11 @@ class Collect:
 
     def __init__(self):
         self.envelopes = []
+        self.peers = []  # the client address of each message, to tell connections apart
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
+        self.peers.append(session.peer)
         return "250 OK"
 
 

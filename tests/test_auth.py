@@ -1,0 +1,110 @@
+"""Organizer login, and the rule that every page needs a login unless its view is marked public."""
+
+import pytest
+
+from eventreg.auth.access import is_public_endpoint
+
+# The only endpoints anyone may reach. Adding one here is a decision, reviewed like any other.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "registration.index",
+    "registration.show_event",
+    "registration.register",
+    "registration.view_registration",
+    "auth.login",
+}
+
+
+def url_for_rule(rule) -> str:
+    values = {argument: "x" for argument in rule.arguments}
+    return rule.build(values)[1]
+
+
+def test_every_non_public_route_sends_anonymous_users_to_login(app, client):
+    checked = set()
+    for rule in app.url_map.iter_rules():
+        assert is_public_endpoint(app, rule.endpoint) == (rule.endpoint in PUBLIC_ENDPOINTS), rule.endpoint
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(url_for_rule(rule), method=method)
+            assert response.status_code == 302, (rule, method)
+            assert response.headers["Location"].startswith("/auth/login?next="), (rule, method)
+            checked.add(rule.endpoint)
+    assert {"organizer.index", "organizer.dashboard", "auth.logout"} <= checked
+
+
+def test_login_page_is_linked_from_public_pages(client):
+    assert 'href="/auth/login"' in client.get("/").text
+
+
+def test_login_then_reach_the_dashboard_and_log_out(client, make_organizer):
+    email, password = make_organizer()
+    response = client.post("/auth/login?next=/organizer/", data={"email": email.upper(), "password": password})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/organizer/"
+    assert client.get("/organizer/").status_code == 200
+    response = client.post("/auth/logout")
+    assert response.status_code == 302
+    assert client.get("/organizer/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("admin@example.org", "wrong password"), ("nobody@example.org", "correct horse battery")],
+)
+def test_wrong_credentials_get_one_message_for_both_cases(client, make_organizer, email, password):
+    make_organizer()
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code == 200
+    assert "The email address or the password is not right." in response.text
+    assert client.get("/organizer/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["https://evil.example.com/", "//evil.example.com/", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(client, make_organizer, target):
+    email, password = make_organizer()
+    response = client.post("/auth/login", query_string={"next": target}, data={"email": email, "password": password})
+    assert response.headers["Location"] == "/organizer/"
+
+
+def test_passwords_are_stored_hashed(app, make_organizer):
+    from eventreg.auth.services import find_organizer
+
+    _, password = make_organizer()
+    with app.app_context():
+        organizer = find_organizer("admin@example.org")
+        assert password not in organizer.password_hash
+        assert organizer.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_create_organizer_command_asks_for_the_password(app, runner):
+    result = runner.invoke(args=["create-organizer", "chair@example.org"], input="a long password\na long password\n")
+    assert result.exit_code == 0, result.output
+    assert "Created admin chair@example.org" in result.output
+    client = app.test_client()
+    assert (
+        client.post("/auth/login", data={"email": "chair@example.org", "password": "a long password"}).status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create-organizer", "x@example.org", "--password", "short"], "at least 10 characters"),
+        (["create-organizer", "x@example.org", "--password", "long enough pw", "--role", "king"], "Invalid value"),
+    ],
+)
+def test_create_organizer_refuses_bad_input(runner, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_create_organizer_refuses_a_duplicate(runner):
+    args = ["create-organizer", "x@example.org", "--password", "long enough pw"]
+    assert runner.invoke(args=args).exit_code == 0
+    result = runner.invoke(args=["create-organizer", "X@Example.org", "--password", "long enough pw"])
+    assert result.exit_code != 0
+    assert "exists already" in result.output

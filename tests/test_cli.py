@@ -1,0 +1,158 @@
+"""The flask commands that create events and demo data."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from eventreg import stats
+from eventreg.extensions import db
+from eventreg.models import Event, OutboxMessage, Registration
+
+
+def event_by_slug(app, slug):
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == slug))
+        db.session.expunge(event)
+        return event
+
+
+def test_create_event_prints_its_public_url_and_applies_defaults(app, runner):
+    result = runner.invoke(
+        args=[
+            "create-event",
+            "--title",
+            "Inaugural Ceremony",
+            "--starts",
+            "2027-03-01T10:00",
+            "--timezone",
+            "Asia/Shanghai",
+            "--venue",
+            "Great Hall of the People",
+            "--city",
+            "Beijing",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "http://localhost/e/inaugural-ceremony"
+    event = event_by_slug(app, "inaugural-ceremony")
+    assert event.starts_at == datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+    assert event.ends_at - event.starts_at == timedelta(hours=3)
+    assert event.capacity is None
+    assert event.contact_email == "office@example.org"  # from MAIL_DEFAULT_SENDER
+
+
+def test_create_event_with_every_option(app, runner):
+    result = runner.invoke(
+        args=[
+            "create-event",
+            "--title",
+            "Founding Assembly",
+            "--starts",
+            "2027-05-10T09:30",
+            "--timezone",
+            "Europe/Paris",
+            "--venue",
+            "Palais",
+            "--city",
+            "Paris",
+            "--ends",
+            "2027-05-10T17:00",
+            "--capacity",
+            "700",
+            "--opens",
+            "2027-01-01T00:00",
+            "--closes",
+            "2027-05-01T00:00",
+            "--contact",
+            "chair@example.org",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    event = event_by_slug(app, "founding-assembly")
+    assert event.capacity == 700
+    assert event.ends_at == datetime(2027, 5, 10, 15, 0, tzinfo=UTC)
+    assert event.registration_opens_at == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    assert event.registration_closes_at == datetime(2027, 4, 30, 22, 0, tzinfo=UTC)
+    assert event.contact_email == "chair@example.org"
+
+
+def test_slugs_stay_unique(runner):
+    args = [
+        "create-event",
+        "--title",
+        "Ceremony",
+        "--starts",
+        "2027-03-01T10:00",
+        "--timezone",
+        "UTC",
+        "--venue",
+        "V",
+        "--city",
+        "C",
+    ]
+    assert runner.invoke(args=args).output.strip().endswith("/e/ceremony")
+    assert runner.invoke(args=args).output.strip().endswith("/e/ceremony-2")
+
+
+def test_non_latin_titles_get_readable_slugs(runner):
+    args = [
+        "create-event",
+        "--title",
+        "国际科学联盟成立大会",
+        "--starts",
+        "2027-03-01T10:00",
+        "--timezone",
+        "UTC",
+        "--venue",
+        "V",
+        "--city",
+        "C",
+    ]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0
+    assert result.output.strip().endswith("/e/guo-ji-ke-xue-lian-meng-cheng-li-da-hui")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--timezone", "Mars/Olympus"], "not an IANA timezone"),
+        (["--timezone", "UTC", "--starts", "tomorrow"], "is not a date and time"),
+        (["--timezone", "UTC", "--ends", "2027-03-01T09:00"], "must end after it starts"),
+        (["--timezone", "UTC", "--capacity", "0"], "Invalid value for '--capacity'"),
+        (["--timezone", "UTC", "--opens", "2027-02-01T00:00", "--closes", "2027-01-01T00:00"], "must close after"),
+    ],
+)
+def test_create_event_refuses_bad_input(runner, extra, message):
+    args = ["create-event", "--title", "T", "--starts", "2027-03-01T10:00", "--venue", "V", "--city", "C", *extra]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_demo_creates_700_delegates_from_40_countries_without_mail(app, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Organizer login: organizer@example.org / " in result.output
+    password = result.output.split("organizer@example.org / ")[1].split()[0]
+    with app.app_context():
+        event = db.session.scalar(select(Event))
+        assert event.title == "Inaugural Ceremony" and event.capacity == 1000
+        assert event.registration_state() == "open"
+        assert db.session.scalar(select(func.count()).select_from(Registration)) == 700
+        assert stats.countries_represented(event.id) >= 40
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        emails = db.session.scalars(select(Registration.email)).all()
+        assert all(address.endswith("@example.org") for address in emails)
+        names = " ".join(db.session.scalars(select(Registration.native_name)).all())
+        for sample in ("王", "محمد", "김"):
+            assert sample in names
+    saved = Path(app.instance_path) / "demo-organizer.txt"
+    assert saved.read_text().split() == ["organizer@example.org", password]
+    client = app.test_client()
+    assert client.post("/auth/login", data={"email": "organizer@example.org", "password": password}).status_code == 302
+    assert "700" in client.get(f"/organizer/events/{event.slug}").text
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert "demo data not loaded" in again.output

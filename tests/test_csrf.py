@@ -1,0 +1,49 @@
+"""With CSRF protection on (as in production), a POST without the token is refused."""
+
+import re
+
+import pytest
+
+from tests.conftest import create_test_event, drop_tables, make_app
+from tests.test_registration import form
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    yield app
+    drop_tables(app)
+
+
+def test_registration_without_the_token_is_refused(csrf_app):
+    event = create_test_event(csrf_app)
+    client = csrf_app.test_client()
+    response = client.post(f"/e/{event.slug}/register", data=form())
+    assert response.status_code == 400
+    assert "security token" in response.text
+
+
+def test_registration_with_the_token_is_accepted(csrf_app):
+    event = create_test_event(csrf_app)
+    client = csrf_app.test_client()
+    page = client.get(f"/e/{event.slug}/register").text
+    response = client.post(f"/e/{event.slug}/register", data={**form(), "csrf_token": token_from(page)})
+    assert response.status_code == 302
+
+
+def token_from(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_login_and_logout_need_the_token(csrf_app):
+    from eventreg.auth.services import create_organizer
+
+    with csrf_app.app_context():
+        create_organizer("admin@example.org", "correct horse battery")
+    client = csrf_app.test_client()
+    credentials = {"email": "admin@example.org", "password": "correct horse battery"}
+    assert client.post("/auth/login", data=credentials).status_code == 400
+    token = token_from(client.get("/auth/login").text)
+    assert client.post("/auth/login", data={**credentials, "csrf_token": token}).status_code == 302
+    assert client.post("/auth/logout").status_code == 400
+    assert client.get("/organizer/").status_code == 200  # still logged in

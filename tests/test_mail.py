@@ -1,0 +1,168 @@
+"""The confirmation mail: queued with the registration, sent by the worker over real SMTP or written as .eml."""
+
+import email
+import email.policy
+import re
+
+import flask_mail
+import pytest
+from sqlalchemy import select
+
+from eventreg.extensions import db
+from eventreg.mail.outbox import deliver_due
+from eventreg.models import OutboxMessage, utcnow
+from tests.conftest import create_test_event, drop_tables, free_port, make_app, register_test_delegate
+from tests.test_registration import form
+
+
+@pytest.fixture
+def smtp_app(tmp_path, smtp_server):
+    """An app that sends through the in-process SMTP server (Flask-Mail suppresses sending under TESTING)."""
+    app = make_app(
+        tmp_path,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_server.port,
+        MAIL_USE_TLS=False,
+        MAIL_SUPPRESS_SEND=False,
+        SERVER_NAME="register.example.org",
+        PREFERRED_URL_SCHEME="https",
+    )
+    yield app
+    drop_tables(app)
+
+
+def parse(envelope) -> email.message.EmailMessage:
+    return email.message_from_bytes(envelope.content, policy=email.policy.default)
+
+
+def outbox(app):
+    with app.app_context():
+        return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def deliver(app):
+    with app.app_context():
+        return deliver_due()
+
+
+def test_confirmation_arrives_at_a_real_smtp_server(smtp_app, smtp_server):
+    event = create_test_event(smtp_app)
+    client = smtp_app.test_client()
+    response = client.post(f"/e/{event.slug}/register", data=form(given_name="Ирина", family_name="Петрова"))
+    assert response.status_code == 302
+    assert smtp_server.envelopes == []  # nothing is sent on the request path
+
+    report = deliver(smtp_app)
+    assert (report.sent, report.deferred) == (1, 0)
+
+    [envelope] = smtp_server.envelopes
+    assert envelope.rcpt_tos == ["Chunli.Bai@example.org"]
+    message = parse(envelope)
+    assert message["Subject"] == "Your registration for Inaugural Ceremony"
+    assert message["Reply-To"] == "office@example.org"
+    assert message["From"].addresses[0].addr_spec == "office@example.org"
+    assert message["From"].addresses[0].display_name == "Ceremony Office"
+    assert message["Message-ID"].startswith("<outbox-")
+    assert message["Date"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "Ирина Петрова" in part
+        assert "Inaugural Ceremony" in part
+        assert "Great Hall, Beijing" in part
+        assert "UTC+08:00" in part
+    link = re.search(r"https://register\.example\.org(/r/[\w-]+)", text)
+    assert f'href="{link.group(0)}"' in html
+    assert link.group(1) == response.headers["Location"]
+
+    page = client.get(link.group(1), base_url="https://register.example.org")
+    assert page.status_code == 200
+    assert "Ирина Петрова" in page.text
+
+    [queued] = outbox(smtp_app)
+    assert queued.state == "sent" and queued.sent_at is not None and queued.attempts == 1
+
+
+def test_failed_send_stays_in_the_outbox_for_the_next_pass(smtp_app, smtp_server):
+    event = create_test_event(smtp_app)
+    register_test_delegate(smtp_app, event)
+    smtp_app.extensions["mail"].port = free_port()  # nobody listens there: connection refused
+    report = deliver(smtp_app)
+    assert (report.sent, report.deferred) == (0, 1)
+    [queued] = outbox(smtp_app)
+    assert queued.state == "queued"
+    assert queued.attempts == 1
+    assert "ConnectionRefusedError" in queued.last_error
+    assert queued.next_attempt_at > utcnow()
+    assert deliver(smtp_app).sent == 0  # not due yet
+
+    smtp_app.extensions["mail"].port = smtp_server.port
+    with smtp_app.app_context():
+        message = db.session.get(OutboxMessage, queued.id)
+        message.next_attempt_at = utcnow()  # the retry is due now
+        db.session.commit()
+    assert deliver(smtp_app).sent == 1
+    assert len(smtp_server.envelopes) == 1
+    [sent] = outbox(smtp_app)
+    assert sent.state == "sent" and sent.attempts == 2
+    assert parse(smtp_server.envelopes[0])["Message-ID"] == sent.message_id  # stable across retries
+
+
+def test_smtp_refusal_is_recorded_and_retried(smtp_app, smtp_server):
+    async def refuse(server, session, envelope):
+        return "451 try again later"
+
+    smtp_server.handle_DATA = refuse
+    event = create_test_event(smtp_app)
+    register_test_delegate(smtp_app, event)
+    assert deliver(smtp_app).deferred == 1
+    [queued] = outbox(smtp_app)
+    assert queued.state == "queued"
+    assert "451" in queued.last_error
+
+
+def test_many_messages_go_over_one_connection(smtp_app, smtp_server):
+    event = create_test_event(smtp_app)
+    for number in range(5):
+        register_test_delegate(smtp_app, event, email=f"d{number}@example.org")
+    assert deliver(smtp_app).sent == 5
+    assert sorted(e.rcpt_tos[0] for e in smtp_server.envelopes) == [f"d{n}@example.org" for n in range(5)]
+    assert len(set(smtp_server.peers)) == 1  # one client socket for all five
+
+
+def test_without_a_mail_server_the_worker_writes_eml_files(app, tmp_path, make_event, make_registration):
+    event = make_event()
+    make_registration(event, given_name="María José", native_name="")
+    assert deliver(app).sent == 1
+    [path] = (tmp_path / "mail").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["To"].addresses[0].addr_spec == "chunli.bai@example.org"
+    body = message.get_body(("plain",)).get_content()
+    assert "María José" in body
+    assert "http://localhost/r/" in body
+
+
+def test_the_worker_command_sends_what_is_due(app, runner, make_event, make_registration, tmp_path):
+    event = make_event()
+    make_registration(event)
+    result = runner.invoke(args=["outbox-worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+    assert outbox(app)[0].state == "sent"
+
+
+def test_worker_refuses_to_start_without_server_name(tmp_path):
+    app = make_app(tmp_path, SERVER_NAME=None)
+    try:
+        result = app.test_cli_runner().invoke(args=["outbox-worker", "--once"])
+        assert result.exit_code != 0
+        assert "FLASK_SERVER_NAME" in result.output
+    finally:
+        drop_tables(app)
+
+
+def test_header_injection_never_reaches_a_header(app):
+    """Names with line breaks are refused at the form (see test_registration); Flask-Mail refuses them too."""
+    with app.app_context():
+        message = flask_mail.Message(subject="Hi\r\nBcc: victim@example.org", recipients=["a@example.org"], body="x")
+        assert message.has_bad_headers()

@@ -1,0 +1,57 @@
+"""`flask db upgrade` builds exactly the schema the models describe, on SQLite and on PostgreSQL."""
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from eventreg import create_app
+from eventreg.extensions import db
+from tests.conftest import IN_CI, POSTGRES_URL
+
+
+def upgrade_and_compare(database_url: str, instance_path) -> list:
+    config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
+    app = create_app(config, instance_path=str(instance_path))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+        tables = set(db.inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert {"event", "registration", "organizer", "outbox_message", "alembic_version"} <= tables
+    return differences
+
+
+def test_upgrade_on_empty_sqlite_matches_the_models(tmp_path):
+    assert upgrade_and_compare(f"sqlite:///{tmp_path / 'fresh.sqlite'}", tmp_path) == []
+
+
+@pytest.fixture
+def empty_postgresql_database():
+    """A new, empty PostgreSQL database, dropped afterwards; skipped where no server runs (never in CI)."""
+    admin_url = make_url(POSTGRES_URL)
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        admin.connect().close()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
+    name = f"eventreg_migration_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgresql
+def test_upgrade_on_empty_postgresql_matches_the_models(empty_postgresql_database, tmp_path):
+    assert upgrade_and_compare(empty_postgresql_database, tmp_path) == []
