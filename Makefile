@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format messages clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ lint: $(BIN)/.installed
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Collect every translatable string (Python _() / lazy_gettext, Jinja {% trans %} / _()) into a template.
+messages: $(BIN)/.installed
+	mkdir -p eventreg/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o eventreg/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -4,11 +4,11 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, has_request_context, request
 
 from . import database
-from .config import DefaultConfig
 from . import extensions as ext
+from .config import DefaultConfig
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -60,10 +60,10 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
 
 def _select_locale() -> str:
-    """The best language the delegate's browser asks for among those offered."""
-    from flask import current_app
-
+    """The best language the delegate's browser asks for among those offered (the default outside requests)."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
     return request.accept_languages.best_match(languages) or languages[0]
 
 

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from babel.dates import format_datetime, get_timezone_name
 from flask import Flask
-from jinja2 import StrictUndefined
 from flask_babel import get_locale
+from jinja2 import StrictUndefined
 
 from .countries import country_name, flag
 

@@ -16,7 +16,7 @@ PUBLIC_ENDPOINTS = {
 
 
 def url_for_rule(rule) -> str:
-    values = {argument: "x" for argument in rule.arguments}
+    values = dict.fromkeys(rule.arguments, "x")
     return rule.build(values)[1]
 
 

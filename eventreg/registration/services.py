@@ -19,7 +19,7 @@ class RegistrationRefused(Exception):
     field: str | None = None
 
     def __init__(self, message):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
 
 
