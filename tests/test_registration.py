@@ -287,3 +287,23 @@ def test_home_lists_upcoming_events_only(client, make_event):
     assert "Future Ceremony" in page
     assert "Past Ceremony" not in page
     assert 'href="/auth/login"' in page
+
+
+def test_every_text_field_is_limited_to_its_column(app, client, make_event):
+    from eventreg.forms import column_length
+
+    event = make_event()
+    page = client.get(f"/e/{event.slug}/register").text
+    for field in (
+        "given_name",
+        "family_name",
+        "native_name",
+        "email",
+        "institution",
+        "position",
+        "dietary",
+        "accessibility",
+    ):
+        limit = column_length(getattr(Registration, field))
+        tag = page[page.index(f'id="{field}"') - 300 : page.index(f'id="{field}"') + 300]
+        assert f'maxlength="{limit}"' in tag, field
