@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
@@ -69,10 +70,16 @@ def _select_locale() -> str:
 
 def _instance_secret_key(path: Path) -> str:
     """A key generated on first start and kept, so sessions survive restarts of a single host."""
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    if not path.exists():
+        # Write a complete file under a temporary name, then link it into place: when several processes
+        # start at once, exactly one link succeeds and every process reads that one key.
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temp)
+    return path.read_text().strip()

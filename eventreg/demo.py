@@ -14,8 +14,7 @@ from .auth.services import create_organizer, find_organizer
 from .countries import country_name
 from .events import create_event
 from .extensions import db
-from .models import Category, Event, Registration, Status, utcnow
-from .registration.services import casefold_key
+from .models import Category, Event, Registration, Status, casefold_key, utcnow
 
 DEMO_ORGANIZER = "organizer@example.org"
 DELEGATES = 700
@@ -189,11 +188,11 @@ _COUNTRIES = [
 ]
 
 _INSTITUTIONS = (
-    "{country} Academy of Sciences",
-    "National Research Council of {country}",
-    "{country} Institute of Technology",
-    "University of {country}, Faculty of Science",
-    "{country} Association for the Advancement of Science",
+    "National Academy of Sciences, {country}",
+    "National Research Council, {country}",
+    "Institute of Advanced Studies, {country}",
+    "National University, Faculty of Science, {country}",
+    "Association for the Advancement of Science, {country}",
 )
 
 _CATEGORIES = [
@@ -276,7 +275,7 @@ def _delegate(rng: random.Random, event: Event, number: int, now) -> Registratio
     category = rng.choices([c for c, _ in _CATEGORIES], weights=[w for _, w in _CATEGORIES])[0]
     return Registration(
         event_id=event.id,
-        honorific=rng.choice(("Prof.", "Dr.", "Dr.", "Mr.", "Ms.", "")),
+        honorific=rng.choice(("Prof.", "Prof.", "Dr.", "Dr.", "")),  # titles that do not presume a gender
         given_name=given,
         family_name=family,
         native_name=native,

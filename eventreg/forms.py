@@ -52,5 +52,6 @@ class EmailAddress:
                 check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
             )
         except EmailNotValidError as error:
-            raise ValidationError(_l("This email address is not valid: %(reason)s", reason=str(error))) from None
+            # email-validator explains the problem in English; our own sentence comes first, translated.
+            raise ValidationError(f"{_l('This email address is not valid.')} {error}") from None
         field.data = result.normalized

@@ -19,6 +19,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def casefold_key(text: str) -> str:
+    """A key that compares text case-insensitively in any script, with runs of spaces collapsed."""
+    return " ".join(text.casefold().split())
+
+
 def new_token() -> str:
     """An unguessable URL-safe token of 256 bits for private links."""
     return secrets.token_urlsafe(32)

@@ -11,13 +11,18 @@ from .countries import country_name, flag
 
 
 def event_time(moment: datetime | None, event, style: str = "full") -> str:
-    """A moment as the event's local date and time with its zone, e.g. 'Monday, 1 March 2027, 10:00 (UTC+08:00)'."""
+    """A moment in the event's own timezone: 'Monday, 1 March 2027, 10:00 (UTC+08:00)', or '1 Mar 2027, 10:00'.
+
+    Abbreviations such as CST are left out on purpose: they name several zones.
+    """
     if moment is None:
         return ""
     local = event.local(moment)
-    pattern = "EEEE, d MMMM y, HH:mm" if style == "full" else "d MMM y, HH:mm"
-    text = format_datetime(local, pattern, tzinfo=event.zone, locale=get_locale())
-    return f"{text} ({local.strftime('%Z')}, UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
+    if style != "full":
+        return format_datetime(local, "d MMM y, HH:mm", tzinfo=event.zone, locale=get_locale())
+    text = format_datetime(local, "EEEE, d MMMM y, HH:mm", tzinfo=event.zone, locale=get_locale())
+    offset = local.strftime("%z")
+    return f"{text} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def zone_name(event) -> str:

@@ -166,3 +166,19 @@ def test_header_injection_never_reaches_a_header(app):
     with app.app_context():
         message = flask_mail.Message(subject="Hi\r\nBcc: victim@example.org", recipients=["a@example.org"], body="x")
         assert message.has_bad_headers()
+
+
+def test_a_stopping_worker_finishes_the_message_in_hand_and_no_more(app, make_event, make_registration, tmp_path):
+    event = make_event()
+    for number in range(3):
+        make_registration(event, email=f"d{number}@example.org")
+    asked = []
+
+    def should_stop():
+        asked.append(True)
+        return len(asked) > 1  # SIGTERM arrives while the first message is being sent
+
+    with app.app_context():
+        report = deliver_due(should_stop=should_stop)
+    assert report.sent == 1
+    assert [message.state for message in outbox(app)] == ["sent", "queued", "queued"]

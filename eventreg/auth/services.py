@@ -4,7 +4,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Organizer
+from ..models import Organizer, casefold_key
 
 ROLES = ("admin", "organizer", "checkin")
 MIN_PASSWORD_LENGTH = 10
@@ -17,13 +17,9 @@ class AccountError(ValueError):
     """An account that cannot be created as asked."""
 
 
-def _email_key(email: str) -> str:
-    return email.strip().casefold()
-
-
 def find_organizer(email: str) -> Organizer | None:
     """The organizer with this address, compared case-insensitively."""
-    return db.session.scalar(select(Organizer).where(Organizer.email_key == _email_key(email)))
+    return db.session.scalar(select(Organizer).where(Organizer.email_key == casefold_key(email)))
 
 
 def create_organizer(email: str, password: str, role: str = "admin") -> Organizer:
@@ -34,7 +30,7 @@ def create_organizer(email: str, password: str, role: str = "admin") -> Organize
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     if find_organizer(email) is not None:
         raise AccountError(f"an organizer with the address {email} exists already")
-    organizer = Organizer(email=email.strip(), email_key=_email_key(email), role=role)
+    organizer = Organizer(email=email.strip(), email_key=casefold_key(email), role=role)
     organizer.set_password(password)
     db.session.add(organizer)
     db.session.commit()

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -32,6 +32,7 @@ def login():
     if form.validate_on_submit():
         organizer = authenticate(form.email.data, form.password.data)
         if organizer is not None:
+            session.permanent = True  # the login ends after PERMANENT_SESSION_LIFETIME, not only with the browser
             login_user(organizer)
             return redirect(_safe_next(request.args.get("next")))
         form.form_errors.append(_("The email address or the password is not right."))

@@ -101,8 +101,9 @@ def _claim_next() -> OutboxMessage | None:
     return db.session.scalar(query)
 
 
-def deliver_due(limit: int | None = None, transport=None) -> DeliveryReport:
-    """Send due messages one by one, each in its own transaction, until none is due or `limit` is reached.
+def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: False) -> DeliveryReport:
+    """Send due messages one by one, each in its own transaction, until none is due, `limit` is reached
+    or `should_stop()` says so (it is asked before each message).
 
     A message that fails stays queued with the error recorded and a later next_attempt_at.
     """
@@ -112,6 +113,8 @@ def deliver_due(limit: int | None = None, transport=None) -> DeliveryReport:
     transport = transport or open_transport()
     try:
         for _ in range(limit):
+            if should_stop():
+                break
             message = _claim_next()
             if message is None:
                 break
@@ -145,7 +148,10 @@ def deliver_due(limit: int | None = None, transport=None) -> DeliveryReport:
 
 
 def run_worker(once: bool = False) -> None:
-    """Deliver due messages until SIGTERM or SIGINT; the message in hand is finished first."""
+    """Deliver due messages until SIGTERM or SIGINT; the message in hand is finished first.
+
+    `once` sends what is due now (in batches of OUTBOX_BATCH_SIZE) and returns.
+    """
     if not current_app.config.get("SERVER_NAME"):
         raise RuntimeError("Set FLASK_SERVER_NAME: links in mails are built outside any request.")
     stopping = False
@@ -158,10 +164,10 @@ def run_worker(once: bool = False) -> None:
     transport = open_transport()
     try:
         while not stopping:
-            report = deliver_due(transport=transport)
+            report = deliver_due(transport=transport, should_stop=lambda: stopping)
             if report.sent or report.deferred:
                 log.info("outbox: %d sent, %d deferred", report.sent, report.deferred)
-            if once:
+            if once and report.sent + report.deferred < current_app.config["OUTBOX_BATCH_SIZE"]:
                 break
             if not report.sent:
                 # Nothing left to send right now: let the SMTP connection go and wait.

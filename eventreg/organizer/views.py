@@ -27,7 +27,6 @@ def dashboard(slug: str):
         .where(Registration.event_id == event.id)
         .order_by(Registration.created_at.desc(), Registration.id.desc()),
         per_page=current_app.config["REGISTRATIONS_PER_PAGE"],
-        max_per_page=200,
         error_out=False,
     )
     return render_template(

@@ -51,7 +51,7 @@ class RegistrationForm(FlaskForm):
         _l("Name in your own script"),
         Registration.native_name,
         required=False,
-        description=_l("Optional, for example 白春礼 or Ирина Петрова."),
+        description=_l("For example 白春礼 or Ирина Петрова."),
     )
     email = EmailField(
         _l("Email"),

@@ -10,7 +10,7 @@ from .. import stats
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..mail.outbox import queue_mail
-from ..models import ACTIVE, Event, Registration, Status, utcnow
+from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
 
 
 class RegistrationRefused(Exception):
@@ -54,11 +54,6 @@ class DelegateDetails:
     dietary: str
     accessibility: str
     visa_letter: bool
-
-
-def casefold_key(text: str) -> str:
-    """A key that compares text case-insensitively in any script, with runs of spaces collapsed."""
-    return " ".join(text.casefold().split())
 
 
 def lock_event(event_id: int) -> Event:

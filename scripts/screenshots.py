@@ -1,0 +1,158 @@
+"""Screenshots for the docs: the registration form and the organizer dashboard, on the demo data, in headless Chromium.
+
+Run from the project: .venv/bin/python scripts/screenshots.py
+Everything it creates (database, instance folder, mail) lives in a temporary folder removed at the end.
+"""
+
+import logging
+import secrets
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect, sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a plain script: make the eventreg package importable
+
+from eventreg import create_app  # noqa: E402
+from eventreg.demo import load_demo  # noqa: E402
+from eventreg.extensions import db  # noqa: E402
+from tests.browser import CHROMIUM, launch  # noqa: E402
+
+OUTPUT = ROOT / "docs" / "screenshots"
+FORM_WIDTH = 900
+DASHBOARD_WIDTH = 1280
+DASHBOARD_HEIGHT = 2000  # the whole dashboard is ~7000 px (62 countries, 50 registrations): keep its top
+SIZE_LIMIT = 600 * 1024
+
+
+@dataclass(frozen=True)
+class Demo:
+    """Where the demo runs, and how to log in to it."""
+
+    base_url: str
+    slug: str
+    email: str
+    password: str
+
+
+@contextmanager
+def demo_server(workdir: Path) -> Iterator[Demo]:
+    """The app on a fresh SQLite database with the demo data, served on 127.0.0.1 until the block ends."""
+    app = create_app(
+        {
+            "SECRET_KEY": secrets.token_hex(32),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'demo.sqlite'}",
+            "MAIL_FILE_DIR": str(workdir / "mail"),
+            "PREFERRED_URL_SCHEME": "http",
+        },
+        instance_path=str(workdir / "instance"),  # load_demo saves the organizer's password there
+    )
+    # Bind first (port 0: the system picks a free one, no race), then tell the app its address.
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    try:
+        app.config["SERVER_NAME"] = f"127.0.0.1:{server.port}"
+        with app.app_context():
+            db.create_all()
+            demo = load_demo()
+            details = Demo(f"http://127.0.0.1:{server.port}", demo.event.slug, demo.email, demo.password)
+        thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
+        thread.start()
+        try:
+            yield details
+        finally:
+            server.shutdown()  # only once serve_forever runs: it would wait forever otherwise
+            thread.join(timeout=10)
+    finally:
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def shoot_registration_form(browser: Browser, demo: Demo, path: Path) -> None:
+    """The demo event's form at a narrow width, partly filled, with the error an invalid email gets."""
+    # Labels matched as case-insensitive substrings, not exactly: optional ones read "Position (optional)".
+    context = browser.new_context(viewport={"width": FORM_WIDTH, "height": 1000}, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.goto(f"{demo.base_url}/e/{demo.slug}/register")
+        page.get_by_label("Title").select_option(label="Dr.")
+        page.get_by_label("Given name").fill("Layla")
+        page.get_by_label("Family name").fill("Haddad")
+        page.get_by_label("Name in your own script").fill("ليلى حداد")
+        page.get_by_label("Email").fill("layla.haddad@")
+        page.get_by_label("Institution or organization").fill("Royal Scientific Society")
+        page.get_by_label("Country or region").select_option(label="Jordan")
+        page.get_by_label("I agree that my data is processed as described in the privacy notice").check()
+        page.get_by_role("button", name="Register", exact=True).click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        _shoot(page, path)
+    finally:
+        context.close()
+
+
+def shoot_dashboard(browser: Browser, demo: Demo, path: Path) -> None:
+    """The demo event's dashboard at desktop width, after logging in as the demo organizer."""
+    context = browser.new_context(viewport={"width": DASHBOARD_WIDTH, "height": 1000}, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.goto(f"{demo.base_url}/auth/login")
+        page.get_by_label("Email").fill(demo.email)
+        page.get_by_label("Password").fill(demo.password)
+        page.get_by_role("button", name="Log in", exact=True).click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        page.goto(f"{demo.base_url}/organizer/events/{demo.slug}")
+        expect(page.locator("#registration-list")).to_be_visible()
+        _shoot(page, path, max_height=DASHBOARD_HEIGHT)
+    finally:
+        context.close()
+
+
+def _shoot(page, path: Path, max_height: int | None = None) -> None:
+    """Save the whole page, or its top `max_height` pixels, once its fonts are loaded."""
+    page.evaluate("document.fonts.ready.then(() => true)")
+    clip = None
+    if max_height is not None:
+        height = min(page.evaluate("document.documentElement.scrollHeight"), max_height)
+        clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+    page.screenshot(path=path, full_page=True, clip=clip)
+
+
+def main() -> int:
+    """Write docs/screenshots/registration-form.png and docs/screenshots/dashboard.png."""
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji")
+        return 1
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    shots = {"registration-form.png": shoot_registration_form, "dashboard.png": shoot_dashboard}
+    with (
+        tempfile.TemporaryDirectory(prefix="eventreg-screenshots-") as workdir,
+        demo_server(Path(workdir)) as demo,
+        sync_playwright() as playwright,
+    ):
+        browser = launch(playwright)
+        try:
+            for name, shoot in shots.items():
+                shoot(browser, demo, OUTPUT / name)
+        finally:
+            browser.close()
+    status = 0
+    for name in shots:
+        size = (OUTPUT / name).stat().st_size
+        print(f"{(OUTPUT / name).relative_to(ROOT)}: {size // 1024} KB")
+        if size > SIZE_LIMIT:
+            print(f"  larger than {SIZE_LIMIT // 1024} KB: lower DASHBOARD_HEIGHT or the widths")
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""A delegate registers in a real Chromium: labels as a person reads them, CSRF on, a live server."""
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from eventreg.extensions import db
+from eventreg.models import Registration
+from tests.browser import CHROMIUM, launch
+from tests.conftest import IN_CI, create_test_event, drop_tables, free_port, make_app
+
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium; skipped when absent on a workstation, a failure when absent in CI."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing but CI=true: install it (apt-get install -y chromium) to run browser tests")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); set CI=true to make this a failure")
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The real app, CSRF on, served by werkzeug on 127.0.0.1 in a thread; yields (app, base URL)."""
+    port = free_port()
+    app = make_app(tmp_path, SERVER_NAME=f"127.0.0.1:{port}", WTF_CSRF_ENABLED=True)
+    try:
+        # Threaded, as `flask run` is: Chromium opens spare connections that would block a single-threaded server.
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            yield app, f"http://127.0.0.1:{port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=10)
+    finally:
+        drop_tables(app)
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh page in headless Chromium, closed with the browser before the server stops."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            context = browser.new_context(locale="en-GB", viewport={"width": 900, "height": 1000})
+            try:
+                page = context.new_page()
+                page.set_default_timeout(TIMEOUT_MS)
+                yield page
+            finally:
+                context.close()
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_delegate_registers_in_a_real_browser(live_server, browser_page):
+    """Fill the form by its labels, get an email error with nothing lost, fix it, land on the private page."""
+    app, base_url = live_server
+    page = browser_page
+    event = create_test_event(app)
+
+    page.goto(f"{base_url}/e/{event.slug}/register")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Register for Inaugural Ceremony")
+    expect(page.locator("input[name=csrf_token]")).to_have_count(1)  # the submits below pass the CSRF check
+
+    page.get_by_label("Title (optional)", exact=True).select_option(label="Prof.")
+    page.get_by_label("Given name", exact=True).fill("Chunli")
+    page.get_by_label("Family name", exact=True).fill("Bai")
+    page.get_by_label("Name in your own script (optional)", exact=True).fill("白春礼")
+    page.get_by_label("Email", exact=True).fill("chunli.bai@")  # no domain: refused
+    page.get_by_label("Institution or organization", exact=True).fill("中国科学院 Chinese Academy of Sciences")
+    page.get_by_label("Position (optional)", exact=True).fill("President")
+    page.get_by_label("Country or region", exact=True).select_option(label="China")
+    page.get_by_label("Category", exact=True).select_option(label="Speaker")
+    page.get_by_label("Accompanying persons", exact=True).fill("1")
+    page.get_by_label("Dietary requirements (optional)", exact=True).fill("Vegetarian · 素食 · نباتي")
+    page.get_by_label("Accessibility needs (optional)", exact=True).fill("Step-free access, please")
+    page.get_by_label("I need a visa invitation letter", exact=True).check()
+    page.get_by_label("I agree that my data is processed as described in the privacy notice").check()
+    page.get_by_role("button", name="Register", exact=True).click()
+
+    # The error sits next to the field, is announced with it, and nothing typed is lost.
+    expect(page.get_by_role("alert")).to_have_text("Please correct the fields marked below.")
+    email = page.get_by_label("Email", exact=True)
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description(re.compile(r"This email address is not valid"))
+    email_field = page.locator(".field").filter(has=email)
+    expect(email_field.locator(".error")).to_contain_text("This email address is not valid")
+    expect(email).to_have_value("chunli.bai@")
+    expect(page.get_by_label("Title (optional)", exact=True)).to_have_value("Prof.")
+    expect(page.get_by_label("Given name", exact=True)).to_have_value("Chunli")
+    expect(page.get_by_label("Family name", exact=True)).to_have_value("Bai")
+    expect(page.get_by_label("Name in your own script (optional)", exact=True)).to_have_value("白春礼")
+    expect(page.get_by_label("Institution or organization", exact=True)).to_have_value(
+        "中国科学院 Chinese Academy of Sciences"
+    )
+    expect(page.get_by_label("Country or region", exact=True)).to_have_value("CN")
+    expect(page.get_by_label("Category", exact=True)).to_have_value("speaker")
+    expect(page.get_by_label("Accompanying persons", exact=True)).to_have_value("1")
+    expect(page.get_by_label("Dietary requirements (optional)", exact=True)).to_have_value("Vegetarian · 素食 · نباتي")
+    expect(page.get_by_label("Accessibility needs (optional)", exact=True)).to_have_value("Step-free access, please")
+    expect(page.get_by_label("I need a visa invitation letter", exact=True)).to_be_checked()
+    assert registrations(app) == []
+
+    email.fill("Chunli.Bai@Example.org")
+    page.get_by_role("button", name="Register", exact=True).click()
+
+    expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/r/[\w-]{{43,}}$"))
+    expect(page.get_by_role("status")).to_have_text("Thank you, your registration has been received.")
+    expect(page.get_by_text("Your place is confirmed.")).to_be_visible()
+    expect(page.get_by_text("Prof. Chunli Bai (白春礼)")).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text=re.compile(r"^🇨🇳 China$"))).to_be_visible()
+
+    [registration] = registrations(app)
+    assert page.url == f"{base_url}/r/{registration.token}"
+    assert registration.display_name == "Prof. Chunli Bai"
+    assert registration.native_name == "白春礼"
+    assert registration.email == "Chunli.Bai@example.org"
+    assert registration.institution == "中国科学院 Chinese Academy of Sciences"
+    assert registration.position == "President"
+    assert (registration.country, registration.category, registration.status) == ("CN", "speaker", "confirmed")
+    assert registration.accompanying == 1
+    assert registration.dietary == "Vegetarian · 素食 · نباتي"
+    assert registration.accessibility == "Step-free access, please"
+    assert registration.visa_letter is True
+    assert registration.consent_at is not None
+
+
+def registrations(app) -> list[Registration]:
+    """Every registration in the live server's database."""
+    with app.app_context():
+        return list(db.session.scalars(select(Registration).order_by(Registration.id)))
