@@ -48,7 +48,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     ext.login_manager.init_app(app)
     ext.babel.init_app(app, locale_selector=_select_locale)
 
-    from . import auth, cli, errors, organizer, registration, templating
+    from . import auth, cli, converters, errors, organizer, registration, templating
+
+    converters.init_app(app)
 
     app.register_blueprint(registration.bp)
     app.register_blueprint(auth.bp)

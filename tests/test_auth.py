@@ -61,6 +61,13 @@ def test_wrong_credentials_get_one_message_for_both_cases(client, make_organizer
     assert client.get("/organizer/").status_code == 302
 
 
+def test_control_characters_in_the_login_are_refused_not_queried(client, make_organizer):
+    make_organizer()
+    response = client.post("/auth/login", data={"email": "admin\x00@example.org", "password": "x"})
+    assert response.status_code == 200
+    assert "single line" in response.text
+
+
 @pytest.mark.parametrize("target", ["https://evil.example.com/", "//evil.example.com/", "javascript:alert(1)"])
 def test_login_never_redirects_off_site(client, make_organizer, target):
     email, password = make_organizer()

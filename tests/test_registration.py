@@ -233,7 +233,18 @@ def test_registration_closes_when_the_event_starts(app, client, make_event):
     assert registrations(app) == []
 
 
-@pytest.mark.parametrize("path", ["/e/no-such-event", "/e/no-such-event/register", "/r/not-a-real-token"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/e/no-such-event",
+        "/e/no-such-event/register",
+        "/r/not-a-real-token-at-all",
+        "/r/short",
+        "/r/abc%00defghijklmnopqrstuvwxyz",  # PostgreSQL refuses NUL in text: it must never reach a query
+        "/e/Ceremony%00",
+        "/e/%E7%99%BD",
+    ],
+)
 def test_unknown_event_or_link_gives_a_404_page(client, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -308,3 +319,22 @@ def test_every_text_field_is_limited_to_its_column(app, client, make_event):
         limit = column_length(getattr(Registration, field))
         tag = re.search(rf'<(?:input|textarea)[^>]*\bid="{field}"[^>]*>', page).group(0)
         assert f'maxlength="{limit}"' in tag, field
+
+
+@pytest.mark.parametrize("setting", [False, True])
+def test_dns_checks_of_email_follow_the_setting(app, client, make_event, monkeypatch, setting):
+    """Syntax only by default (this machine has no DNS for real domains); a setting turns DNS checks on."""
+    import eventreg.forms
+
+    seen = []
+    real_validate = eventreg.forms.validate_email
+
+    def spy(address, **options):
+        seen.append(options["check_deliverability"])
+        return real_validate(address, **{**options, "check_deliverability": False})
+
+    monkeypatch.setattr(eventreg.forms, "validate_email", spy)
+    app.config["EMAIL_CHECK_DELIVERABILITY"] = setting
+    event = make_event()
+    assert client.post(f"/e/{event.slug}/register", data=form(email="someone@cas.cn")).status_code == 302
+    assert seen == [setting]

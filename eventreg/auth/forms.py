@@ -5,11 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import SingleLine
+
 
 class LoginForm(FlaskForm):
     """Email and password of an organizer."""
 
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=254)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=254), SingleLine()]
+    )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=1024)]
     )

@@ -18,7 +18,7 @@ def index():
     return render_template("organizer/index.html", events=events, summaries=summaries)
 
 
-@bp.get("/events/<slug>")
+@bp.get("/events/<slug:slug>")
 def dashboard(slug: str):
     """One event: totals, countries, categories, institutions, and the registrations, newest first."""
     event = db.first_or_404(select(Event).where(Event.slug == slug))

@@ -34,7 +34,7 @@ def _event_or_404(slug: str):
     return event
 
 
-@bp.get("/e/<slug>")
+@bp.get("/e/<slug:slug>")
 @public
 def show_event(slug: str):
     """One event: when, where, what, and the seats left."""
@@ -42,7 +42,7 @@ def show_event(slug: str):
     return render_template("registration/event.html", event=event, summary=stats.event_summary(event))
 
 
-@bp.route("/e/<slug>/register", methods=["GET", "POST"])
+@bp.route("/e/<slug:slug>/register", methods=["GET", "POST"])
 @public
 def register(slug: str):
     """The registration form; a valid submission redirects to the delegate's private page."""
@@ -68,7 +68,7 @@ def register(slug: str):
     return render_template("registration/register.html", event=event, form=form, summary=stats.event_summary(event))
 
 
-@bp.get("/r/<token>")
+@bp.get("/r/<token:token>")
 @public
 def view_registration(token: str):
     """A delegate's private page, reached through the unguessable link in their email."""
