@@ -56,20 +56,6 @@ class Status(enum.StrEnum):
     REJECTED = "rejected"
 
 
-STATUS_LABELS = {
-    Status.CONFIRMED: _l("Confirmed"),
-    Status.PENDING: _l("Pending approval"),
-    Status.WAITLISTED: _l("Waitlisted"),
-    Status.CANCELLED: _l("Cancelled"),
-    Status.REJECTED: _l("Rejected"),
-}
-
-# Statuses that hold a seat, and statuses that block a second registration with the same email.
-SEAT_HOLDING = (Status.CONFIRMED, Status.PENDING)
-ACTIVE = (Status.CONFIRMED, Status.PENDING, Status.WAITLISTED)
-ACTIVE_SQL = "status IN ('confirmed', 'pending', 'waitlisted')"
-
-
 class Category(enum.StrEnum):
     """Why a person attends."""
 
@@ -78,6 +64,28 @@ class Category(enum.StrEnum):
     SPEAKER = "speaker"
     PRESS = "press"
     GUEST = "guest"
+
+
+STATUS_LABELS = {
+    Status.CONFIRMED: _l("Confirmed"),
+    Status.PENDING: _l("Pending approval"),
+    Status.WAITLISTED: _l("Waitlisted"),
+    Status.CANCELLED: _l("Cancelled"),
+    Status.REJECTED: _l("Rejected"),
+}
+
+CATEGORY_LABELS = {
+    Category.DELEGATE: _l("Delegate"),
+    Category.OBSERVER: _l("Observer"),
+    Category.SPEAKER: _l("Speaker"),
+    Category.PRESS: _l("Press"),
+    Category.GUEST: _l("Guest"),
+}
+
+# Statuses that hold a seat, and statuses that block a second registration with the same email.
+SEAT_HOLDING = (Status.CONFIRMED, Status.PENDING)
+ACTIVE = (Status.CONFIRMED, Status.PENDING, Status.WAITLISTED)
+ACTIVE_SQL = "status IN ('confirmed', 'pending', 'waitlisted')"
 
 
 class Event(db.Model):

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from jinja2 import StrictUndefined
 
 from .countries import country_name, flag
+from .models import CATEGORY_LABELS, STATUS_LABELS
 
 
 def event_time(moment: datetime | None, event, style: str = "full") -> str:
@@ -45,13 +46,9 @@ def init_app(app: Flask) -> None:
 
 def category_label(value: str) -> str:
     """The translated label of a registration category."""
-    from .registration.forms import CATEGORY_LABELS
-
     return str(CATEGORY_LABELS.get(value, value))
 
 
 def status_label(value: str) -> str:
     """The translated label of a registration status."""
-    from .models import STATUS_LABELS
-
     return str(STATUS_LABELS.get(value, value))

@@ -82,7 +82,8 @@ def test_dashboard_lists_registrations_newest_first_paginated(app, logged_in, ma
     assert "Page 1 of 3" in first
     last = logged_in.get(f"/organizer/events/{event.slug}?page=3").text
     assert re.findall(r"Prof\. (Person\d)", last) == ["Person0"]
-    assert logged_in.get(f"/organizer/events/{event.slug}?page=99").status_code == 200
+    assert logged_in.get(f"/organizer/events/{event.slug}?page=99").status_code == 404
+    assert logged_in.get(f"/organizer/events/{event.slug}?page=abc").status_code == 200  # the first page
 
 
 def test_organizer_index_lists_events(logged_in, make_event, make_registration):

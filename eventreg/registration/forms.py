@@ -7,18 +7,10 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from ..countries import country_names
 from ..forms import EmailAddress, NoControlCharacters, SingleLine, fits, strip
-from ..models import Category, Registration
+from ..models import CATEGORY_LABELS, Category, Registration
 
 HONORIFICS = ("Prof.", "Dr.", "Mr.", "Ms.", "Mx.")
 MAX_ACCOMPANYING = 5
-
-CATEGORY_LABELS = {
-    Category.DELEGATE: _l("Delegate"),
-    Category.OBSERVER: _l("Observer"),
-    Category.SPEAKER: _l("Speaker"),
-    Category.PRESS: _l("Press"),
-    Category.GUEST: _l("Guest"),
-}
 
 HONORIFIC_LABELS = {
     "Prof.": _l("Prof."),

@@ -1,0 +1,51 @@
+"""What the organizer pages read: events, their numbers and their registrations."""
+
+from dataclasses import dataclass
+
+from flask import abort
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
+
+from .. import stats
+from ..extensions import db
+from ..models import Event, Registration
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything one event's dashboard shows."""
+
+    event: Event
+    summary: stats.EventSummary
+    countries: list[stats.CountryCount]
+    categories: dict[str, int]
+    institutions: list[tuple[str, int]]
+    registrations: Pagination
+
+
+def events_with_summaries() -> list[tuple[Event, stats.EventSummary]]:
+    """Every event, latest start first, with its headline numbers."""
+    events = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).all()
+    return [(event, stats.event_summary(event)) for event in events]
+
+
+def event_dashboard(slug: str, per_page: int) -> Dashboard:
+    """The dashboard of the event at `slug` (404 when there is none); registrations newest first."""
+    event = db.first_or_404(select(Event).where(Event.slug == slug))
+    registrations = db.paginate(
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.created_at.desc(), Registration.id.desc()),
+        per_page=per_page,
+        error_out=False,
+    )
+    if registrations.page > max(registrations.pages, 1):
+        abort(404)
+    return Dashboard(
+        event=event,
+        summary=stats.event_summary(event),
+        countries=stats.delegates_per_country(event.id),
+        categories=stats.delegates_per_category(event.id),
+        institutions=stats.top_institutions(event.id),
+        registrations=registrations,
+    )
