@@ -182,3 +182,32 @@ def test_a_stopping_worker_finishes_the_message_in_hand_and_no_more(app, make_ev
         report = deliver_due(should_stop=should_stop)
     assert report.sent == 1
     assert [message.state for message in outbox(app)] == ["sent", "queued", "queued"]
+
+
+def test_registrations_committed_while_a_mail_is_sent_do_not_trip_the_worker(app, make_event, make_registration):
+    """The worker holds no transaction while it talks to the mail server (on SQLite a stale one cannot write)."""
+    import threading
+
+    event = make_event()
+    make_registration(event, email="first@example.org")
+
+    class RegistersMeanwhile:
+        """A transport that, while 'sending', lets another delegate register from another thread."""
+
+        sent = 0
+
+        def send(self, message, name):
+            worker = threading.Thread(target=make_registration, args=(event,), kwargs={"email": f"n{self.sent}@x.org"})
+            worker.start()
+            worker.join()
+            self.sent += 1
+
+        def close(self):
+            pass
+
+    transport = RegistersMeanwhile()
+    with app.app_context():
+        report = deliver_due(transport=transport, limit=2)
+    assert report.sent == 2 and report.deferred == 0
+    states = [message.state for message in outbox(app)]
+    assert states == ["sent", "sent", "queued"]  # the third came in while the second was being sent

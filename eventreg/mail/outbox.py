@@ -13,7 +13,7 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from ..database import is_postgresql
+from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, Registration, utcnow
 from .transport import open_transport
@@ -89,7 +89,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _claim_next() -> OutboxMessage | None:
-    """The oldest due message, locked for this worker (other workers skip it on PostgreSQL)."""
+    """The oldest due message, in a fresh write transaction.
+
+    On PostgreSQL the row stays locked until commit and other workers skip it. On SQLite the
+    transaction holds the database's write lock, so the caller commits before it talks to SMTP.
+    """
+    begin_write_transaction()
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.QUEUED, OutboxMessage.next_attempt_at <= utcnow())
@@ -101,9 +106,14 @@ def _claim_next() -> OutboxMessage | None:
     return db.session.scalar(query)
 
 
+def _is_connection_error(error: Exception) -> bool:
+    """A failure to reach the server (not an answer from it): the next messages would fail the same way."""
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPResponseException)
+
+
 def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: False) -> DeliveryReport:
-    """Send due messages one by one, each in its own transaction, until none is due, `limit` is reached
-    or `should_stop()` says so (it is asked before each message).
+    """Send due messages one by one until none is due, `limit` is reached or `should_stop()` says so
+    (it is asked before each message).
 
     A message that fails stays queued with the error recorded and a later next_attempt_at.
     """
@@ -115,36 +125,59 @@ def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: Fa
         for _ in range(limit):
             if should_stop():
                 break
-            message = _claim_next()
-            if message is None:
+            outcome = _deliver_one(transport)
+            if outcome is None:
                 break
-            if not message.message_id:
-                message.message_id = _message_id(message)
-            message.attempts += 1
-            try:
-                mail_message = compose(message)
-                transport.send(mail_message, name=f"{message.id:08d}-{message.kind}")
-            except Exception as error:  # noqa: BLE001 - any failure must leave the message queued, never lost
-                log.warning("outbox message %s not sent: %s", message.id, error)
-                message.last_error = f"{type(error).__name__}: {error}"[:2000]
-                message.next_attempt_at = utcnow() + retry_delay(message.attempts)
-                report.deferred += 1
-                if isinstance(error, OSError) and not isinstance(error, smtplib.SMTPResponseException):
-                    # The server is unreachable: the other messages would fail the same way; try later.
-                    db.session.commit()
-                    break
-            else:
-                message.state = OutboxState.SENT
-                message.subject = mail_message.subject[:300]
-                message.sent_at = utcnow()
-                message.last_error = ""
+            if outcome is True:
                 report.sent += 1
-            db.session.commit()
+                continue
+            report.deferred += 1
+            if _is_connection_error(outcome):
+                break
     finally:
         db.session.rollback()
         if own_transport:
             transport.close()
     return report
+
+
+def _deliver_one(transport) -> bool | Exception | None:
+    """Claim, compose and send the next due message; True when sent, the error when not, None when none is due."""
+    message = _claim_next()
+    if message is None:
+        db.session.rollback()
+        return None
+    if not message.message_id:
+        message.message_id = _message_id(message)
+    message.attempts += 1
+    message_id = message.id
+    outcome: bool | Exception = True
+    try:
+        mail_message = compose(message)
+    except Exception as error:  # noqa: BLE001 - a message that cannot be rendered stays queued, never lost
+        outcome = error
+    if outcome is True:
+        if not is_postgresql():
+            # SQLite: release the write lock while talking to the mail server (the attempt is recorded).
+            db.session.commit()
+        try:
+            transport.send(mail_message, name=f"{message_id:08d}-{message.kind}")
+        except Exception as error:  # noqa: BLE001 - any failure must leave the message queued, never lost
+            outcome = error
+        if not is_postgresql():
+            begin_write_transaction()
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if outcome is True:
+        message.state = OutboxState.SENT
+        message.subject = mail_message.subject[:300]
+        message.sent_at = utcnow()
+        message.last_error = ""
+    else:
+        log.warning("outbox message %s not sent: %s", message_id, outcome)
+        message.last_error = f"{type(outcome).__name__}: {outcome}"[:2000]
+        message.next_attempt_at = utcnow() + retry_delay(message.attempts)
+    db.session.commit()
+    return outcome
 
 
 def run_worker(once: bool = False) -> None:
