@@ -6,6 +6,7 @@ from flask import current_app
 from slugify import slugify
 from sqlalchemy import select
 
+from .database import begin_write_transaction
 from .extensions import db
 from .models import Event
 
@@ -50,6 +51,8 @@ def create_event(
         raise EventError("registration must close after it opens")
     if capacity is not None and capacity < 1:
         raise EventError("the capacity must be at least 1")
+    # SQLite: no other writer between choosing the slug and the insert; PostgreSQL: the unique index refuses a racer.
+    begin_write_transaction()
     event = Event(
         slug=unique_slug(title),
         title=title.strip(),

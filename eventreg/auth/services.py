@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..database import begin_write_transaction
 from ..extensions import db
 from ..models import Organizer, casefold_key
 
@@ -28,6 +29,8 @@ def create_organizer(email: str, password: str, role: str = "admin") -> Organize
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    # SQLite: no other writer between the check and the insert; PostgreSQL: the unique index refuses a racer.
+    begin_write_transaction()
     if find_organizer(email) is not None:
         raise AccountError(f"an organizer with the address {email} exists already")
     organizer = Organizer(email=email.strip(), email_key=casefold_key(email), role=role)
