@@ -48,7 +48,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     ext.login_manager.init_app(app)
     ext.babel.init_app(app, locale_selector=_select_locale)
 
-    from . import auth, cli, converters, errors, organizer, registration, templating
+    from . import auth, cli, converters, errors, organizer, registration, security, templating
 
     converters.init_app(app)
 
@@ -57,6 +57,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(organizer.bp)
     auth.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app

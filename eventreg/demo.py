@@ -241,6 +241,7 @@ def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 20
         capacity=1000,
         registration_opens_at=now - timedelta(days=21),
         registration_closes_at=starts - timedelta(days=2),
+        contact_email="secretariat@example.org",
     )
     db.session.add_all(_delegate(rng, event, number, now) for number in range(1, delegates + 1))
     db.session.commit()

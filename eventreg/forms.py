@@ -19,25 +19,56 @@ def fits(column) -> Length:
     return Length(max=limit, message=_l("At most %(max)d characters, please.", max=limit))
 
 
+# Invisible characters that reorder the text around them: "‮gnp.exe" shows as "exe.png".
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Invisible characters that people paste by accident at the ends of a value.
+INVISIBLE_EDGES = " \t\r\n\u00a0\u200b\u200e\u200f\u2060\ufeff"
+
+
 def strip(value):
-    """Trim surrounding whitespace from submitted text."""
-    return value.strip() if isinstance(value, str) else value
+    """Trim whitespace and invisible characters from both ends of submitted text."""
+    return value.strip().strip(INVISIBLE_EDGES) if isinstance(value, str) else value
 
 
 class SingleLine:
-    """Refuses line breaks and other control characters, which have no place in a name or a mail header."""
+    """Refuses line breaks, control characters and direction overrides: none belongs in a name or a mail header."""
 
     def __call__(self, form, field):
-        if field.data and any(unicodedata.category(ch) == "Cc" for ch in field.data):
+        if not field.data:
+            return
+        if any(unicodedata.category(ch) == "Cc" for ch in field.data):
             raise ValidationError(_l("Please use a single line without control characters."))
+        if any(ch in BIDI_CONTROLS for ch in field.data):
+            raise ValidationError(_l("Please remove the invisible text-direction characters."))
 
 
 class NoControlCharacters:
-    """Refuses control characters other than line breaks and tabs in longer text."""
+    """Refuses control characters other than line breaks and tabs, and direction overrides, in longer text."""
 
     def __call__(self, form, field):
-        if field.data and any(unicodedata.category(ch) == "Cc" and ch not in "\r\n\t" for ch in field.data):
+        if not field.data:
+            return
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\r\n\t" for ch in field.data):
             raise ValidationError(_l("Please remove the control characters from this text."))
+        if any(ch in BIDI_CONTROLS for ch in field.data):
+            raise ValidationError(_l("Please remove the invisible text-direction characters."))
+
+
+class HasLetter:
+    """A name needs at least one letter, in any script (not only spaces, digits or invisible characters)."""
+
+    def __call__(self, form, field):
+        if field.data and not any(unicodedata.category(ch).startswith("L") for ch in field.data):
+            raise ValidationError(_l("Please write at least one letter."))
+
+
+def smtp_address(address: str) -> str:
+    """The address as SMTP needs it: an internationalised domain in its ASCII (IDNA) form."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
 
 
 class EmailAddress:
@@ -47,9 +78,12 @@ class EmailAddress:
         if not field.data:
             return
         try:
+            # allow_smtputf8=False: most mail servers cannot deliver to a non-ASCII mailbox name, and a
+            # registration whose confirmation can never arrive is worse than asking for another address.
             result = validate_email(
                 field.data,
                 check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+                allow_smtputf8=False,
             )
         except EmailNotValidError as error:
             # email-validator explains the problem in English; our own sentence comes first, translated.

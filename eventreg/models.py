@@ -2,6 +2,7 @@
 
 import enum
 import secrets
+import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,15 @@ def casefold_key(text: str) -> str:
 def new_token() -> str:
     """An unguessable URL-safe token of 256 bits for private links."""
     return secrets.token_urlsafe(32)
+
+
+def _is_east_asian(text: str) -> bool:
+    """True when the text is written in Chinese, Japanese or Korean characters (family name first)."""
+    return bool(text) and all(
+        any(script in unicodedata.name(ch, "") for script in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL"))
+        for ch in text
+        if not ch.isspace()
+    )
 
 
 class UTCDateTime(TypeDecorator):
@@ -170,6 +180,8 @@ class Registration(db.Model):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(10))
+    # Random per rendered form: a second submit of the same form (a double tap) finds the first registration.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -183,9 +195,12 @@ class Registration(db.Model):
 
     @property
     def display_name(self) -> str:
-        """The name as printed on a badge or in a salutation."""
-        parts = [self.honorific, self.given_name, self.family_name]
-        return " ".join(part for part in parts if part)
+        """The name as printed on a badge or in a salutation: family name first for names in CJK scripts."""
+        if _is_east_asian(self.given_name) and _is_east_asian(self.family_name):
+            name = f"{self.family_name}{self.given_name}"
+        else:
+            name = " ".join(part for part in (self.given_name, self.family_name) if part)
+        return f"{self.honorific} {name}" if self.honorific else name
 
 
 class Organizer(UserMixin, db.Model):

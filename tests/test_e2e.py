@@ -92,8 +92,12 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     page.get_by_role("button", name="Register", exact=True).click()
 
     # The error sits next to the field, is announced with it, and nothing typed is lost.
-    expect(page.get_by_role("alert")).to_have_text("Please correct the fields marked below.")
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Please correct 1 field marked below:")
+    expect(summary).to_be_focused()  # the reader is taken to what needs correcting
+    summary.get_by_role("link", name=re.compile("^Email: This email address is not valid")).click()
     email = page.get_by_label("Email", exact=True)
+    expect(email).to_be_focused()
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(email).to_have_accessible_description(re.compile(r"This email address is not valid"))
     email_field = page.locator(".field").filter(has=email)

@@ -3,6 +3,7 @@
 import email
 import email.policy
 import re
+from email.header import decode_header, make_header
 
 import flask_mail
 import pytest
@@ -211,3 +212,41 @@ def test_registrations_committed_while_a_mail_is_sent_do_not_trip_the_worker(app
     assert report.sent == 2 and report.deferred == 0
     states = [message.state for message in outbox(app)]
     assert states == ["sent", "sent", "queued"]  # the third came in while the second was being sent
+
+
+@pytest.mark.parametrize("name", ["Zoë Müller", "Thị Minh Khai Nguyễn-Trần Phạm Vũ Hoàng", "Александра Константиновна"])
+def test_names_in_the_to_header_survive_encoding(smtp_app, smtp_server, name):
+    given, _, family = name.rpartition(" ")
+    event = create_test_event(smtp_app)
+    register_test_delegate(smtp_app, event, given_name=given, family_name=family, honorific="Ms.")
+    assert deliver(smtp_app).sent == 1
+    # Decoded as RFC 2047 says (adjacent encoded words join without a space); the email package's
+    # structured parser adds one between them, so read the raw header instead.
+    raw = email.message_from_bytes(smtp_server.envelopes[0].content)["To"]
+    assert str(make_header(decode_header(raw))) == f"Ms. {name} <chunli.bai@example.org>"
+    assert "\n" not in raw.replace("\n ", "")  # folded only between encoded words
+
+
+def test_mail_to_an_internationalised_domain_goes_to_its_ascii_form(smtp_app, smtp_server):
+    event = create_test_event(smtp_app)
+    register_test_delegate(smtp_app, event, email="li@北京大学.中国")
+    assert deliver(smtp_app).sent == 1
+    assert smtp_server.envelopes[0].rcpt_tos == ["li@xn--1lq90ic7fzpc.xn--fiqs8s"]
+
+
+def test_the_mail_names_the_contact_address_and_links_the_event(smtp_app, smtp_server):
+    event = create_test_event(smtp_app, contact_email="secretariat@example.org")
+    register_test_delegate(smtp_app, event)
+    deliver(smtp_app)
+    text = parse(smtp_server.envelopes[0]).get_body(("plain",)).get_content()
+    assert "Write to the organizers at secretariat@example.org." in text
+    assert f"https://register.example.org/e/{event.slug}" in text
+    assert "China Standard Time (Asia/Shanghai)" in text or "China Time (Asia/Shanghai)" in text
+
+
+def test_long_non_latin_subjects_arrive_intact(smtp_app, smtp_server):
+    title = "国际科学联盟成立大会暨第一届全体会员代表大会开幕式"
+    event = create_test_event(smtp_app, title=title)
+    register_test_delegate(smtp_app, event)
+    deliver(smtp_app)
+    assert parse(smtp_server.envelopes[0])["Subject"] == f"Your registration for {title}"

@@ -142,7 +142,8 @@ def test_invalid_input_is_refused_next_to_the_field(app, client, make_event, cha
     assert f'id="{field}-error"' in page
     error_start = page.index(f'id="{field}-error"')
     assert message in page[error_start : error_start + 400]
-    assert "Please correct the fields marked below." in page
+    assert "Please correct 1 field marked below:" in page
+    assert f'<a href="#{field}">' in page
     assert registrations(app) == []
     assert outbox_count(app) == 0
 
@@ -255,7 +256,7 @@ def test_full_event_refuses_with_a_clear_message(app, client, make_event, make_r
     event = make_event(capacity=3)
     make_registration(event, email="first@example.org", accompanying=1)
     response = client.post(f"/e/{event.slug}/register", data=form(accompanying="1"))
-    assert "there are only 1 seats left" in response.text
+    assert "Sorry, only 1 seat is left" in response.text
     assert client.post(f"/e/{event.slug}/register", data=form(accompanying="0")).status_code == 302
     response = client.post(f"/e/{event.slug}/register", data=form(email="late@example.org", accompanying="0"))
     assert "Sorry, this event is full: there are no seats left." in response.text
@@ -338,3 +339,98 @@ def test_dns_checks_of_email_follow_the_setting(app, client, make_event, monkeyp
     event = make_event()
     assert client.post(f"/e/{event.slug}/register", data=form(email="someone@cas.cn")).status_code == 302
     assert seen == [setting]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"given_name": "\u200b\u200b"}, "given_name", "Please fill in this field."),  # invisible only: stripped
+        ({"family_name": "\u200d"}, "family_name", "Please write at least one letter."),
+        ({"given_name": "123"}, "given_name", "Please write at least one letter."),
+        ({"institution": "..."}, "institution", "Please write at least one letter."),
+        ({"given_name": "\u202eevil Nam"}, "given_name", "invisible text-direction characters"),
+        ({"institution": "\u202egnp.exe"}, "institution", "invisible text-direction characters"),
+        ({"dietary": "no \u2066pork\u2069"}, "dietary", "invisible text-direction characters"),
+        ({"email": "ирина@пример.рф"}, "email", "Internationalized characters before the @-sign"),
+    ],
+)
+def test_invisible_and_spoofing_input_is_refused(app, client, make_event, changes, field, message):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data=form(**changes))
+    error_start = response.text.index(f'id="{field}-error"')
+    assert message in response.text[error_start : error_start + 400]
+    assert registrations(app) == []
+
+
+def test_joiners_inside_names_are_kept(app, client, make_event):
+    """Zero-width joiners are part of Persian and Indic spelling; only the direction overrides are refused."""
+    event = make_event()
+    name = "می\u200cخواهم"
+    assert client.post(f"/e/{event.slug}/register", data=form(given_name=name)).status_code == 302
+    assert registrations(app)[0].given_name == name
+
+
+def test_internationalised_domains_are_accepted(app, client, make_event):
+    event = make_event()
+    assert client.post(f"/e/{event.slug}/register", data=form(email="li@北京大学.中国")).status_code == 302
+    [registration] = registrations(app)
+    assert registration.email == "li@北京大学.中国"
+    with app.app_context():
+        [message] = db.session.scalars(select(OutboxMessage)).all()
+        assert message.recipient == "li@xn--1lq90ic7fzpc.xn--fiqs8s"  # what SMTP servers can deliver to
+
+
+def test_a_double_submit_of_one_form_registers_once_and_lands_on_the_same_page(app, client, make_event):
+    event = make_event()
+    page = client.get(f"/e/{event.slug}/register").text
+    submission = re.search(r'id="submission" name="submission" type="hidden" value="([\w-]+)"', page).group(1)
+    first = client.post(f"/e/{event.slug}/register", data=form(submission=submission))
+    second = client.post(f"/e/{event.slug}/register", data=form(submission=submission))
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(registrations(app)) == 1
+    assert outbox_count(app) == 1
+    other_form = client.post(f"/e/{event.slug}/register", data=form(submission="another-form-entirely"))
+    assert "This email address is already registered for this event." in other_form.text
+
+
+@pytest.mark.parametrize(
+    ("given", "family", "honorific", "expected"),
+    [
+        ("Chunli", "Bai", "Prof.", "Prof. Chunli Bai"),
+        ("春礼", "白", "Prof.", "Prof. 白春礼"),
+        ("민준", "김", "", "김민준"),
+        ("太郎", "田中", "Dr.", "Dr. 田中太郎"),
+        ("Ирина", "Петрова", "", "Ирина Петрова"),
+    ],
+)
+def test_names_in_east_asian_scripts_put_the_family_name_first(given, family, honorific, expected):
+    registration = Registration(given_name=given, family_name=family, honorific=honorific)
+    assert registration.display_name == expected
+
+
+def test_the_form_helps_phones_fill_it_in(client, make_event):
+    event = make_event()
+    page = client.get(f"/e/{event.slug}/register").text
+    for field, token in [
+        ("given_name", "given-name"),
+        ("family_name", "family-name"),
+        ("email", "email"),
+        ("institution", "organization"),
+        ("position", "organization-title"),
+        ("country", "country"),
+        ("honorific", "honorific-prefix"),
+    ]:
+        tag = re.search(rf'<(?:input|select)[^>]*\bid="{field}"[^>]*>', page).group(0)
+        assert f'autocomplete="{token}"' in tag, field
+    assert 'dir="auto"' in re.search(r'<input[^>]*\bid="native_name"[^>]*>', page).group(0)
+
+
+def test_home_says_whether_registration_is_open(client, make_event):
+    make_event(title="Open Ceremony")
+    make_event(title="Closed Ceremony", registration_closes_at=utcnow() - timedelta(hours=1))
+    page = client.get("/").text
+    open_card = page[page.index("Open Ceremony") :]
+    assert "Registration open" in open_card[: open_card.index("</li>")]
+    closed_card = page[page.index("Closed Ceremony") :]
+    assert "Registration closed" in closed_card[: closed_card.index("</li>")]

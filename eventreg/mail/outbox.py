@@ -6,7 +6,8 @@ import smtplib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import formataddr, parseaddr
+from email.headerregistry import Address
+from email.utils import parseaddr
 
 import flask_mail
 from flask import current_app, render_template, url_for
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
+from ..forms import smtp_address
 from ..models import OutboxMessage, OutboxState, Registration, utcnow
 from .transport import open_transport
 
@@ -30,7 +32,7 @@ def queue_mail(kind: str, registration: Registration) -> OutboxMessage:
     """Add a mail about `registration` to the outbox, in the caller's transaction (the caller commits)."""
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
-    message = OutboxMessage(kind=kind, registration=registration, recipient=registration.email)
+    message = OutboxMessage(kind=kind, registration=registration, recipient=smtp_address(registration.email))
     db.session.add(message)
     return message
 
@@ -57,15 +59,43 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         subject = _subject(message.kind, registration)
         body = render_template(f"{template}.txt", **context)
         html = render_template(f"{template}.html", **context)
-    mail_message = flask_mail.Message(
+    mail_message = EncodedMessage(
         subject=subject,
-        recipients=[formataddr((registration.display_name, message.recipient))],
+        recipients=[(registration.display_name, message.recipient)],
         body=body,
         html=html,
         reply_to=event.contact_email,
     )
     mail_message.msgId = message.message_id or _message_id(message)
     return mail_message
+
+
+class EncodedMessage(flask_mail.Message):
+    """Flask-Mail's message with Subject, From, To and Reply-To written by the standard library's email policy.
+
+    Flask-Mail 0.10 RFC 2047-encodes names and subjects itself and then folds them again, which garbles
+    long non-ASCII names ("Константин о вна") and subjects; the email package encodes them correctly.
+    """
+
+    def _message(self):
+        message = super()._message()
+        replacements = {
+            "Subject": self.subject,
+            "From": _address(self.sender),
+            "To": [_address(recipient) for recipient in self.recipients],
+            "Reply-To": _address(self.reply_to) if self.reply_to else None,
+        }
+        for name, value in replacements.items():
+            if value:
+                del message[name]
+                message[name] = value
+        return message
+
+
+def _address(value: str | tuple[str, str]) -> Address:
+    """An address header value from 'Name <a@b>' or (name, address)."""
+    name, address = value if isinstance(value, tuple) else parseaddr(value)
+    return Address(display_name=name, addr_spec=address)
 
 
 def _message_id(message: OutboxMessage) -> str:

@@ -10,6 +10,8 @@ from .. import stats
 from ..extensions import db
 from ..models import Event, Registration
 
+MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer
+
 
 @dataclass(frozen=True)
 class Dashboard:
@@ -29,13 +31,19 @@ def events_with_summaries() -> list[tuple[Event, stats.EventSummary]]:
     return [(event, stats.event_summary(event)) for event in events]
 
 
-def event_dashboard(slug: str, per_page: int) -> Dashboard:
-    """The dashboard of the event at `slug` (404 when there is none); registrations newest first."""
+def event_dashboard(slug: str, page: int, per_page: int) -> Dashboard:
+    """The dashboard of the event at `slug`, with one page of its registrations, newest first.
+
+    404 when there is no such event or page (a page number too large for the database included).
+    """
     event = db.first_or_404(select(Event).where(Event.slug == slug))
+    if page > MAX_PAGE:
+        abort(404)
     registrations = db.paginate(
         select(Registration)
         .where(Registration.event_id == event.id)
         .order_by(Registration.created_at.desc(), Registration.id.desc()),
+        page=max(page, 1),
         per_page=per_page,
         error_out=False,
     )

@@ -2,12 +2,21 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..countries import country_names
-from ..forms import EmailAddress, NoControlCharacters, SingleLine, fits, strip
-from ..models import CATEGORY_LABELS, Category, Registration
+from ..forms import EmailAddress, HasLetter, NoControlCharacters, SingleLine, fits, strip
+from ..models import CATEGORY_LABELS, Category, Registration, new_token
 
 HONORIFICS = ("Prof.", "Dr.", "Mr.", "Ms.", "Mx.")
 MAX_ACCOMPANYING = 5
@@ -21,11 +30,14 @@ HONORIFIC_LABELS = {
 }
 
 
-def _text(label, column, *, required=True, description="", multiline=False):
+def _text(label, column, *, required=True, description="", multiline=False, autocomplete=None):
     validators = [DataRequired(_l("Please fill in this field."))] if required else [Optional()]
     validators += [fits(column), NoControlCharacters() if multiline else SingleLine()]
+    if required and not multiline:
+        validators.append(HasLetter())
     field_class = TextAreaField if multiline else StringField
-    return field_class(label, validators=validators, filters=[strip], description=description)
+    render_kw = {"autocomplete": autocomplete} if autocomplete else None
+    return field_class(label, validators=validators, filters=[strip], description=description, render_kw=render_kw)
 
 
 class RegistrationForm(FlaskForm):
@@ -36,9 +48,10 @@ class RegistrationForm(FlaskForm):
         choices=[SelectChoice("", _l("(none)"))]
         + [SelectChoice(value, label) for value, label in HONORIFIC_LABELS.items()],
         validators=[Optional()],
+        render_kw={"autocomplete": "honorific-prefix"},
     )
-    given_name = _text(_l("Given name"), Registration.given_name)
-    family_name = _text(_l("Family name"), Registration.family_name)
+    given_name = _text(_l("Given name"), Registration.given_name, autocomplete="given-name")
+    family_name = _text(_l("Family name"), Registration.family_name, autocomplete="family-name")
     native_name = _text(
         _l("Name in your own script"),
         Registration.native_name,
@@ -50,12 +63,14 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(_l("Please fill in this field.")), fits(Registration.email), EmailAddress()],
         filters=[strip],
         description=_l("Your confirmation and private link are sent here."),
+        render_kw={"autocomplete": "email"},
     )
-    institution = _text(_l("Institution or organization"), Registration.institution)
-    position = _text(_l("Position"), Registration.position, required=False)
+    institution = _text(_l("Institution or organization"), Registration.institution, autocomplete="organization")
+    position = _text(_l("Position"), Registration.position, required=False, autocomplete="organization-title")
     country = SelectField(
         _l("Country or region"),
         validators=[DataRequired(_l("Please choose your country or region."))],
+        render_kw={"autocomplete": "country"},
     )
     category = SelectField(
         _l("Category"),
@@ -79,6 +94,8 @@ class RegistrationForm(FlaskForm):
         _l("I agree that my data is processed as described in the privacy notice"),
         validators=[DataRequired(_l("Please agree to the privacy notice to register."))],
     )
+
+    submission = HiddenField(validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9_-]*$")], default=new_token)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -68,18 +69,25 @@ def lock_event(event_id: int) -> Event:
     return event
 
 
-def register_delegate(event_id: int, details: DelegateDetails, language: str) -> Registration:
+def register_delegate(
+    event_id: int, details: DelegateDetails, language: str, submission_key: str | None = None
+) -> Registration:
     """Register one delegate and queue their confirmation mail, in one transaction.
 
     Raises a RegistrationRefused subclass (and writes nothing) when the window is closed,
-    the email is already registered, or the seats asked for are not free.
+    the email is already registered, or the seats asked for are not free. A repeated submission
+    of the same form (the same `submission_key`, e.g. a double tap) returns the first registration.
     """
     email_key = casefold_key(details.email)
     try:
         event = lock_event(event_id)
         if event.registration_state() != "open":
             raise RegistrationClosed(_l("Registration for this event is not open."))
-        if _has_active_registration(event.id, email_key):
+        existing = _active_registration(event.id, email_key)
+        if existing is not None:
+            if submission_key and existing.submission_key == submission_key:
+                db.session.commit()
+                return existing
             raise _duplicate()
         if event.capacity is not None:
             seats_left = event.capacity - stats.seats_taken(event.id)
@@ -92,6 +100,7 @@ def register_delegate(event_id: int, details: DelegateDetails, language: str) ->
             consent_at=utcnow(),
             status=Status.PENDING if event.requires_approval else Status.CONFIRMED,
             language=language,
+            submission_key=submission_key or None,
             **details.__dict__,
         )
         db.session.add(registration)
@@ -104,27 +113,30 @@ def register_delegate(event_id: int, details: DelegateDetails, language: str) ->
     except IntegrityError:
         # Two submits of one address raced past the check; the partial unique index stopped the second.
         db.session.rollback()
-        if _has_active_registration(event_id, email_key):
+        existing = _active_registration(event_id, email_key)
+        if existing is not None and submission_key and existing.submission_key == submission_key:
+            return existing
+        if existing is not None:
             raise _duplicate() from None
         raise
     return registration
 
 
-def _has_active_registration(event_id: int, email_key: str) -> bool:
-    """True when the address already holds a registration that is not cancelled or rejected."""
-    query = select(Registration.id).where(
+def _active_registration(event_id: int, email_key: str) -> Registration | None:
+    """The address's registration for the event that is not cancelled or rejected, if any."""
+    query = select(Registration).where(
         Registration.event_id == event_id,
         Registration.email_key == email_key,
         Registration.status.in_(ACTIVE),
     )
-    return db.session.scalar(query) is not None
+    return db.session.scalar(query)
 
 
 def _duplicate() -> DuplicateRegistration:
     return DuplicateRegistration(
         _l(
             "This email address is already registered for this event. "
-            "Use the private link in your confirmation email to see or change your registration."
+            "The confirmation email we sent to it has the private link to your registration."
         )
     )
 
@@ -132,9 +144,10 @@ def _duplicate() -> DuplicateRegistration:
 def _full_message(seats_left: int):
     if seats_left <= 0:
         return _l("Sorry, this event is full: there are no seats left.")
-    return _l(
-        "Sorry, there are only %(seats)d seats left: fewer than you asked for, counting accompanying persons.",
-        seats=seats_left,
+    return lazy_ngettext(
+        "Sorry, only %(num)d seat is left: fewer than you asked for, counting accompanying persons.",
+        "Sorry, only %(num)d seats are left: fewer than you asked for, counting accompanying persons.",
+        seats_left,
     )
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from .. import stats
 from ..auth.access import public
+from ..extensions import csrf
 from .forms import RegistrationForm
 from .services import (
     DelegateDetails,
@@ -44,6 +45,7 @@ def show_event(slug: str):
 
 @bp.route("/e/<slug:slug>/register", methods=["GET", "POST"])
 @public
+@csrf.exempt  # the form checks its own token, so an expired one re-shows the form with what was typed
 def register(slug: str):
     """The registration form; a valid submission redirects to the delegate's private page."""
     event = _event_or_404(slug)
@@ -51,10 +53,16 @@ def register(slug: str):
     if state != "open":
         return render_template("registration/closed.html", event=event, state=state)
     form = RegistrationForm()
+    status = 200
     if form.validate_on_submit():
         fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}
         try:
-            registration = register_delegate(event.id, DelegateDetails(**fields), language=str(get_locale()))
+            registration = register_delegate(
+                event.id,
+                DelegateDetails(**fields),
+                language=str(get_locale()),
+                submission_key=form.submission.data,
+            )
         except RegistrationClosed:
             return render_template("registration/closed.html", event=event, state="closed")
         except RegistrationRefused as refusal:
@@ -65,7 +73,14 @@ def register(slug: str):
         else:
             flash(_("Thank you, your registration has been received."), "success")
             return redirect(url_for(".view_registration", token=registration.token))
-    return render_template("registration/register.html", event=event, form=form, summary=stats.event_summary(event))
+    elif form.is_submitted() and form.meta.csrf and form.csrf_token.errors:
+        form.csrf_token.errors = []
+        form.form_errors.append(
+            _("This form had expired, so nothing was sent. Please check your details and press Register again.")
+        )
+        status = 400
+    page = render_template("registration/register.html", event=event, form=form, summary=stats.event_summary(event))
+    return page, status
 
 
 @bp.get("/r/<token:token>")

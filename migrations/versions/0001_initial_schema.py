@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:59:40.779720
+Create Date: 2026-11-28 19:21:16.414809
 
 """
 from alembic import op
@@ -74,6 +74,7 @@ def upgrade():
     sa.Column('consent_at', sa.DateTime(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('language', sa.String(length=10), nullable=False),
+    sa.Column('submission_key', sa.String(length=64), nullable=True),
     sa.Column('checked_in_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),

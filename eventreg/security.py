@@ -1,0 +1,31 @@
+"""Response headers that keep private pages private and the site out of frames and sniffing."""
+
+from flask import Flask, current_app, request
+
+from .auth.access import is_public_endpoint
+
+# Public pages that show one person's data: never cached, never indexed.
+PRIVATE_PUBLIC_ENDPOINTS = {"registration.view_registration"}
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _set_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # A private link must not leak to other sites through the Referer header.
+    headers.setdefault("Referrer-Policy", "same-origin")
+    endpoint = request.endpoint
+    if endpoint in PRIVATE_PUBLIC_ENDPOINTS or not is_public_endpoint(current_app, endpoint):
+        headers["Cache-Control"] = "no-store"
+        headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response."""
+    app.after_request(_set_headers)

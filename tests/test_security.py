@@ -1,0 +1,42 @@
+"""Headers on every response; private pages never cached or indexed; errors keep their own headers."""
+
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/", "/auth/login", "/no-such-page"])
+def test_every_page_carries_the_protective_headers(client, path):
+    response = client.get(path)
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'self': no inline script
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_private_pages_are_not_cached_or_indexed(app, logged_in, make_event, make_registration):
+    event = make_event()
+    _, token = make_registration(event)
+    for path in (f"/r/{token}", "/organizer/", f"/organizer/events/{event.slug}"):
+        response = logged_in.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "noindex" in response.headers["X-Robots-Tag"], path
+    assert "no-store" not in logged_in.get(f"/e/{event.slug}").headers.get("Cache-Control", "")
+
+
+def test_method_not_allowed_says_what_is(client):
+    response = client.get("/auth/logout")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert "This page cannot be used that way." in response.text
+
+
+def test_oversized_bodies_get_a_friendly_413(client, make_event):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data={"dietary": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "What you sent is too large." in response.text
+
+
+def test_an_absurd_page_number_is_a_404_not_a_crash(logged_in, make_event):
+    event = make_event()
+    assert logged_in.get(f"/organizer/events/{event.slug}?page=99999999999999999999").status_code == 404
