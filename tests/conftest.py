@@ -2,10 +2,14 @@
 
 import os
 import socket
+import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
 
 from eventreg import create_app
 from eventreg.auth.services import create_organizer
@@ -13,9 +17,11 @@ from eventreg.events import create_event
 from eventreg.extensions import db
 from eventreg.models import utcnow
 from eventreg.registration.services import DelegateDetails, register_delegate
+from tests.browser import CHROMIUM, launch
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+BROWSER_TIMEOUT_MS = 15_000
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -177,3 +183,53 @@ def smtp_server():
     handler.port = controller.port
     yield handler
     controller.stop()
+
+
+# ---- a live server and a real browser, for the end-to-end and accessibility tests
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium; skipped when absent on a workstation, a failure when absent in CI."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing but CI=true: install it (apt-get install -y chromium) to run browser tests")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); set CI=true to make this a failure")
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The real app, CSRF on, served by werkzeug on 127.0.0.1 in a thread; yields (app, base URL)."""
+    port = free_port()
+    app = make_app(tmp_path, SERVER_NAME=f"127.0.0.1:{port}", WTF_CSRF_ENABLED=True)
+    try:
+        # Threaded, as `flask run` is: Chromium opens spare connections that would block a single-threaded server.
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            yield app, f"http://127.0.0.1:{port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=10)
+    finally:
+        drop_tables(app)
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh page in headless Chromium, closed with the browser before the server stops."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            context = browser.new_context(locale="en-GB", viewport={"width": 900, "height": 1000})
+            try:
+                page = context.new_page()
+                page.set_default_timeout(BROWSER_TIMEOUT_MS)
+                yield page
+            finally:
+                context.close()
+        finally:
+            browser.close()

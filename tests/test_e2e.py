@@ -1,67 +1,14 @@
 """A delegate registers in a real Chromium: labels as a person reads them, CSRF on, a live server."""
 
 import re
-import threading
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from eventreg.extensions import db
 from eventreg.models import Registration
-from tests.browser import CHROMIUM, launch
-from tests.conftest import IN_CI, create_test_event, drop_tables, free_port, make_app
-
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium; skipped when absent on a workstation, a failure when absent in CI."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing but CI=true: install it (apt-get install -y chromium) to run browser tests")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); set CI=true to make this a failure")
-
-
-@pytest.fixture
-def live_server(tmp_path):
-    """The real app, CSRF on, served by werkzeug on 127.0.0.1 in a thread; yields (app, base URL)."""
-    port = free_port()
-    app = make_app(tmp_path, SERVER_NAME=f"127.0.0.1:{port}", WTF_CSRF_ENABLED=True)
-    try:
-        # Threaded, as `flask run` is: Chromium opens spare connections that would block a single-threaded server.
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-        thread.start()
-        try:
-            yield app, f"http://127.0.0.1:{port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-    finally:
-        drop_tables(app)
-
-
-@pytest.fixture
-def browser_page(chromium, live_server):
-    """A fresh page in headless Chromium, closed with the browser before the server stops."""
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            context = browser.new_context(locale="en-GB", viewport={"width": 900, "height": 1000})
-            try:
-                page = context.new_page()
-                page.set_default_timeout(TIMEOUT_MS)
-                yield page
-            finally:
-                context.close()
-        finally:
-            browser.close()
+from tests.conftest import create_test_event
 
 
 @pytest.mark.browser
