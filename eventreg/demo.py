@@ -14,7 +14,7 @@ from .auth.services import create_organizer, find_organizer
 from .countries import country_name
 from .events import create_event
 from .extensions import db
-from .models import Category, Event, Registration, Status, casefold_key, utcnow
+from .models import Category, Event, Registration, Status, utcnow
 
 DEMO_ORGANIZER = "organizer@example.org"
 DELEGATES = 700
@@ -281,9 +281,7 @@ def _delegate(rng: random.Random, event: Event, number: int, now) -> Registratio
         family_name=family,
         native_name=native,
         email=email,
-        email_key=casefold_key(email),
         institution=institution,
-        institution_key=casefold_key(institution),
         position=rng.choice(_POSITIONS),
         country=code,
         category=category,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -20,9 +20,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def casefold_key(text: str) -> str:
-    """A key that compares text case-insensitively in any script, with runs of spaces collapsed."""
-    return " ".join(text.casefold().split())
+# str.casefold() makes text at most three times longer ("ß" → "ss", "ﬃ" → "ffi"): key columns are that wide.
+KEY_EXPANSION = 3
+
+
+def casefold_key(text: str, limit: int | None = None) -> str:
+    """A key that compares text case-insensitively in any script (NFC, casefolded, runs of spaces collapsed).
+
+    `limit` cuts it to its column's width, which only text far beyond any real name or address reaches.
+    """
+    key = " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    return key[:limit] if limit else key
 
 
 def new_token() -> str:
@@ -95,7 +103,7 @@ CATEGORY_LABELS = {
 # Statuses that hold a seat, and statuses that block a second registration with the same email.
 SEAT_HOLDING = (Status.CONFIRMED, Status.PENDING)
 ACTIVE = (Status.CONFIRMED, Status.PENDING, Status.WAITLISTED)
-ACTIVE_SQL = "status IN ('confirmed', 'pending', 'waitlisted')"
+ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in ACTIVE))
 
 
 class Event(db.Model):
@@ -167,9 +175,9 @@ class Registration(db.Model):
     family_name: Mapped[str] = mapped_column(String(100))
     native_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254))
-    email_key: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254 * KEY_EXPANSION))
     institution: Mapped[str] = mapped_column(String(200))
-    institution_key: Mapped[str] = mapped_column(String(200))
+    institution_key: Mapped[str] = mapped_column(String(200 * KEY_EXPANSION))
     position: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str] = mapped_column(String(2))
     category: Mapped[str] = mapped_column(String(20))
@@ -187,6 +195,13 @@ class Registration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="registrations")
+
+    @validates("email", "institution")
+    def _keep_keys(self, name: str, value: str) -> str:
+        """Every change of the email or the institution updates its comparison key."""
+        width = (254 if name == "email" else 200) * KEY_EXPANSION
+        setattr(self, f"{name}_key", casefold_key(value, width))
+        return value
 
     @property
     def seats(self) -> int:
@@ -208,11 +223,17 @@ class Organizer(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
-    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    email_key: Mapped[str] = mapped_column(String(254 * KEY_EXPANSION), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="admin")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("email")
+    def _keep_key(self, name: str, value: str) -> str:
+        """The login is compared case-insensitively through this key."""
+        self.email_key = casefold_key(value, 254 * KEY_EXPANSION)
+        return value
 
     @property
     def is_active(self) -> bool:

@@ -104,8 +104,6 @@ def test_database_refuses_a_second_active_registration(app, make_event):
             db.session.add(
                 Registration(
                     event_id=event.id,
-                    email_key="x@example.org",
-                    institution_key="x",
                     consent_at=utcnow(),
                     status="confirmed",
                     language="en",

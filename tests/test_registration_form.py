@@ -184,3 +184,13 @@ def test_the_form_helps_phones_fill_it_in(client, make_event):
         tag = re.search(rf'<(?:input|select)[^>]*\bid="{field}"[^>]*>', page).group(0)
         assert f'autocomplete="{token}"' in tag, field
     assert 'dir="auto"' in re.search(r'<input[^>]*\bid="native_name"[^>]*>', page).group(0)
+
+
+@pytest.mark.parametrize("institution", ["ß" * 200, "ﬃ" * 200, "İ" * 200])
+def test_keys_have_room_for_text_that_grows_when_casefolded(app, client, make_event, institution):
+    """str.casefold() can triple a text's length ('ﬃ' → 'ffi'): a valid value must never overflow its key."""
+    event = make_event()
+    assert client.post(f"/e/{event.slug}/register", data=form(institution=institution)).status_code == 302
+    [registration] = registrations(app)
+    assert registration.institution == institution
+    assert registration.institution_key == institution.casefold()

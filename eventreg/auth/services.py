@@ -5,6 +5,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import begin_write_transaction
 from ..extensions import db
+from ..forms import column_length
 from ..models import Organizer, casefold_key
 
 ROLES = ("admin", "organizer", "checkin")
@@ -20,7 +21,8 @@ class AccountError(ValueError):
 
 def find_organizer(email: str) -> Organizer | None:
     """The organizer with this address, compared case-insensitively."""
-    return db.session.scalar(select(Organizer).where(Organizer.email_key == casefold_key(email)))
+    key = casefold_key(email.strip(), column_length(Organizer.email_key))
+    return db.session.scalar(select(Organizer).where(Organizer.email_key == key))
 
 
 def create_organizer(email: str, password: str, role: str = "admin") -> Organizer:
@@ -33,7 +35,7 @@ def create_organizer(email: str, password: str, role: str = "admin") -> Organize
     begin_write_transaction()
     if find_organizer(email) is not None:
         raise AccountError(f"an organizer with the address {email} exists already")
-    organizer = Organizer(email=email.strip(), email_key=casefold_key(email), role=role)
+    organizer = Organizer(email=email.strip(), role=role)
     organizer.set_password(password)
     db.session.add(organizer)
     db.session.commit()

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import stats
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
+from ..forms import column_length
 from ..mail.outbox import queue_mail
 from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
 
@@ -78,7 +79,7 @@ def register_delegate(
     the email is already registered, or the seats asked for are not free. A repeated submission
     of the same form (the same `submission_key`, e.g. a double tap) returns the first registration.
     """
-    email_key = casefold_key(details.email)
+    email_key = casefold_key(details.email, column_length(Registration.email_key))
     try:
         event = lock_event(event_id)
         if event.registration_state() != "open":
@@ -95,8 +96,6 @@ def register_delegate(
                 raise EventFull(_full_message(seats_left))
         registration = Registration(
             event_id=event.id,
-            email_key=email_key,
-            institution_key=casefold_key(details.institution),
             consent_at=utcnow(),
             status=Status.PENDING if event.requires_approval else Status.CONFIRMED,
             language=language,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 19:21:16.414809
+Create Date: 2026-11-28 19:33:36.362133
 
 """
 from alembic import op
@@ -44,7 +44,7 @@ def upgrade():
     op.create_table('organizer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('email_key', sa.String(length=254), nullable=False),
+    sa.Column('email_key', sa.String(length=762), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
@@ -61,9 +61,9 @@ def upgrade():
     sa.Column('family_name', sa.String(length=100), nullable=False),
     sa.Column('native_name', sa.String(length=200), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('email_key', sa.String(length=254), nullable=False),
+    sa.Column('email_key', sa.String(length=762), nullable=False),
     sa.Column('institution', sa.String(length=200), nullable=False),
-    sa.Column('institution_key', sa.String(length=200), nullable=False),
+    sa.Column('institution_key', sa.String(length=600), nullable=False),
     sa.Column('position', sa.String(length=200), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('category', sa.String(length=20), nullable=False),
