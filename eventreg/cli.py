@@ -1,7 +1,7 @@
 """Flask commands: organizers, events, demo data and the outbox worker."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -9,7 +9,7 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
 from .auth.services import ROLES, AccountError, create_organizer
-from .events import EventError, create_event
+from .events import EventError, create_event, default_end, local_time
 
 
 @click.command("create-organizer")
@@ -63,13 +63,13 @@ def _zone(ctx, param, value: str) -> str:
 @with_appcontext
 def create_event_command(**options) -> None:
     """Create an event and print its public URL."""
-    zone = ZoneInfo(options["timezone"])
+    timezone = options["timezone"]
 
     def aware(moment):
-        return None if moment is None else (moment if moment.tzinfo else moment.replace(tzinfo=zone))
+        return None if moment is None else local_time(moment, timezone)
 
-    starts = aware(options["starts"])
     try:
+        starts = aware(options["starts"])
         event = create_event(
             title=options["title"],
             description=options["description"],
@@ -77,7 +77,7 @@ def create_event_command(**options) -> None:
             city=options["city"],
             timezone=options["timezone"],
             starts_at=starts,
-            ends_at=aware(options["ends"]) or starts + timedelta(hours=3),
+            ends_at=aware(options["ends"]) or default_end(starts),
             capacity=options["capacity"],
             registration_opens_at=aware(options["opens"]),
             registration_closes_at=aware(options["closes"]),

@@ -28,7 +28,7 @@ class DefaultConfig:
     MAIL_USE_SSL = False
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
-    MAIL_DEFAULT_SENDER = "eventreg <noreply@localhost>"
+    MAIL_DEFAULT_SENDER = "Event registration <noreply@example.org>"  # set your own in production
     MAIL_TIMEOUT = 30
     MAIL_FILE_DIR = None
 

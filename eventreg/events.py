@@ -1,13 +1,16 @@
 """Creating events, with slugs that are generated once and never change."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
+from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
 from sqlalchemy import select
 
 from .database import begin_write_transaction
 from .extensions import db
+from .forms import column_length, text_problem
+from .mail.addresses import default_sender_address
 from .models import Event
 
 
@@ -27,6 +30,24 @@ def unique_slug(title: str) -> str:
     return f"{base}-{number}"
 
 
+def local_time(moment: datetime, timezone: str) -> datetime:
+    """A wall-clock time in the event's timezone as an aware datetime; refuses times the clocks skip or repeat."""
+    zone = _zone(timezone)
+    if moment.tzinfo is not None:
+        return moment
+    local = moment.replace(tzinfo=zone)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
+        raise EventError(f"{moment:%Y-%m-%d %H:%M} does not exist in {timezone}: the clocks skip it")
+    if local.replace(fold=1).utcoffset() != local.utcoffset():
+        raise EventError(f"{moment:%Y-%m-%d %H:%M} happens twice in {timezone}: the clocks go back; choose another")
+    return local
+
+
+def default_end(starts_at: datetime) -> datetime:
+    """Three hours after the start, in real time (across a daylight-saving change too)."""
+    return starts_at.astimezone(UTC) + timedelta(hours=3)
+
+
 def create_event(
     *,
     title: str,
@@ -42,20 +63,34 @@ def create_event(
     requires_approval: bool = False,
     contact_email: str | None = None,
 ) -> Event:
-    """Create an event in one transaction and return it."""
-    if not title.strip():
-        raise EventError("the title is empty")
+    """Check an event's details and create it in one transaction; raises EventError saying what is wrong."""
+    title, venue, city = title.strip(), venue.strip(), city.strip()
+    for label, value, column in (
+        ("title", title, Event.title),
+        ("venue", venue, Event.venue),
+        ("city", city, Event.city),
+    ):
+        if not value:
+            raise EventError(f"the {label} is empty")
+        if len(value) > column_length(column):
+            raise EventError(f"the {label} is longer than {column_length(column)} characters")
+        if problem := text_problem(value):
+            raise EventError(f"the {label}: {problem}")
+    if problem := text_problem(description, multiline=True):
+        raise EventError(f"the description: {problem}")
+    _zone(timezone)
     if ends_at <= starts_at:
         raise EventError("the event must end after it starts")
     if registration_opens_at and registration_closes_at and registration_closes_at <= registration_opens_at:
         raise EventError("registration must close after it opens")
     if capacity is not None and capacity < 1:
         raise EventError("the capacity must be at least 1")
+    contact = _mail_address(contact_email or default_sender_address())
     # SQLite: no other writer between choosing the slug and the insert; PostgreSQL: the unique index refuses a racer.
     begin_write_transaction()
     event = Event(
         slug=unique_slug(title),
-        title=title.strip(),
+        title=title,
         description=description,
         venue=venue,
         city=city,
@@ -66,14 +101,23 @@ def create_event(
         registration_opens_at=registration_opens_at,
         registration_closes_at=registration_closes_at,
         requires_approval=requires_approval,
-        contact_email=contact_email or _sender_address(),
+        contact_email=contact,
     )
     db.session.add(event)
     db.session.commit()
     return event
 
 
-def _sender_address() -> str:
-    from email.utils import parseaddr
+def _zone(timezone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise EventError(f"{timezone!r} is not an IANA timezone such as Asia/Shanghai") from None
 
-    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+
+def _mail_address(address: str) -> str:
+    """The contact address, checked: every mail of the event carries it as Reply-To."""
+    try:
+        return validate_email(address, check_deliverability=False, allow_smtputf8=False).normalized
+    except EmailNotValidError as error:
+        raise EventError(f"the contact address {address!r} is not valid: {error}") from None

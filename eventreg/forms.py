@@ -30,28 +30,33 @@ def strip(value):
     return value.strip().strip(INVISIBLE_EDGES) if isinstance(value, str) else value
 
 
+def text_problem(text: str, multiline: bool = False):
+    """What is wrong with a text that people will read, or None: control characters (line breaks too,
+    unless `multiline`) and invisible direction overrides have no place in names, titles or mail headers."""
+    allowed = "\r\n\t" if multiline else ""
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+        if multiline:
+            return _l("Please remove the control characters from this text.")
+        return _l("Please use a single line without control characters.")
+    if any(ch in BIDI_CONTROLS for ch in text):
+        return _l("Please remove the invisible text-direction characters.")
+    return None
+
+
 class SingleLine:
     """Refuses line breaks, control characters and direction overrides: none belongs in a name or a mail header."""
 
     def __call__(self, form, field):
-        if not field.data:
-            return
-        if any(unicodedata.category(ch) == "Cc" for ch in field.data):
-            raise ValidationError(_l("Please use a single line without control characters."))
-        if any(ch in BIDI_CONTROLS for ch in field.data):
-            raise ValidationError(_l("Please remove the invisible text-direction characters."))
+        if field.data and (problem := text_problem(field.data)):
+            raise ValidationError(problem)
 
 
 class NoControlCharacters:
     """Refuses control characters other than line breaks and tabs, and direction overrides, in longer text."""
 
     def __call__(self, form, field):
-        if not field.data:
-            return
-        if any(unicodedata.category(ch) == "Cc" and ch not in "\r\n\t" for ch in field.data):
-            raise ValidationError(_l("Please remove the control characters from this text."))
-        if any(ch in BIDI_CONTROLS for ch in field.data):
-            raise ValidationError(_l("Please remove the invisible text-direction characters."))
+        if field.data and (problem := text_problem(field.data, multiline=True)):
+            raise ValidationError(problem)
 
 
 class HasLetter:
@@ -60,15 +65,6 @@ class HasLetter:
     def __call__(self, form, field):
         if field.data and not any(unicodedata.category(ch).startswith("L") for ch in field.data):
             raise ValidationError(_l("Please write at least one letter."))
-
-
-def smtp_address(address: str) -> str:
-    """The address as SMTP needs it: an internationalised domain in its ASCII (IDNA) form."""
-    local, _, domain = address.rpartition("@")
-    try:
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
-    except UnicodeError:
-        return address
 
 
 class EmailAddress:

@@ -78,6 +78,26 @@ def test_create_event_with_every_option(app, runner):
     assert event.contact_email == "chair@example.org"
 
 
+def test_the_default_end_is_three_real_hours_later_across_a_clock_change(app, runner):
+    args = [
+        "create-event",
+        "--title",
+        "Night Session",
+        "--starts",
+        "2027-03-14T00:30",
+        "--timezone",
+        "America/New_York",
+        "--venue",
+        "V",
+        "--city",
+        "New York",
+    ]
+    assert runner.invoke(args=args).exit_code == 0
+    event = event_by_slug(app, "night-session")
+    assert event.ends_at - event.starts_at == timedelta(hours=3)
+    assert event.local(event.ends_at).hour == 4  # 00:30 EST + 3 h = 04:30 EDT, the clocks having jumped at 02:00
+
+
 def test_slugs_stay_unique(runner):
     args = [
         "create-event",
@@ -123,6 +143,12 @@ def test_non_latin_titles_get_readable_slugs(runner):
         (["--timezone", "UTC", "--ends", "2027-03-01T09:00"], "must end after it starts"),
         (["--timezone", "UTC", "--capacity", "0"], "Invalid value for '--capacity'"),
         (["--timezone", "UTC", "--opens", "2027-02-01T00:00", "--closes", "2027-01-01T00:00"], "must close after"),
+        (["--timezone", "UTC", "--contact", "not an address"], "the contact address 'not an address' is not valid"),
+        (["--timezone", "UTC", "--venue", "Hall\nBcc: x@example.org"], "single line"),
+        (["--timezone", "UTC", "--city", "\u202eeniB"], "invisible text-direction"),
+        (["--timezone", "UTC", "--venue", "V" * 201], "longer than 200 characters"),
+        (["--timezone", "America/New_York", "--starts", "2027-03-14T02:30"], "does not exist in America/New_York"),
+        (["--timezone", "America/New_York", "--starts", "2027-11-07T01:30"], "happens twice in America/New_York"),
     ],
 )
 def test_create_event_refuses_bad_input(runner, extra, message):

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
-from ..forms import smtp_address
 from ..models import OutboxMessage, OutboxState, Registration, utcnow
+from .addresses import default_sender_address, smtp_address
 from .transport import open_transport
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _address(value: str | tuple[str, str]) -> Address:
 
 def _message_id(message: OutboxMessage) -> str:
     """One Message-ID per outbox row, kept across retries, so a repeated send can be recognised."""
-    domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "localhost"
+    domain = default_sender_address().rpartition("@")[2] or "localhost"
     return f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
 
 

@@ -1,0 +1,19 @@
+"""Mail addresses: the configured sender, and recipients in the form SMTP servers accept."""
+
+from email.utils import parseaddr
+
+from flask import current_app
+
+
+def default_sender_address() -> str:
+    """The bare address of MAIL_DEFAULT_SENDER ('Office <office@example.org>' → 'office@example.org')."""
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+
+
+def smtp_address(address: str) -> str:
+    """The address as SMTP needs it: an internationalised domain in its ASCII (IDNA) form."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
