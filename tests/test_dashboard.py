@@ -96,3 +96,14 @@ def test_organizer_index_lists_events(logged_in, make_event, make_registration):
 
 def test_unknown_event_dashboard_is_404(logged_in):
     assert logged_in.get("/organizer/events/nothing-here").status_code == 404
+
+
+def test_query_arguments_never_reach_url_building(logged_in, make_event, make_registration, app):
+    app.config["REGISTRATIONS_PER_PAGE"] = 1
+    event = make_event()
+    make_registration(event, email="a@example.org")
+    make_registration(event, email="b@example.org")
+    for query in ("slug=other", "_external=1", "_anchor=x", "page=1&_method=POST"):
+        response = logged_in.get(f"/organizer/events/{event.slug}?{query}")
+        assert response.status_code == 200, query
+        assert f'href="/organizer/events/{event.slug}?page=2#registrations"' in response.text

@@ -250,3 +250,79 @@ def test_long_non_latin_subjects_arrive_intact(smtp_app, smtp_server):
     register_test_delegate(smtp_app, event)
     deliver(smtp_app)
     assert parse(smtp_server.envelopes[0])["Subject"] == f"Your registration for {title}"
+
+
+def test_a_refused_recipient_does_not_hold_up_the_others(smtp_app, smtp_server):
+    async def refuse_one(server, session, envelope, address, rcpt_options):
+        if address == "gone@example.org":
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp_server.handle_RCPT = refuse_one
+    event = create_test_event(smtp_app)
+    for address in ("gone@example.org", "a@example.org", "b@example.org"):
+        register_test_delegate(smtp_app, event, email=address)
+    report = deliver(smtp_app)
+    assert (report.sent, report.deferred) == (2, 1)
+    assert sorted(e.rcpt_tos[0] for e in smtp_server.envelopes) == ["a@example.org", "b@example.org"]
+    refused = [m for m in outbox(smtp_app) if m.state == "queued"]
+    assert [m.recipient for m in refused] == ["gone@example.org"]
+    assert "550" in refused[0].last_error
+
+
+def test_two_workers_send_each_message_once(app, make_event, make_registration):
+    """On SQLite there are no row locks: a lease keeps a message to the worker that claimed it."""
+    import threading
+    import time
+
+    event = make_event()
+    for number in range(6):
+        make_registration(event, email=f"d{number}@example.org")
+    sent = []
+
+    class SlowTransport:
+        def send(self, message, name):
+            time.sleep(0.05)  # the other worker looks for work meanwhile
+            sent.append(name)
+
+        def close(self):
+            pass
+
+    def work():
+        with app.app_context():
+            deliver_due(transport=SlowTransport())
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(sent) == sorted(set(sent))
+    assert len(sent) == 6
+    assert all(message.state == "sent" for message in outbox(app))
+
+
+def test_the_worker_survives_a_database_error(app, monkeypatch):
+    """A database that restarts or stays locked must not leave the site without a worker."""
+    import os
+    import signal
+
+    from sqlalchemy.exc import OperationalError
+
+    from eventreg.mail import outbox as outbox_module
+
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(True)
+        if len(calls) == 1:
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+        os.kill(os.getpid(), signal.SIGTERM)  # the second pass worked; now stop the worker
+        return outbox_module.DeliveryReport()
+
+    monkeypatch.setattr(outbox_module, "deliver_due", flaky)
+    app.config["OUTBOX_POLL_SECONDS"] = 0.01
+    with app.app_context():
+        outbox_module.run_worker()
+    assert len(calls) == 2

@@ -13,6 +13,7 @@ import flask_mail
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
@@ -138,7 +139,13 @@ def _claim_next() -> OutboxMessage | None:
 
 def _is_connection_error(error: Exception) -> bool:
     """A failure to reach the server (not an answer from it): the next messages would fail the same way."""
-    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPResponseException)
+    answered = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
+    return isinstance(error, OSError) and not isinstance(error, answered)
+
+
+def _lease() -> timedelta:
+    """How long a claimed message is left to its worker: longer than any SMTP conversation can take."""
+    return timedelta(seconds=4 * current_app.config["MAIL_TIMEOUT"] + 60)
 
 
 def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: False) -> DeliveryReport:
@@ -188,7 +195,10 @@ def _deliver_one(transport) -> bool | Exception | None:
         outcome = error
     if outcome is True:
         if not is_postgresql():
-            # SQLite: release the write lock while talking to the mail server (the attempt is recorded).
+            # SQLite has no row locks: lease the message to this worker (another skips it until the lease ends,
+            # after which a crashed worker's message is tried again), and release the write lock while
+            # talking to the mail server.
+            message.next_attempt_at = utcnow() + _lease()
             db.session.commit()
         try:
             transport.send(mail_message, name=f"{message_id:08d}-{message.kind}")
@@ -227,7 +237,20 @@ def run_worker(once: bool = False) -> None:
     transport = open_transport()
     try:
         while not stopping:
-            report = deliver_due(transport=transport, should_stop=lambda: stopping)
+            try:
+                report = deliver_due(transport=transport, should_stop=lambda: stopping)
+            except SQLAlchemyError as error:
+                if once:
+                    raise
+                # The database restarted or stayed locked too long: nothing is lost (the message stays
+                # queued); wait and carry on rather than leave the web server without a worker.
+                log.error(
+                    "outbox: database error, retrying in %s s: %s", current_app.config["OUTBOX_POLL_SECONDS"], error
+                )
+                db.session.rollback()
+                transport.close()
+                _sleep_unless(lambda: stopping, current_app.config["OUTBOX_POLL_SECONDS"])
+                continue
             if report.sent or report.deferred:
                 log.info("outbox: %d sent, %d deferred", report.sent, report.deferred)
             if once and report.sent + report.deferred < current_app.config["OUTBOX_BATCH_SIZE"]:

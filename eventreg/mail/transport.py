@@ -47,7 +47,7 @@ class SmtpTransport:
                 self.close()
                 self.connection = self._open()
                 self.connection.send(message)
-        except smtplib.SMTPResponseException:
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
             raise  # the server answered: the session is still usable for the next message
         except OSError:
             # A timeout or broken connection leaves the session in an unknown state: start afresh next time.

@@ -18,5 +18,4 @@ def dashboard(slug: str):
     """One event: totals, countries, categories, institutions, and the registrations, newest first."""
     page = request.args.get("page", default=1, type=int)
     dashboard = event_dashboard(slug, page=page, per_page=current_app.config["REGISTRATIONS_PER_PAGE"])
-    page_args = {key: value for key, value in request.args.items() if key != "page"}
-    return render_template("organizer/dashboard.html", dashboard=dashboard, page_args=page_args)
+    return render_template("organizer/dashboard.html", dashboard=dashboard)
