@@ -20,9 +20,17 @@ from eventreg.registration.services import DelegateDetails, register_delegate
 from tests.browser import CHROMIUM, launch
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-IN_CI = os.environ.get("CI", "").lower() == "true"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BROWSER_TIMEOUT_MS = 15_000
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _no_flask_settings_from_the_environment(monkeypatch):
+    """A developer's FLASK_* variables (a mail server, a secret key…) must not change what the tests see."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
 
 
 def free_port() -> int:
@@ -201,11 +209,13 @@ def chromium() -> Path:
 @pytest.fixture
 def live_server(tmp_path):
     """The real app, CSRF on, served by werkzeug on 127.0.0.1 in a thread; yields (app, base URL)."""
-    port = free_port()
-    app = make_app(tmp_path, SERVER_NAME=f"127.0.0.1:{port}", WTF_CSRF_ENABLED=True)
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     try:
         # Threaded, as `flask run` is: Chromium opens spare connections that would block a single-threaded server.
-        server = make_server("127.0.0.1", port, app, threaded=True)
+        # Port 0: the system picks a free port, with no window for another process to take it.
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        port = server.server_port
+        app.config["SERVER_NAME"] = f"127.0.0.1:{port}"
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:

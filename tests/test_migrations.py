@@ -23,7 +23,16 @@ def upgrade_and_compare(database_url: str, instance_path) -> list:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
         tables = set(db.inspect(db.engine).get_table_names())
+        # compare_metadata cannot see an index's WHERE clause: read the index as the database built it.
+        if db.engine.dialect.name == "sqlite":
+            query = "SELECT sql FROM sqlite_master WHERE name = 'uq_registration_event_email_active'"
+        else:
+            query = "SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_registration_event_email_active'"
+        definition = db.session.scalar(text(query))
+        db.session.remove()
         db.engine.dispose()
+    assert "UNIQUE" in definition.upper()
+    assert "WHERE" in definition.upper() and "confirmed" in definition and "cancelled" not in definition
     assert {"event", "registration", "organizer", "outbox_message", "alembic_version"} <= tables
     return differences
 
@@ -45,6 +54,11 @@ def empty_postgresql_database():
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
     name = f"eventreg_migration_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
+        leftovers = connection.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE 'eventreg_migration_%'")
+        )
+        for leftover in list(leftovers):  # from a run that crashed before its clean-up
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{leftover}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield admin_url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
