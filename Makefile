@@ -30,7 +30,7 @@ format: $(BIN)/.installed
 # Collect every translatable string (Python _() / lazy_gettext, Jinja {% trans %} / _()) into a template.
 messages: $(BIN)/.installed
 	mkdir -p eventreg/translations
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o eventreg/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o eventreg/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

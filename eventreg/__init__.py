@@ -3,6 +3,7 @@
 import os
 import secrets
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if config:
         app.config.from_mapping(config)
 
+    _check_country_names(app.config["COUNTRY_NAMES"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path) / "secret_key")
@@ -35,7 +37,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if not app.config["MAIL_FILE_DIR"]:
         app.config["MAIL_FILE_DIR"] = str(Path(app.instance_path) / "mail")
 
-    database.install_sqlite_pragmas()
+    database.install_database_hooks()
     ext.db.init_app(app)
     ext.migrate.init_app(
         app,
@@ -71,6 +73,15 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+def _check_country_names(names) -> None:
+    """COUNTRY_NAMES maps two-letter codes to labels; refuse anything else at start-up, not at the first form."""
+    if not isinstance(names, dict) or not all(
+        isinstance(code, str) and len(code) == 2 and code.isascii() and code.isalpha() and isinstance(label, str)
+        for code, label in names.items()
+    ):
+        raise ValueError('COUNTRY_NAMES must map two-letter codes to labels, e.g. {"XK": "Kosovo"}')
+
+
 def _instance_secret_key(path: Path) -> str:
     """A key generated on first start and kept, so sessions survive restarts of a single host."""
     if not path.exists():
@@ -83,6 +94,9 @@ def _instance_secret_key(path: Path) -> str:
             os.link(temp, path)
         except FileExistsError:
             pass
+        except OSError:  # a filesystem without hard links: create exclusively instead
+            with suppress(FileExistsError), open(path, "x") as handle:
+                handle.write(Path(temp).read_text())
         finally:
             os.unlink(temp)
     return path.read_text().strip()

@@ -43,8 +43,3 @@ def _merged_names(overrides: tuple[tuple[str, str], ...]) -> dict[str, str]:
 def country_name(code: str) -> str:
     """The label for one code, or the code itself if it is unknown."""
     return country_names().get(code, code)
-
-
-def is_country(code: str) -> bool:
-    """True for a code that the registration form offers."""
-    return code in country_names()

@@ -4,14 +4,16 @@ import sqlite3
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
 _installed = False
 
 
-def install_sqlite_pragmas() -> None:
-    """Make SQLite wait for locks, enforce foreign keys, and let us choose how a transaction begins."""
+def install_database_hooks() -> None:
+    """Make SQLite wait for locks, enforce foreign keys and let us choose how a transaction begins;
+    and remember when a session has written, so begin_write_transaction() never discards a write."""
     global _installed
     if _installed:
         return
@@ -29,6 +31,15 @@ def install_sqlite_pragmas() -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
+    @event.listens_for(Session, "after_flush")
+    def _note_writes(session, flush_context):
+        session.info["unsaved_writes"] = True
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _forget_writes(session, transaction):
+        if transaction.parent is None:
+            session.info.pop("unsaved_writes", None)
+
     @event.listens_for(Engine, "begin")
     def _on_begin(connection):
         if connection.dialect.name != "sqlite":
@@ -44,8 +55,8 @@ def begin_write_transaction() -> None:
     `with_for_update()`. A transaction that only read is ended first; unsaved changes are a bug.
     """
     session = db.session()
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("begin_write_transaction() called with unsaved changes in the session")
+    if session.new or session.dirty or session.deleted or session.info.get("unsaved_writes"):
+        raise RuntimeError("begin_write_transaction() called with uncommitted changes in the session")
     if session.in_transaction():
         session.rollback()
     session.connection(execution_options={"sqlite_immediate": True})

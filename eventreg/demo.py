@@ -243,8 +243,15 @@ def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 20
         registration_closes_at=starts - timedelta(days=2),
         contact_email="secretariat@example.org",
     )
-    db.session.add_all(_delegate(rng, event, number, now) for number in range(1, delegates + 1))
-    db.session.commit()
+    try:
+        db.session.add_all(_delegate(rng, event, number, now) for number in range(1, delegates + 1))
+        db.session.commit()
+    except Exception:
+        # Leave no empty demo event behind: `demo --if-empty` would never try again.
+        db.session.rollback()
+        db.session.delete(db.session.get(Event, event.id))
+        db.session.commit()
+        raise
     password = secrets.token_urlsafe(12)
     organizer = find_organizer(DEMO_ORGANIZER)
     if organizer is None:

@@ -18,7 +18,7 @@ MESSAGES = {
 
 def _render(error: HTTPException):
     code = error.code or 500
-    message = MESSAGES.get(code, error.description)
+    message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
     # Keep what the exception says in its headers (Allow on a 405, Retry-After on a 429), not its body type.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     return render_template("error.html", code=code, message=message), code, headers

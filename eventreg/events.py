@@ -18,6 +18,11 @@ class EventError(ValueError):
     """An event that cannot be created as asked."""
 
 
+def event_by_slug(slug: str) -> Event | None:
+    """The event at a URL, or None."""
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
 def unique_slug(title: str) -> str:
     """A URL slug from the title (transliterated to ASCII), made unique with a number when taken."""
     base = slugify(title, max_length=60, word_boundary=True) or "event"

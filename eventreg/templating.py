@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from babel.dates import format_datetime, get_timezone_name
+from babel.numbers import format_percent
 from flask import Flask
 from flask_babel import get_locale
 from jinja2 import StrictUndefined
@@ -26,6 +27,11 @@ def event_time(moment: datetime | None, event, style: str = "full") -> str:
     return f"{text} (UTC{offset[:3]}:{offset[3:]})"
 
 
+def percent(share: float) -> str:
+    """A share as a percentage written the way the reader's language writes it (50.0 %, 50,0 %…)."""
+    return format_percent(share, "#,##0.0 %", locale=get_locale())
+
+
 def zone_name(event) -> str:
     """The event's timezone as people name it, e.g. 'China Time'."""
     return get_timezone_name(event.zone, locale=get_locale())
@@ -41,7 +47,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["zone_name"] = zone_name
     app.jinja_env.globals["category_label"] = category_label
     app.jinja_env.globals["status_label"] = status_label
-    app.jinja_env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
+    app.jinja_env.filters["percent"] = percent
 
 
 def category_label(value: str) -> str:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_migrate import upgrade
 from playwright.sync_api import Browser, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -59,7 +60,7 @@ def demo_server(workdir: Path) -> Iterator[Demo]:
     try:
         app.config["SERVER_NAME"] = f"127.0.0.1:{server.port}"
         with app.app_context():
-            db.create_all()
+            upgrade()  # the schema as `make run` builds it: through the migrations
             demo = load_demo()
             details = Demo(f"http://127.0.0.1:{server.port}", demo.event.slug, demo.email, demo.password)
         thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)

@@ -33,3 +33,21 @@ def test_the_default_database_is_sqlite_under_instance(tmp_path):
     app = create_app({"SECRET_KEY": "x"}, instance_path=str(tmp_path))
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'eventreg.sqlite'}"
     assert app.config["MAIL_FILE_DIR"] == str(tmp_path / "mail")
+
+
+def test_a_write_transaction_never_discards_flushed_writes(app, make_event):
+    import pytest
+
+    from eventreg.database import begin_write_transaction
+    from eventreg.extensions import db
+    from eventreg.models import Event
+
+    event = make_event()
+    with app.app_context():
+        db.session.get(Event, event.id).title = "Changed"
+        db.session.flush()
+        with pytest.raises(RuntimeError, match="uncommitted changes"):
+            begin_write_transaction()
+        db.session.rollback()
+        begin_write_transaction()  # fine again once the transaction ended
+        db.session.rollback()

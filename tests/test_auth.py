@@ -115,3 +115,10 @@ def test_create_organizer_refuses_a_duplicate(runner):
     result = runner.invoke(args=["create-organizer", "X@Example.org", "--password", "long enough pw"])
     assert result.exit_code != 0
     assert "exists already" in result.output
+
+
+def test_every_public_page_links_to_the_organizer_login(client, make_event, make_registration):
+    event = make_event()
+    _, token = make_registration(event)
+    for path in ("/", f"/e/{event.slug}", f"/e/{event.slug}/register", f"/r/{token}", "/no-such-page"):
+        assert 'href="/auth/login"' in client.get(path).text, path

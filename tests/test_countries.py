@@ -3,7 +3,7 @@
 import pycountry
 import pytest
 
-from eventreg.countries import country_names, flag
+from eventreg.countries import _sort_key, country_names, flag
 from eventreg.registration.forms import RegistrationForm
 from tests.conftest import make_app
 
@@ -43,9 +43,8 @@ def test_configuration_overrides_labels_and_adds_codes(host_app):
     assert names["XK"] == "Kosovo"
     assert names["TW"] == "Chinese Taipei"
     labels = list(names.values())
-    assert labels == sorted(labels, key=lambda label: label.casefold()) or labels.index("Kosovo") > labels.index(
-        "Kenya"
-    )
+    assert labels == sorted(labels, key=_sort_key)  # the overrides take their place in the order
+    assert labels.index("Kenya") < labels.index("Kosovo") < labels.index("Kuwait")
     from eventreg.events import create_event
     from eventreg.extensions import db
     from eventreg.models import utcnow
@@ -62,3 +61,26 @@ def test_configuration_overrides_labels_and_adds_codes(host_app):
     page = client.get(f"/e/{slug}/register").text
     assert '<option value="XK">Kosovo</option>' in page
     assert '<option value="TW">Chinese Taipei</option>' in page
+
+
+def test_an_added_code_registers_and_shows_on_the_dashboard(host_app):
+    from eventreg.auth.services import create_organizer
+    from tests.conftest import create_test_event
+    from tests.test_registration import form
+
+    event = create_test_event(host_app)
+    with host_app.app_context():
+        create_organizer("admin@example.org", "correct horse battery")
+    client = host_app.test_client()
+    assert client.post(f"/e/{event.slug}/register", data=form(country="XK")).status_code == 302
+    client.post("/auth/login", data={"email": "admin@example.org", "password": "correct horse battery"})
+    page = client.get(f"/organizer/events/{event.slug}").text
+    assert '<tr data-country="XK">' in page
+    assert "🇽🇰</span> Kosovo" in page
+
+
+def test_country_names_must_be_two_letter_codes(tmp_path):
+    from eventreg import create_app
+
+    with pytest.raises(ValueError, match="two-letter codes"):
+        create_app({"COUNTRY_NAMES": {"Kosovo": "XK"}}, instance_path=str(tmp_path))

@@ -107,3 +107,17 @@ def test_query_arguments_never_reach_url_building(logged_in, make_event, make_re
         response = logged_in.get(f"/organizer/events/{event.slug}?{query}")
         assert response.status_code == 200, query
         assert f'href="/organizer/events/{event.slug}?page=2#registrations"' in response.text
+
+
+def test_dashboard_shows_the_top_institutions(app, logged_in, make_event, make_registration):
+    event = known_event(app, make_event, make_registration)
+    page = logged_in.get(f"/organizer/events/{event.slug}").text
+    table = page[page.index('id="top-institutions"') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr><td><bdi>([^<]+)</bdi></td><td class=\"num\">(\d+)</td>", table)
+    assert rows[0] == ("Chinese Academy of Sciences", "2")
+    assert {name for name, _ in rows} == {
+        "Chinese Academy of Sciences",
+        "CNRS",
+        "Academia Brasileira de Ciências",
+    }  # the cancelled delegate's Leopoldina is not counted

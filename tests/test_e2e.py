@@ -4,11 +4,9 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from eventreg.extensions import db
-from eventreg.models import Registration
 from tests.conftest import create_test_event
+from tests.test_registration import registrations
 
 
 @pytest.mark.browser
@@ -87,9 +85,3 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     assert registration.accessibility == "Step-free access, please"
     assert registration.visa_letter is True
     assert registration.consent_at is not None
-
-
-def registrations(app) -> list[Registration]:
-    """Every registration in the live server's database."""
-    with app.app_context():
-        return list(db.session.scalars(select(Registration).order_by(Registration.id)))

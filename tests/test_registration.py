@@ -177,11 +177,17 @@ def test_approval_events_register_as_pending(app, client, make_event):
     assert "awaiting approval" in client.get(response.headers["Location"]).text
 
 
-def test_registration_stores_the_page_language(app, client, make_event):
+@pytest.mark.parametrize(
+    ("accept", "expected"), [("fr-CH,fr;q=0.9,en;q=0.5", "fr"), ("en-GB,en;q=0.8", "en"), ("ja", "en")]
+)
+def test_registration_stores_the_page_language(app, client, make_event, accept, expected):
+    app.config["LANGUAGES"] = ["en", "fr"]  # French offered (no translation needed to choose it)
     event = make_event()
-    client.post(f"/e/{event.slug}/register", data=form(), headers={"Accept-Language": "en-GB,en;q=0.8"})
+    page = client.get(f"/e/{event.slug}/register", headers={"Accept-Language": accept}).text
+    assert f'<html lang="{expected}">' in page
+    client.post(f"/e/{event.slug}/register", data=form(), headers={"Accept-Language": accept})
     [registration] = registrations(app)
-    assert registration.language == "en"
+    assert registration.language == expected
 
 
 def test_event_page_shows_what_when_where_and_seats_left(client, make_event, make_registration):

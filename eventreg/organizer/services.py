@@ -7,6 +7,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from .. import stats
+from ..events import event_by_slug
 from ..extensions import db
 from ..models import Event, Registration
 
@@ -36,8 +37,8 @@ def event_dashboard(slug: str, page: int, per_page: int) -> Dashboard:
 
     404 when there is no such event or page (a page number too large for the database included).
     """
-    event = db.first_or_404(select(Event).where(Event.slug == slug))
-    if page > MAX_PAGE:
+    event = event_by_slug(slug)
+    if event is None or page > MAX_PAGE:
         abort(404)
     registrations = db.paginate(
         select(Registration)

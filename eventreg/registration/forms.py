@@ -18,7 +18,6 @@ from ..countries import country_names
 from ..forms import EmailAddress, HasLetter, NoControlCharacters, SingleLine, fits, strip
 from ..models import CATEGORY_LABELS, Category, Registration, new_token
 
-HONORIFICS = ("Prof.", "Dr.", "Mr.", "Ms.", "Mx.")
 MAX_ACCOMPANYING = 5
 
 HONORIFIC_LABELS = {

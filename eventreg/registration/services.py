@@ -157,11 +157,6 @@ def find_registration(token: str) -> Registration | None:
     return db.session.scalar(select(Registration).where(Registration.token == token))
 
 
-def public_event(slug: str) -> Event | None:
-    """The event at a public URL, or None."""
-    return db.session.scalar(select(Event).where(Event.slug == slug))
-
-
 def upcoming_events() -> list[Event]:
     """Events that have not ended yet, soonest first."""
     query = select(Event).where(Event.ends_at >= utcnow()).order_by(Event.starts_at)

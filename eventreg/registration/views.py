@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from .. import stats
 from ..auth.access import public
+from ..events import event_by_slug
 from ..extensions import csrf
 from .forms import RegistrationForm
 from .services import (
@@ -13,7 +14,6 @@ from .services import (
     RegistrationClosed,
     RegistrationRefused,
     find_registration,
-    public_event,
     register_delegate,
     upcoming_events,
 )
@@ -29,7 +29,7 @@ def index():
 
 
 def _event_or_404(slug: str):
-    event = public_event(slug)
+    event = event_by_slug(slug)
     if event is None:
         abort(404)
     return event
