@@ -3,9 +3,25 @@
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto  # Flask-WTF's "read the request" marker
 from wtforms.validators import Length, ValidationError
+
+
+class Form(FlaskForm):
+    """The base of our forms: they read text fields only, so a file or JSON sent in place of text is ignored
+    (Flask-WTF would hand a file object to the validators, and JSON that is not an object cannot be read)."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:
+                return formdata
+            return request.form if request.method in SUBMIT_METHODS else None
+
+
+SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def column_length(column) -> int:
@@ -25,21 +41,37 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 INVISIBLE_EDGES = " \t\r\n\u00a0\u200b\u200e\u200f\u2060\ufeff"
 
 
+# Characters that hide text or fake a layout: tag characters, interlinear annotations, object replacement.
+HIDDEN = frozenset(chr(code) for code in [*range(0xE0000, 0xE0080), 0xFFF9, 0xFFFA, 0xFFFB, 0xFFFC])
+MAX_COMBINING_RUN = 4  # more stacked accents than any script needs ("Zalgo" text)
+
+
 def strip(value):
     """Trim whitespace and invisible characters from both ends of submitted text."""
     return value.strip().strip(INVISIBLE_EDGES) if isinstance(value, str) else value
 
 
+def one_newline_style(value):
+    """Browsers send a typed line break as CR LF and count it as one character: store it as one."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def text_problem(text: str, multiline: bool = False):
-    """What is wrong with a text that people will read, or None: control characters (line breaks too,
-    unless `multiline`) and invisible direction overrides have no place in names, titles or mail headers."""
+    """What is wrong with a text that people will read, or None: control characters and line separators
+    (line breaks too, unless `multiline`), invisible direction overrides, hidden characters and stacks of
+    accents have no place in names, titles or mail headers."""
     allowed = "\r\n\t" if multiline else ""
-    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+    if any((unicodedata.category(ch) in ("Cc", "Zl", "Zp") and ch not in allowed) or ch in HIDDEN for ch in text):
         if multiline:
             return _l("Please remove the control characters from this text.")
         return _l("Please use a single line without control characters.")
     if any(ch in BIDI_CONTROLS for ch in text):
         return _l("Please remove the invisible text-direction characters.")
+    run = 0
+    for ch in text:
+        run = run + 1 if unicodedata.combining(ch) else 0
+        if run > MAX_COMBINING_RUN:
+            return _l("Please remove the stacked accent marks.")
     return None
 
 
@@ -73,6 +105,8 @@ class EmailAddress:
     def __call__(self, form, field):
         if not field.data:
             return
+        # Phone keyboards for Chinese and Japanese can type full-width letters (ｂａｉ＠ｅｘａｍｐｌｅ．ｏｒｇ).
+        field.data = unicodedata.normalize("NFKC", field.data)
         try:
             # allow_smtputf8=False: most mail servers cannot deliver to a non-ASCII mailbox name, and a
             # registration whose confirmation can never arrive is worse than asking for another address.

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from jinja2 import StrictUndefined
 
 from .countries import country_name, flag
+from .mail.addresses import default_sender_address
 from .models import CATEGORY_LABELS, STATUS_LABELS
 
 
@@ -25,6 +26,11 @@ def event_time(moment: datetime | None, event, style: str = "full") -> str:
     text = format_datetime(local, "EEEE, d MMMM y, HH:mm", tzinfo=event.zone, locale=get_locale())
     offset = local.strftime("%z")
     return f"{text} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def has_own_contact(event) -> bool:
+    """True when the event has a contact address of its own, not just the (often no-reply) sender's."""
+    return event.contact_email.casefold() != default_sender_address().casefold()
 
 
 def percent(share: float) -> str:
@@ -45,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["flag"] = flag
     app.jinja_env.globals["zone_name"] = zone_name
+    app.jinja_env.globals["has_own_contact"] = has_own_contact
     app.jinja_env.globals["category_label"] = category_label
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.filters["percent"] = percent

@@ -22,7 +22,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
 
     page.get_by_label("Title (optional)", exact=True).select_option(label="Prof.")
     page.get_by_label("Given name", exact=True).fill("Chunli")
-    page.get_by_label("Family name", exact=True).fill("Bai")
+    page.get_by_label("Family name (optional)", exact=True).fill("Bai")
     page.get_by_label("Name in your own script (optional)", exact=True).fill("白春礼")
     page.get_by_label("Email", exact=True).fill("chunli.bai@")  # no domain: refused
     page.get_by_label("Institution or organization", exact=True).fill("中国科学院 Chinese Academy of Sciences")
@@ -50,7 +50,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     expect(email).to_have_value("chunli.bai@")
     expect(page.get_by_label("Title (optional)", exact=True)).to_have_value("Prof.")
     expect(page.get_by_label("Given name", exact=True)).to_have_value("Chunli")
-    expect(page.get_by_label("Family name", exact=True)).to_have_value("Bai")
+    expect(page.get_by_label("Family name (optional)", exact=True)).to_have_value("Bai")
     expect(page.get_by_label("Name in your own script (optional)", exact=True)).to_have_value("白春礼")
     expect(page.get_by_label("Institution or organization", exact=True)).to_have_value(
         "中国科学院 Chinese Academy of Sciences"

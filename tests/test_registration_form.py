@@ -50,7 +50,7 @@ def test_names_in_any_script_round_trip_exactly(app, client, make_event, name):
     ("changes", "field", "message"),
     [
         ({"given_name": ""}, "given_name", "Please fill in this field."),
-        ({"family_name": "   "}, "family_name", "Please fill in this field."),
+        ({"given_name": "   "}, "given_name", "Please fill in this field."),
         ({"email": ""}, "email", "Please fill in this field."),
         ({"institution": None}, "institution", "Please fill in this field."),
         ({"country": ""}, "country", "Please choose your country or region."),

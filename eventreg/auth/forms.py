@@ -1,14 +1,13 @@
 """The organizer login form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..forms import SingleLine
+from ..forms import Form, SingleLine
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Email and password of an organizer."""
 
     email = EmailField(

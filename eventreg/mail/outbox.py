@@ -65,7 +65,7 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         recipients=[(registration.display_name, message.recipient)],
         body=body,
         html=html,
-        reply_to=event.contact_email,
+        reply_to=smtp_address(event.contact_email),
     )
     mail_message.msgId = message.message_id or _message_id(message)
     return mail_message

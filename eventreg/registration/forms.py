@@ -1,7 +1,6 @@
 """The public registration form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,10 +14,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..countries import country_names
-from ..forms import EmailAddress, HasLetter, NoControlCharacters, SingleLine, fits, strip
+from ..forms import EmailAddress, Form, HasLetter, NoControlCharacters, SingleLine, fits, one_newline_style, strip
 from ..models import CATEGORY_LABELS, Category, Registration, new_token
 
 MAX_ACCOMPANYING = 5
+# What a hand-made request may send for an unticked box; browsers simply leave it out.
+FALSE_VALUES = (False, "false", "", "no", "n", "off", "0")
 
 HONORIFIC_LABELS = {
     "Prof.": _l("Prof."),
@@ -29,17 +30,18 @@ HONORIFIC_LABELS = {
 }
 
 
-def _text(label, column, *, required=True, description="", multiline=False, autocomplete=None):
+def _text(label, column, *, required=True, description="", multiline=False, autocomplete=None, letter=None):
     validators = [DataRequired(_l("Please fill in this field."))] if required else [Optional()]
     validators += [fits(column), NoControlCharacters() if multiline else SingleLine()]
-    if required and not multiline:
+    if letter if letter is not None else (required and not multiline):
         validators.append(HasLetter())
     field_class = TextAreaField if multiline else StringField
+    filters = [strip, one_newline_style] if multiline else [strip]
     render_kw = {"autocomplete": autocomplete} if autocomplete else None
-    return field_class(label, validators=validators, filters=[strip], description=description, render_kw=render_kw)
+    return field_class(label, validators=validators, filters=filters, description=description, render_kw=render_kw)
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     """Everything a delegate tells us when they register."""
 
     honorific = SelectField(
@@ -50,7 +52,14 @@ class RegistrationForm(FlaskForm):
         render_kw={"autocomplete": "honorific-prefix"},
     )
     given_name = _text(_l("Given name"), Registration.given_name, autocomplete="given-name")
-    family_name = _text(_l("Family name"), Registration.family_name, autocomplete="family-name")
+    family_name = _text(
+        _l("Family name"),
+        Registration.family_name,
+        required=False,
+        letter=True,
+        autocomplete="family-name",
+        description=_l("Leave empty if you have only one name."),
+    )
     native_name = _text(
         _l("Name in your own script"),
         Registration.native_name,
@@ -88,13 +97,14 @@ class RegistrationForm(FlaskForm):
     )
     dietary = _text(_l("Dietary requirements"), Registration.dietary, required=False, multiline=True)
     accessibility = _text(_l("Accessibility needs"), Registration.accessibility, required=False, multiline=True)
-    visa_letter = BooleanField(_l("I need a visa invitation letter"))
+    visa_letter = BooleanField(_l("I need a visa invitation letter"), false_values=FALSE_VALUES)
     consent = BooleanField(
         _l("I agree that my data is processed as described in the privacy notice"),
         validators=[DataRequired(_l("Please agree to the privacy notice to register."))],
+        false_values=FALSE_VALUES,
     )
 
-    submission = HiddenField(validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9_-]*$")], default=new_token)
+    submission = HiddenField(validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9_-]*\Z")], default=new_token)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

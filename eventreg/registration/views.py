@@ -76,7 +76,10 @@ def register(slug: str):
     elif form.is_submitted() and form.meta.csrf and form.csrf_token.errors:
         form.csrf_token.errors = []
         form.form_errors.append(
-            _("This form had expired, so nothing was sent. Please check your details and press Register again.")
+            _(
+                "This form had expired, so nothing was sent. Please check your details and press Register again. "
+                "If you see this message again, please allow cookies for this site."
+            )
         )
         status = 400
     page = render_template("registration/register.html", event=event, form=form, summary=stats.event_summary(event))
