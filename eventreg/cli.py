@@ -9,7 +9,8 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
 from .auth.services import ROLES, AccountError, create_organizer
-from .events import EventError, create_event, default_end, local_time
+from .events import MAX_CAPACITY, EventError, create_event, default_end, local_time
+from .models import utcnow
 
 
 @click.command("create-organizer")
@@ -55,7 +56,7 @@ def _zone(ctx, param, value: str) -> str:
 @click.option("--venue", required=True)
 @click.option("--city", required=True)
 @click.option("--ends", type=LocalTime(), help="Local end; three hours after the start if not given.")
-@click.option("--capacity", type=click.IntRange(min=1), help="Seats, counting accompanying persons.")
+@click.option("--capacity", type=click.IntRange(min=1, max=MAX_CAPACITY), help="Seats, counting accompanying persons.")
 @click.option("--opens", type=LocalTime(), help="Local time registration opens; now if not given.")
 @click.option("--closes", type=LocalTime(), help="Local time registration closes; the start if not given.")
 @click.option("--contact", help="Reply-to address of the event's mails; MAIL_DEFAULT_SENDER if not given.")
@@ -85,6 +86,8 @@ def create_event_command(**options) -> None:
         )
     except EventError as error:
         raise click.ClickException(str(error)) from None
+    if event.starts_at < utcnow():
+        click.echo("Note: this event has already started; registration for it is closed.", err=True)
     click.echo(_public_url(event.slug))
 
 

@@ -9,9 +9,14 @@ from sqlalchemy import select
 
 from .database import begin_write_transaction
 from .extensions import db
-from .forms import column_length, text_problem
+from .forms import column_length, strip, text_problem
 from .mail.addresses import default_sender_address
 from .models import Event
+
+# Dates outside these are typing mistakes (and year 9999 would overflow when shown in a timezone).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2199, 12, 31, tzinfo=UTC)
+MAX_CAPACITY = 1_000_000
 
 
 class EventError(ValueError):
@@ -69,14 +74,14 @@ def create_event(
     contact_email: str | None = None,
 ) -> Event:
     """Check an event's details and create it in one transaction; raises EventError saying what is wrong."""
-    title, venue, city = title.strip(), venue.strip(), city.strip()
+    title, venue, city = strip(title), strip(venue), strip(city)
     for label, value, column in (
         ("title", title, Event.title),
         ("venue", venue, Event.venue),
         ("city", city, Event.city),
     ):
-        if not value:
-            raise EventError(f"the {label} is empty")
+        if not any(ch.isalnum() for ch in value):
+            raise EventError(f"the {label} is empty or has no letter or digit")
         if len(value) > column_length(column):
             raise EventError(f"the {label} is longer than {column_length(column)} characters")
         if problem := text_problem(value):
@@ -84,12 +89,19 @@ def create_event(
     if problem := text_problem(description, multiline=True):
         raise EventError(f"the description: {problem}")
     _zone(timezone)
+    for moment in (starts_at, ends_at, registration_opens_at, registration_closes_at):
+        if moment is not None and not EARLIEST <= moment <= LATEST:
+            raise EventError(f"{moment:%Y-%m-%d} is not a plausible date for an event")
     if ends_at <= starts_at:
         raise EventError("the event must end after it starts")
+    if registration_opens_at and registration_opens_at >= starts_at:
+        raise EventError("registration must open before the event starts")
+    if registration_closes_at and registration_closes_at > ends_at:
+        raise EventError("registration must close by the end of the event")
     if registration_opens_at and registration_closes_at and registration_closes_at <= registration_opens_at:
         raise EventError("registration must close after it opens")
-    if capacity is not None and capacity < 1:
-        raise EventError("the capacity must be at least 1")
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        raise EventError(f"the capacity must be between 1 and {MAX_CAPACITY:,}")
     contact = _mail_address(contact_email or default_sender_address())
     # SQLite: no other writer between choosing the slug and the insert; PostgreSQL: the unique index refuses a racer.
     begin_write_transaction()

@@ -226,6 +226,8 @@ class Organizer(UserMixin, db.Model):
     email_key: Mapped[str] = mapped_column(String(254 * KEY_EXPANSION), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="admin")
+    # The session cookie names this, not the id: a new one (at logout) ends every copy of the old cookie.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -234,6 +236,10 @@ class Organizer(UserMixin, db.Model):
         """The login is compared case-insensitively through this key."""
         self.email_key = casefold_key(value, 254 * KEY_EXPANSION)
         return value
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session cookie."""
+        return self.session_token
 
     @property
     def is_active(self) -> bool:

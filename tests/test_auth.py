@@ -122,3 +122,29 @@ def test_every_public_page_links_to_the_organizer_login(client, make_event, make
     _, token = make_registration(event)
     for path in ("/", f"/e/{event.slug}", f"/e/{event.slug}/register", f"/r/{token}", "/no-such-page"):
         assert 'href="/auth/login"' in client.get(path).text, path
+
+
+def test_logout_ends_every_copy_of_the_session(app, make_organizer):
+    email, password = make_organizer()
+    first, second = app.test_client(), app.test_client()
+    first.post("/auth/login", data={"email": email, "password": password})
+    cookie = first.get_cookie("session")
+    second.set_cookie("session", cookie.value)  # a copy, as left on a shared desk computer
+    assert second.get("/organizer/").status_code == 200
+    first.post("/auth/logout")
+    assert second.get("/organizer/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("not an email", "long enough pw", "is not a valid email address"),
+        ("a@example.org\nx", "long enough pw", "is not a valid email address"),
+        ("ＯＲＧＡＮＩＺＥＲ@example.org", "long enough pw", "is not a valid email address"),
+        ("x@example.org", " " * 12, "at least 10 characters"),
+    ],
+)
+def test_create_organizer_checks_the_address_and_password(runner, email, password, message):
+    result = runner.invoke(args=["create-organizer", email, "--password", password])
+    assert result.exit_code != 0
+    assert message in result.output

@@ -149,6 +149,11 @@ def test_non_latin_titles_get_readable_slugs(runner):
         (["--timezone", "UTC", "--venue", "V" * 201], "longer than 200 characters"),
         (["--timezone", "America/New_York", "--starts", "2027-03-14T02:30"], "does not exist in America/New_York"),
         (["--timezone", "America/New_York", "--starts", "2027-11-07T01:30"], "happens twice in America/New_York"),
+        (["--timezone", "UTC", "--opens", "2027-05-01T00:00"], "must open before the event starts"),
+        (["--timezone", "UTC", "--closes", "2027-03-02T00:00"], "must close by the end of the event"),
+        (["--timezone", "Asia/Tokyo", "--starts", "9999-12-31T23:00"], "not a plausible date"),
+        (["--timezone", "UTC", "--capacity", "99999999999999999999"], "Invalid value for '--capacity'"),
+        (["--timezone", "UTC", "--title", "\u200b"], "has no letter or digit"),
     ],
 )
 def test_create_event_refuses_bad_input(runner, extra, message):
@@ -182,3 +187,22 @@ def test_demo_creates_700_delegates_from_40_countries_without_mail(app, runner):
     assert "700" in client.get(f"/organizer/events/{event.slug}").text
     again = runner.invoke(args=["demo", "--if-empty"])
     assert "demo data not loaded" in again.output
+
+
+def test_an_event_in_the_past_is_created_with_a_note(runner):
+    args = [
+        "create-event",
+        "--title",
+        "Archive",
+        "--starts",
+        "2020-03-01T10:00",
+        "--timezone",
+        "UTC",
+        "--venue",
+        "V",
+        "--city",
+        "C",
+    ]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0
+    assert "already started" in result.output

@@ -326,3 +326,19 @@ def test_the_worker_survives_a_database_error(app, monkeypatch):
     with app.app_context():
         outbox_module.run_worker()
     assert len(calls) == 2
+
+
+def test_reply_to_an_internationalised_domain_is_in_its_ascii_form(smtp_app, smtp_server):
+    event = create_test_event(smtp_app, contact_email="info@例子.广告")
+    register_test_delegate(smtp_app, event)
+    deliver(smtp_app)
+    message = parse(smtp_server.envelopes[0])
+    assert message["Reply-To"].addresses[0].addr_spec == "info@xn--fsqu00a.xn--4rr70v"
+
+
+def test_no_reply_senders_are_not_offered_as_the_contact(smtp_app, smtp_server):
+    event = create_test_event(smtp_app, contact_email=None)  # defaults to the sender's address
+    register_test_delegate(smtp_app, event)
+    deliver(smtp_app)
+    text = parse(smtp_server.envelopes[0]).get_body(("plain",)).get_content()
+    assert "Write to the organizers" not in text

@@ -260,3 +260,19 @@ def test_home_says_whether_registration_is_open(client, make_event):
     assert "Registration open" in open_card[: open_card.index("</li>")]
     closed_card = page[page.index("Closed Ceremony") :]
     assert "Registration closed" in closed_card[: closed_card.index("</li>")]
+
+
+def test_a_full_event_shows_no_form_to_fill_in_for_nothing(client, make_event, make_registration):
+    event = make_event(capacity=1)
+    make_registration(event)
+    page = client.get(f"/e/{event.slug}/register").text
+    assert "This event is full" in page
+    assert 'id="given_name"' not in page
+
+
+def test_the_native_name_is_not_repeated(client, make_event, make_registration):
+    event = make_event()
+    _, token = make_registration(event, given_name="春礼", family_name="白", native_name="白春礼", honorific="")
+    page = client.get(f"/r/{token}").text
+    assert "白春礼" in page
+    assert "(<bdi>白春礼</bdi>)" not in page

@@ -194,3 +194,66 @@ def test_keys_have_room_for_text_that_grows_when_casefolded(app, client, make_ev
     [registration] = registrations(app)
     assert registration.institution == institution
     assert registration.institution_key == institution.casefold()
+
+
+def test_files_posted_in_place_of_text_are_ignored_not_a_crash(app, client, make_event):
+    import io
+
+    event = make_event()
+    data = {**form(), "given_name": (io.BytesIO(b"x"), "name.txt"), "email": (io.BytesIO(b"y"), "mail.txt")}
+    response = client.post(f"/e/{event.slug}/register", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert 'id="given_name-error"' in response.text
+    assert registrations(app) == []
+    login = client.post(
+        "/auth/login", data={"email": (io.BytesIO(b"x"), "a"), "password": "x"}, content_type="multipart/form-data"
+    )
+    assert login.status_code == 200
+
+
+@pytest.mark.parametrize("body", [[1, 2], "text", {"given_name": "Chunli"}, 42])
+def test_json_bodies_are_refused_politely(app, client, make_event, body):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", json=body)
+    assert response.status_code == 200
+    assert "Please correct" in response.text
+    assert registrations(app) == []
+
+
+def test_a_typed_line_break_counts_as_one_character(app, client, make_event):
+    event = make_event()
+    text = ("x" * 23 + "\r\n") * 20 + "y" * 2  # 482 characters as typed, 502 as sent
+    assert client.post(f"/e/{event.slug}/register", data=form(dietary=text)).status_code == 302
+    assert registrations(app)[0].dietary == text.replace("\r\n", "\n")
+
+
+def test_full_width_addresses_from_cjk_keyboards_are_converted(app, client, make_event):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data=form(email="ｂａｉ＠ｅｘａｍｐｌｅ．ｏｒｇ"))
+    assert response.status_code == 302
+    assert registrations(app)[0].email == "bai@example.org"
+
+
+def test_people_with_a_single_name_can_register(app, client, make_event):
+    event = make_event()
+    assert client.post(f"/e/{event.slug}/register", data=form(given_name="Sukarno", family_name="")).status_code == 302
+    assert registrations(app)[0].display_name == "Prof. Sukarno"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"family_name": "-"}, "family_name", "Please write at least one letter."),
+        ({"given_name": "Ann\u2028Lee"}, "given_name", "single line"),
+        ({"given_name": "Ann\U000e0041"}, "given_name", "single line"),
+        ({"given_name": "Z" + "\u0301" * 9}, "given_name", "stacked accent marks"),
+        ({"consent": "no"}, "consent", "Please agree to the privacy notice"),
+        ({"consent": "off"}, "consent", "Please agree to the privacy notice"),
+    ],
+)
+def test_more_input_that_is_refused(app, client, make_event, changes, field, message):
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data=form(**changes))
+    error_start = response.text.index(f'id="{field}-error"')
+    assert message in response.text[error_start : error_start + 400]
+    assert registrations(app) == []

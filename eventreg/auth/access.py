@@ -2,6 +2,7 @@
 
 from flask import Flask, current_app, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..extensions import db, login_manager
 from ..models import Organizer
@@ -30,10 +31,10 @@ def _require_login():
 
 
 @login_manager.user_loader
-def _load_organizer(organizer_id: str) -> Organizer | None:
-    if not organizer_id.isdigit():
+def _load_organizer(session_token: str) -> Organizer | None:
+    if not session_token or len(session_token) > 64:
         return None
-    return db.session.get(Organizer, int(organizer_id))
+    return db.session.scalar(select(Organizer).where(Organizer.session_token == session_token))
 
 
 def init_app(app: Flask) -> None:

@@ -1,12 +1,13 @@
 """Organizer accounts: creating them and checking their passwords."""
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import begin_write_transaction
 from ..extensions import db
 from ..forms import column_length
-from ..models import Organizer, casefold_key
+from ..models import Organizer, casefold_key, new_token
 
 ROLES = ("admin", "organizer", "checkin")
 MIN_PASSWORD_LENGTH = 10
@@ -29,17 +30,30 @@ def create_organizer(email: str, password: str, role: str = "admin") -> Organize
     """Create an organizer account with a hashed password, in one transaction."""
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password.strip()) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters (not counting spaces at its ends)"
+        )
+    try:
+        email = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False).normalized
+    except EmailNotValidError as error:
+        raise AccountError(f"{email!r} is not a valid email address: {error}") from None
     # SQLite: no other writer between the check and the insert; PostgreSQL: the unique index refuses a racer.
     begin_write_transaction()
     if find_organizer(email) is not None:
+        db.session.rollback()
         raise AccountError(f"an organizer with the address {email} exists already")
-    organizer = Organizer(email=email.strip(), role=role)
+    organizer = Organizer(email=email, role=role)
     organizer.set_password(password)
     db.session.add(organizer)
     db.session.commit()
     return organizer
+
+
+def end_sessions(organizer: Organizer) -> None:
+    """Log the organizer out everywhere: every copy of their session cookie stops working."""
+    organizer.session_token = new_token()
+    db.session.commit()
 
 
 def authenticate(email: str, password: str) -> Organizer | None:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from .access import public
 from .forms import LoginForm
-from .services import authenticate
+from .services import authenticate, end_sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -41,7 +41,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the organizer's session."""
+    """End the organizer's session, and every copy of its cookie."""
+    end_sessions(current_user)
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("registration.index"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 19:33:36.362133
+Create Date: 2026-11-28 19:55:01.464453
 
 """
 from alembic import op
@@ -47,10 +47,12 @@ def upgrade():
     sa.Column('email_key', sa.String(length=762), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('email_key')
+    sa.UniqueConstraint('email_key'),
+    sa.UniqueConstraint('session_token')
     )
     op.create_table('registration',
     sa.Column('id', sa.Integer(), nullable=False),
