@@ -11,6 +11,24 @@ from eventreg.extensions import db
 from eventreg.models import Event, OutboxMessage, Registration
 
 
+def create_event_args(title, starts="2027-03-01T10:00", timezone="UTC", *extra):
+    """The arguments of a create-event call with a venue and a city."""
+    return [
+        "create-event",
+        "--title",
+        title,
+        "--starts",
+        starts,
+        "--timezone",
+        timezone,
+        "--venue",
+        "V",
+        "--city",
+        "C",
+        *extra,
+    ]
+
+
 def event_by_slug(app, slug):
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
@@ -117,19 +135,7 @@ def test_slugs_stay_unique(runner):
 
 
 def test_non_latin_titles_get_readable_slugs(runner):
-    args = [
-        "create-event",
-        "--title",
-        "国际科学联盟成立大会",
-        "--starts",
-        "2027-03-01T10:00",
-        "--timezone",
-        "UTC",
-        "--venue",
-        "V",
-        "--city",
-        "C",
-    ]
+    args = create_event_args("国际科学联盟成立大会")
     result = runner.invoke(args=args)
     assert result.exit_code == 0
     assert result.output.strip().endswith("/e/guo-ji-ke-xue-lian-meng-cheng-li-da-hui")
@@ -190,19 +196,7 @@ def test_demo_creates_700_delegates_from_40_countries_without_mail(app, runner):
 
 
 def test_an_event_in_the_past_is_created_with_a_note(runner):
-    args = [
-        "create-event",
-        "--title",
-        "Archive",
-        "--starts",
-        "2020-03-01T10:00",
-        "--timezone",
-        "UTC",
-        "--venue",
-        "V",
-        "--city",
-        "C",
-    ]
+    args = create_event_args("Archive", "2020-03-01T10:00")
     result = runner.invoke(args=args)
     assert result.exit_code == 0
     assert "already started" in result.output
