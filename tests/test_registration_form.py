@@ -7,26 +7,23 @@ import pytest
 from eventreg.models import Registration
 from tests.test_registration import form, outbox_count, registrations
 
+TEXT_FIELDS = (
+    "given_name",
+    "family_name",
+    "native_name",
+    "email",
+    "institution",
+    "position",
+    "dietary",
+    "accessibility",
+)
+ALL_FIELDS = ("honorific", *TEXT_FIELDS, "country", "category", "accompanying", "visa_letter", "consent")
+
 
 def test_form_shows_every_field_with_a_label(client, make_event):
     event = make_event()
     page = client.get(f"/e/{event.slug}/register").text
-    for field in (
-        "honorific",
-        "given_name",
-        "family_name",
-        "native_name",
-        "email",
-        "institution",
-        "position",
-        "country",
-        "category",
-        "accompanying",
-        "dietary",
-        "accessibility",
-        "visa_letter",
-        "consent",
-    ):
+    for field in ALL_FIELDS:
         assert f'<label for="{field}">' in page
         assert f'id="{field}"' in page
     assert 'maxlength="100"' in page  # given name, as long as its column
@@ -77,6 +74,20 @@ def test_names_in_any_script_round_trip_exactly(app, client, make_event, name):
         ({"given_name": "Evil\r\nBcc: victim@example.org"}, "given_name", "single line"),
         ({"institution": "Academy\x00"}, "institution", "single line"),
         ({"dietary": "none\x07"}, "dietary", "control characters"),
+        ({"given_name": "\u200b\u200b"}, "given_name", "Please fill in this field."),  # invisible only: stripped
+        ({"family_name": "\u200d"}, "family_name", "Please write at least one letter."),
+        ({"given_name": "123"}, "given_name", "Please write at least one letter."),
+        ({"institution": "..."}, "institution", "Please write at least one letter."),
+        ({"given_name": "\u202eevil Nam"}, "given_name", "invisible text-direction characters"),
+        ({"institution": "\u202egnp.exe"}, "institution", "invisible text-direction characters"),
+        ({"dietary": "no \u2066pork\u2069"}, "dietary", "invisible text-direction characters"),
+        ({"email": "ирина@пример.рф"}, "email", "Internationalized characters before the @-sign"),
+        ({"family_name": "-"}, "family_name", "Please write at least one letter."),
+        ({"given_name": "Ann\u2028Lee"}, "given_name", "single line"),
+        ({"given_name": "Ann\U000e0041"}, "given_name", "single line"),
+        ({"given_name": "Z" + "\u0301" * 9}, "given_name", "stacked accent marks"),
+        ({"consent": "no"}, "consent", "Please agree to the privacy notice"),
+        ({"consent": "off"}, "consent", "Please agree to the privacy notice"),
     ],
 )
 def test_invalid_input_is_refused_next_to_the_field(app, client, make_event, changes, field, message):
@@ -106,16 +117,7 @@ def test_every_text_field_is_limited_to_its_column(app, client, make_event):
 
     event = make_event()
     page = client.get(f"/e/{event.slug}/register").text
-    for field in (
-        "given_name",
-        "family_name",
-        "native_name",
-        "email",
-        "institution",
-        "position",
-        "dietary",
-        "accessibility",
-    ):
+    for field in TEXT_FIELDS:
         limit = column_length(getattr(Registration, field))
         tag = re.search(rf'<(?:input|textarea)[^>]*\bid="{field}"[^>]*>', page).group(0)
         assert f'maxlength="{limit}"' in tag, field
@@ -138,27 +140,6 @@ def test_dns_checks_of_email_follow_the_setting(app, client, make_event, monkeyp
     event = make_event()
     assert client.post(f"/e/{event.slug}/register", data=form(email="someone@cas.cn")).status_code == 302
     assert seen == [setting]
-
-
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        ({"given_name": "\u200b\u200b"}, "given_name", "Please fill in this field."),  # invisible only: stripped
-        ({"family_name": "\u200d"}, "family_name", "Please write at least one letter."),
-        ({"given_name": "123"}, "given_name", "Please write at least one letter."),
-        ({"institution": "..."}, "institution", "Please write at least one letter."),
-        ({"given_name": "\u202eevil Nam"}, "given_name", "invisible text-direction characters"),
-        ({"institution": "\u202egnp.exe"}, "institution", "invisible text-direction characters"),
-        ({"dietary": "no \u2066pork\u2069"}, "dietary", "invisible text-direction characters"),
-        ({"email": "ирина@пример.рф"}, "email", "Internationalized characters before the @-sign"),
-    ],
-)
-def test_invisible_and_spoofing_input_is_refused(app, client, make_event, changes, field, message):
-    event = make_event()
-    response = client.post(f"/e/{event.slug}/register", data=form(**changes))
-    error_start = response.text.index(f'id="{field}-error"')
-    assert message in response.text[error_start : error_start + 400]
-    assert registrations(app) == []
 
 
 def test_joiners_inside_names_are_kept(app, client, make_event):
@@ -238,22 +219,3 @@ def test_people_with_a_single_name_can_register(app, client, make_event):
     event = make_event()
     assert client.post(f"/e/{event.slug}/register", data=form(given_name="Sukarno", family_name="")).status_code == 302
     assert registrations(app)[0].display_name == "Prof. Sukarno"
-
-
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        ({"family_name": "-"}, "family_name", "Please write at least one letter."),
-        ({"given_name": "Ann\u2028Lee"}, "given_name", "single line"),
-        ({"given_name": "Ann\U000e0041"}, "given_name", "single line"),
-        ({"given_name": "Z" + "\u0301" * 9}, "given_name", "stacked accent marks"),
-        ({"consent": "no"}, "consent", "Please agree to the privacy notice"),
-        ({"consent": "off"}, "consent", "Please agree to the privacy notice"),
-    ],
-)
-def test_more_input_that_is_refused(app, client, make_event, changes, field, message):
-    event = make_event()
-    response = client.post(f"/e/{event.slug}/register", data=form(**changes))
-    error_start = response.text.index(f'id="{field}-error"')
-    assert message in response.text[error_start : error_start + 400]
-    assert registrations(app) == []
