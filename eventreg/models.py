@@ -8,8 +8,23 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    event,
+    text,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -123,9 +138,16 @@ class Event(db.Model):
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_email: Mapped[str] = mapped_column(String(254))
+    # An extra paragraph for the confirmation email (travel hints, dress code…), plain text.
+    confirmation_note: Mapped[str] = mapped_column(Text, default="")
+    # Bumped in the same transaction as every change to the event's registrations: cached totals are keyed by it.
+    stats_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     registrations: Mapped[list["Registration"]] = relationship(back_populates="event", lazy="raise_on_sql")
+    organizers: Mapped[list["Organizer"]] = relationship(
+        secondary="event_organizer", back_populates="events", lazy="selectin"
+    )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -147,6 +169,10 @@ class Event(db.Model):
         return "open"
 
 
+# Room for family + given + native name and two spaces, casefolded.
+NAME_KEY_WIDTH = (100 + 100 + 200 + 2) * KEY_EXPANSION
+
+
 class Registration(db.Model):
     """One person's registration for one event."""
 
@@ -156,6 +182,7 @@ class Registration(db.Model):
         Index("ix_registration_event_category", "event_id", "category", "status"),
         Index("ix_registration_event_institution", "event_id", "institution_key", "status"),
         Index("ix_registration_event_created", "event_id", "created_at"),
+        Index("ix_registration_event_name", "event_id", "name_key"),
         # The database itself refuses a second active registration with the same email for one event.
         Index(
             "uq_registration_event_email_active",
@@ -176,6 +203,8 @@ class Registration(db.Model):
     native_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254))
     email_key: Mapped[str] = mapped_column(String(254 * KEY_EXPANSION))
+    # Casefolded in Python (SQLite's lower() folds ASCII only), so search and sort agree on SQLite and PostgreSQL.
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_WIDTH), default="")
     institution: Mapped[str] = mapped_column(String(200))
     institution_key: Mapped[str] = mapped_column(String(200 * KEY_EXPANSION))
     position: Mapped[str] = mapped_column(String(200), default="")
@@ -203,6 +232,14 @@ class Registration(db.Model):
         setattr(self, f"{name}_key", casefold_key(value, width))
         return value
 
+    @validates("given_name", "family_name", "native_name")
+    def _keep_name_key(self, name: str, value: str) -> str:
+        """Every change of a name part updates the search and sort key: family name, given name, native name."""
+        parts = {part: getattr(self, part, None) or "" for part in ("family_name", "given_name", "native_name")}
+        parts[name] = value or ""
+        self.name_key = casefold_key(" ".join(parts.values()), NAME_KEY_WIDTH)
+        return value
+
     @property
     def seats(self) -> int:
         """Seats this registration takes: the delegate and everyone accompanying them."""
@@ -218,6 +255,49 @@ class Registration(db.Model):
         return f"{self.honorific} {name}" if self.honorific else name
 
 
+class Right(enum.StrEnum):
+    """What an organizer account may do; roles are sets of rights."""
+
+    MANAGE_ACCOUNTS = "manage_accounts"  # organizer accounts, event assignments, the audit log
+    MANAGE_ALL_EVENTS = "manage_all_events"  # every event, not only the assigned ones
+    MANAGE_EVENTS = "manage_events"  # create events; run the assigned ones (dashboard, attendees, exports)
+    SEE_DIETARY = "see_dietary"
+    SEE_ACCESS_NEEDS = "see_access_needs"
+    CHECK_IN = "check_in"
+    USE_API = "use_api"
+    OWN_ACCOUNT = "own_account"  # log out, change one's own password
+
+
+ROLE_RIGHTS: dict[str, frozenset[Right]] = {
+    "admin": frozenset(Right),
+    "organizer": frozenset(
+        {
+            Right.MANAGE_EVENTS,
+            Right.SEE_DIETARY,
+            Right.SEE_ACCESS_NEEDS,
+            Right.CHECK_IN,
+            Right.USE_API,
+            Right.OWN_ACCOUNT,
+        }
+    ),
+    "checkin": frozenset({Right.CHECK_IN, Right.SEE_ACCESS_NEEDS, Right.OWN_ACCOUNT}),
+}
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "organizer": _l("Organizer"),
+    "checkin": _l("Check-in staff"),
+}
+
+# Which organizers run which events (admins run every event without being listed here).
+event_organizer = Table(
+    "event_organizer",
+    db.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column("organizer_id", ForeignKey("organizer.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Organizer(UserMixin, db.Model):
     """A person who runs events and logs in to the organizer pages."""
 
@@ -230,6 +310,18 @@ class Organizer(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    events: Mapped[list[Event]] = relationship(secondary=event_organizer, back_populates="organizers", lazy="selectin")
+
+    def can(self, right: Right) -> bool:
+        """True when the organizer's role carries this right."""
+        return right in ROLE_RIGHTS.get(self.role, frozenset())
+
+    def manages(self, event: Event) -> bool:
+        """True when the organizer may run this event: an admin, or an organizer assigned to it."""
+        if self.can(Right.MANAGE_ALL_EVENTS):
+            return True
+        return self.can(Right.MANAGE_EVENTS) and any(own.id == event.id for own in self.events)
 
     @validates("email")
     def _keep_key(self, name: str, value: str) -> str:
@@ -282,3 +374,57 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration | None] = relationship()
+
+
+class AuditEntry(db.Model):
+    """One recorded action: who did what to which event or registration, with the values before and after."""
+
+    __table_args__ = (
+        Index("ix_audit_event_created", "event_id", "created_at"),
+        Index("ix_audit_registration_created", "registration_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Null when the delegate or the system acted; `actor` keeps the address as it was at the time.
+    organizer_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    organizer: Mapped[Organizer | None] = relationship()
+    event: Mapped[Event | None] = relationship()
+    registration: Mapped[Registration | None] = relationship()
+
+
+class ApiToken(db.Model):
+    """A read-only API token of one organizer; only a hash of it is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizer.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, so its owner can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organizer: Mapped[Organizer] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_stats_version(session, flush_context, instances) -> None:
+    """Any change to an event's registrations moves its stats_version on, in the same transaction."""
+    event_ids = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Registration) and (obj in session.new or session.is_modified(obj) or obj in session.deleted):
+            event_ids.add(obj.event_id if obj.event_id is not None else obj.event.id)
+    if event_ids:
+        table = Event.__table__
+        session.connection().execute(
+            update(table).where(table.c.id.in_(sorted(event_ids))).values(stats_version=table.c.stats_version + 1)
+        )

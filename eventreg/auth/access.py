@@ -1,17 +1,41 @@
-"""Deny by default: every endpoint needs a logged-in organizer unless its view is marked @public."""
+"""Deny by default: every endpoint needs a logged-in organizer whose role carries the view's declared right,
+unless the view is marked @public; API views authenticate with a bearer token instead of the session."""
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, g, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..events import event_by_slug
 from ..extensions import db, login_manager
-from ..models import Organizer
+from ..models import Event, Organizer, Right
+from .tokens import authenticate_token
 
 
 def public(view):
     """Mark a view as reachable without logging in."""
     view.is_public = True
     return view
+
+
+def requires(right: Right):
+    """Declare the right a view needs; the request check refuses (403) every organizer whose role lacks it."""
+
+    def mark(view):
+        view.required_right = right
+        return view
+
+    return mark
+
+
+def token_required(right: Right):
+    """Declare an API view: it needs `Authorization: Bearer <token>` of an active organizer with this right."""
+
+    def mark(view):
+        view.token_right = right
+        return view
+
+    return mark
 
 
 def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
@@ -22,11 +46,56 @@ def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
     return bool(getattr(view, "is_public", False))
 
 
+def current_organizer() -> Organizer | None:
+    """Who is acting: the organizer behind the API token, else the logged-in organizer, else None."""
+    if getattr(g, "api_organizer", None) is not None:
+        return g.api_organizer
+    return current_user if current_user.is_authenticated else None
+
+
+def managed_event(slug: str) -> Event:
+    """The event at `slug` if the acting organizer runs it; 404 when there is none, 403 when it is not theirs."""
+    event = event_by_slug(slug)
+    if event is None:
+        abort(404)
+    organizer = current_organizer()
+    if organizer is None or not organizer.manages(event):
+        abort(403)
+    return event
+
+
+def _json_error(status: int, message: str):
+    response = jsonify(error=message)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="eventreg"'
+    return response
+
+
+def _require_token(right: Right):
+    header = request.headers.get("Authorization", "")
+    scheme, _space, raw = header.partition(" ")
+    organizer = authenticate_token(raw.strip()) if scheme.lower() == "bearer" else None
+    if organizer is None:
+        return _json_error(401, _("A valid API token is needed: send it as 'Authorization: Bearer <token>'."))
+    if not organizer.can(right):
+        return _json_error(403, _("This token's account does not have the right to read this."))
+    g.api_organizer = organizer
+    return None
+
+
 def _require_login():
     if is_public_endpoint(current_app, request.endpoint):
         return None
+    view = current_app.view_functions.get(request.endpoint)
+    token_right = getattr(view, "token_right", None)
+    if token_right is not None:
+        return _require_token(token_right)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    right = getattr(view, "required_right", None)
+    if right is None or not current_user.can(right):
+        abort(403)  # a view that declares no right is refused to everyone: deny by default
     return None
 
 
@@ -38,7 +107,7 @@ def _load_organizer(session_token: str) -> Organizer | None:
 
 
 def init_app(app: Flask) -> None:
-    """Install the login check in front of every request."""
+    """Install the login and role check in front of every request."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     app.before_request(_require_login)

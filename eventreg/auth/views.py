@@ -6,7 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .access import public
+from ..models import Right
+from .access import public, requires
 from .forms import LoginForm
 from .services import authenticate, end_sessions
 
@@ -40,6 +41,7 @@ def login():
 
 
 @bp.post("/logout")
+@requires(Right.OWN_ACCOUNT)
 def logout():
     """End the organizer's session, and every copy of its cookie."""
     end_sessions(current_user)

@@ -7,9 +7,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from .. import stats
-from ..events import event_by_slug
+from ..auth.access import managed_event
 from ..extensions import db
-from ..models import Event, Registration
+from ..models import Event, Organizer, Registration, Right
 
 MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer
 
@@ -26,19 +26,23 @@ class Dashboard:
     registrations: Pagination
 
 
-def events_with_summaries() -> list[tuple[Event, stats.EventSummary]]:
-    """Every event, latest start first, with its headline numbers."""
-    events = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).all()
+def events_with_summaries(organizer: Organizer) -> list[tuple[Event, stats.EventSummary]]:
+    """The events the organizer runs (every event, for an admin), latest start first, with their headline numbers."""
+    query = select(Event).order_by(Event.starts_at.desc())
+    if not organizer.can(Right.MANAGE_ALL_EVENTS):
+        query = query.where(Event.organizers.any(Organizer.id == organizer.id))
+    events = db.session.scalars(query).all()
     return [(event, stats.event_summary(event)) for event in events]
 
 
 def event_dashboard(slug: str, page: int, per_page: int) -> Dashboard:
     """The dashboard of the event at `slug`, with one page of its registrations, newest first.
 
-    404 when there is no such event or page (a page number too large for the database included).
+    404 when there is no such event or page (a page number too large for the database included);
+    403 when the acting organizer does not run the event.
     """
-    event = event_by_slug(slug)
-    if event is None or page > MAX_PAGE:
+    event = managed_event(slug)
+    if page > MAX_PAGE:
         abort(404)
     registrations = db.paginate(
         select(Registration)

@@ -1,0 +1,121 @@
+"""The attendee list's search, filters and sort, read from the query string so a view can be bookmarked
+and exported exactly as it is shown."""
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, or_, select
+from werkzeug.datastructures import MultiDict
+
+from ..models import Category, Event, Registration, Status, casefold_key
+from ..regions import CONTINENTS, countries_in
+
+YES_NO = ("yes", "no")
+
+# sort value → ORDER BY; the id breaks ties so pages never overlap or skip a row.
+SORTS = {
+    "name": (Registration.name_key.asc(), Registration.id.asc()),
+    "-name": (Registration.name_key.desc(), Registration.id.desc()),
+    "country": (Registration.country.asc(), Registration.name_key.asc(), Registration.id.asc()),
+    "-country": (Registration.country.desc(), Registration.name_key.asc(), Registration.id.asc()),
+    "date": (Registration.created_at.asc(), Registration.id.asc()),
+    "-date": (Registration.created_at.desc(), Registration.id.desc()),
+}
+DEFAULT_SORT = "-date"
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class AttendeeFilter:
+    """What the organizer asked to see; empty strings mean "any"."""
+
+    q: str = ""
+    status: str = ""
+    country: str = ""
+    continent: str = ""
+    category: str = ""
+    accompanying: str = ""
+    visa_letter: str = ""
+    checked_in: str = ""
+    sort: str = DEFAULT_SORT
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> tuple["AttendeeFilter", list[str]]:
+        """The filter in the query string, and a message for each value that was not understood (and ignored)."""
+        problems = []
+        values = {}
+        for field in fields(cls):
+            value = " ".join(str(args.get(field.name, "")).split())
+            if value and not _is_allowed(field.name, value):
+                problems.append(
+                    _(
+                        "The filter %(name)s=%(value)s is not understood and was ignored.",
+                        name=field.name,
+                        value=value[:40],
+                    )
+                )
+                continue
+            if value:
+                values[field.name] = value
+        return cls(**values), problems
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """The non-empty values (after `changes`), for url_for: links to other pages, sorts and exports."""
+        return {name: value for name, value in asdict(replace(self, **changes)).items() if value}
+
+    @property
+    def is_filtered(self) -> bool:
+        """True when anything narrows the list (sorting does not)."""
+        return any(value for name, value in asdict(self).items() if name != "sort")
+
+    def where(self, event: Event) -> list:
+        """The WHERE clauses for this filter on one event's registrations."""
+        clauses = [Registration.event_id == event.id]
+        if self.q:
+            needle = casefold_key(self.q)
+            clauses.append(
+                or_(
+                    Registration.name_key.contains(needle, autoescape=True),
+                    Registration.email_key.contains(needle, autoescape=True),
+                    Registration.institution_key.contains(needle, autoescape=True),
+                )
+            )
+        if self.status:
+            clauses.append(Registration.status == self.status)
+        if self.country:
+            clauses.append(Registration.country == self.country)
+        if self.continent:
+            clauses.append(Registration.country.in_(countries_in(self.continent)))
+        if self.category:
+            clauses.append(Registration.category == self.category)
+        if self.accompanying:
+            has = Registration.accompanying > 0
+            clauses.append(has if self.accompanying == "yes" else ~has)
+        if self.visa_letter:
+            clauses.append(Registration.visa_letter.is_(self.visa_letter == "yes"))
+        if self.checked_in:
+            checked = Registration.checked_in_at.is_not(None)
+            clauses.append(checked if self.checked_in == "yes" else ~checked)
+        return clauses
+
+    def select(self, event: Event) -> Select:
+        """SELECT of the event's registrations matching this filter, in its sort order."""
+        return select(Registration).where(*self.where(event)).order_by(*SORTS[self.sort])
+
+
+def _is_allowed(name: str, value: str) -> bool:
+    if name == "q":
+        return len(value) <= MAX_QUERY_LENGTH
+    if name == "status":
+        return value in {status.value for status in Status}
+    if name == "country":
+        return len(value) == 2 and value.isascii() and value.isalpha() and value.isupper()
+    if name == "continent":
+        return value in CONTINENTS
+    if name == "category":
+        return value in {category.value for category in Category}
+    if name in ("accompanying", "visa_letter", "checked_in"):
+        return value in YES_NO
+    if name == "sort":
+        return value in SORTS
+    return False
