@@ -69,3 +69,46 @@ def empty_postgresql_database():
 @pytest.mark.postgresql
 def test_upgrade_on_empty_postgresql_matches_the_models(empty_postgresql_database, tmp_path):
     assert upgrade_and_compare(empty_postgresql_database, tmp_path) == []
+
+
+def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> str:
+    """Build the 0001 schema, store a registration as 0001 knew it, upgrade to the newest; its name key."""
+    config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
+    app = create_app(config, instance_path=str(instance_path))
+    with app.app_context():
+        upgrade(revision="0001")
+        now = "2026-01-01 00:00:00"
+        db.session.execute(
+            text(
+                "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
+                " requires_approval, contact_email, created_at) VALUES (1, 'launch', 'Launch', '', 'Hall', 'Beijing',"
+                " 'Asia/Shanghai', :now, :now, false, 'info@example.org', :now)"
+            ),
+            {"now": now},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO registration (event_id, token, honorific, given_name, family_name, native_name, email,"
+                " email_key, institution, institution_key, position, country, category, accompanying, dietary,"
+                " accessibility, visa_letter, consent_at, status, language, created_at, updated_at) VALUES"
+                " (1, 't', '', 'Wei', 'ZHANG', '张伟', 'w@example.org', 'w@example.org', 'CAS', 'cas', '', 'CN',"
+                " 'delegate', 0, '', '', false, :now, 'confirmed', 'en', :now, :now)"
+            ),
+            {"now": now},
+        )
+        db.session.commit()
+        upgrade()
+        key = db.session.scalar(text("SELECT name_key FROM registration"))
+        db.session.remove()
+        db.engine.dispose()
+    return key
+
+
+def test_upgrade_fills_the_name_key_of_existing_registrations_on_sqlite(tmp_path):
+    key = upgrade_with_a_registration_from_0001(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
+    assert key == "zhang wei 张伟"
+
+
+@pytest.mark.postgresql
+def test_upgrade_fills_the_name_key_of_existing_registrations_on_postgresql(empty_postgresql_database, tmp_path):
+    assert upgrade_with_a_registration_from_0001(empty_postgresql_database, tmp_path) == "zhang wei 张伟"
