@@ -50,13 +50,24 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     ext.login_manager.init_app(app)
     ext.babel.init_app(app, locale_selector=_select_locale)
 
-    from . import auth, cli, converters, errors, organizer, registration, security, templating
+    from . import admin, api, auth, cli, converters, errors, organizer, registration, security, templating
+    from .attendees import bp as attendees_bp
+    from .auth import token_views
+    from .organizer import event_settings, export_views
+    from .registration.counter import bp as counter_bp
 
     converters.init_app(app)
 
     app.register_blueprint(registration.bp)
+    app.register_blueprint(counter_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organizer.bp)
+    app.register_blueprint(event_settings.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(attendees_bp)
+    app.register_blueprint(export_views.bp)
+    app.register_blueprint(token_views.bp)
+    app.register_blueprint(api.bp)
     auth.init_app(app)
     errors.init_app(app)
     security.init_app(app)

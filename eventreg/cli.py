@@ -61,6 +61,8 @@ def _zone(ctx, param, value: str) -> str:
 @click.option("--closes", type=LocalTime(), help="Local time registration closes; the start if not given.")
 @click.option("--contact", help="Reply-to address of the event's mails; MAIL_DEFAULT_SENDER if not given.")
 @click.option("--description", default="")
+@click.option("--requires-approval", is_flag=True, help="Organizers approve each registration before it counts.")
+@click.option("--confirmation-note", default="", help="An extra paragraph for the confirmation email.")
 @with_appcontext
 def create_event_command(**options) -> None:
     """Create an event and print its public URL."""
@@ -83,6 +85,8 @@ def create_event_command(**options) -> None:
             registration_opens_at=aware(options["opens"]),
             registration_closes_at=aware(options["closes"]),
             contact_email=options["contact"],
+            requires_approval=options["requires_approval"],
+            confirmation_note=options["confirmation_note"],
         )
     except EventError as error:
         raise click.ClickException(str(error)) from None

@@ -45,3 +45,5 @@ class DefaultConfig:
     COUNTRY_NAMES: dict = {}
 
     REGISTRATIONS_PER_PAGE = 50
+    # How often the public counter page (/e/<slug>/delegates) fetches fresh numbers, in seconds.
+    COUNTER_REFRESH_SECONDS = 30

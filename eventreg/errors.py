@@ -1,6 +1,6 @@
 """Friendly error pages in the site's layout."""
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -15,12 +15,22 @@ MESSAGES = {
     500: _l("Something went wrong on our side. Please try again in a moment."),
 }
 
+# Where the page's wording speaks of pages and links, API clients get their own.
+API_MESSAGES = {
+    403: _l("This account does not have the right to read this."),
+    404: _l("There is no such resource."),
+    405: _l("This resource cannot be used with that method."),
+}
+
 
 def _render(error: HTTPException):
     code = error.code or 500
     message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
     # Keep what the exception says in its headers (Allow on a 405, Retry-After on a 429), not its body type.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    if request.path.startswith("/api/"):
+        # API clients read JSON, never an HTML page
+        return jsonify(error=str(API_MESSAGES.get(code, message))), code, headers
     return render_template("error.html", code=code, message=message), code, headers
 
 

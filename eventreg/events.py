@@ -1,26 +1,52 @@
-"""Creating events, with slugs that are generated once and never change."""
+"""Creating and editing events, with slugs that are generated once and never change."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from slugify import slugify
 from sqlalchemy import select
 
+from . import audit
 from .database import begin_write_transaction
 from .extensions import db
-from .forms import column_length, strip, text_problem
+from .forms import column_length, one_newline_style, strip, text_problem
 from .mail.addresses import default_sender_address
-from .models import Event
+from .models import Event, Organizer, Right
 
 # Dates outside these are typing mistakes (and year 9999 would overflow when shown in a timezone).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2199, 12, 31, tzinfo=UTC)
 MAX_CAPACITY = 1_000_000
+MAX_LONG_TEXT = 5000  # the description and the confirmation note: a few paragraphs, not a book
+
+# Everything an organizer sets about an event; the slug is not among them: it never changes.
+EVENT_FIELDS = (
+    "title",
+    "description",
+    "venue",
+    "city",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "registration_opens_at",
+    "registration_closes_at",
+    "requires_approval",
+    "contact_email",
+    "confirmation_note",
+)
+
+TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 
 
 class EventError(ValueError):
-    """An event that cannot be created as asked."""
+    """An event that cannot be created or changed as asked; `field` names the detail at fault, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def event_by_slug(slug: str) -> Event | None:
@@ -40,17 +66,45 @@ def unique_slug(title: str) -> str:
     return f"{base}-{number}"
 
 
-def local_time(moment: datetime, timezone: str) -> datetime:
+def local_time(moment: datetime, timezone: str, field: str | None = None) -> datetime:
     """A wall-clock time in the event's timezone as an aware datetime; refuses times the clocks skip or repeat."""
     zone = _zone(timezone)
     if moment.tzinfo is not None:
         return moment
+    if not EARLIEST.replace(tzinfo=None) <= moment <= LATEST.replace(tzinfo=None):
+        raise EventError(_("%(date)s is not a plausible date for an event.", date=f"{moment:%Y-%m-%d}"), field)
     local = moment.replace(tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
-        raise EventError(f"{moment:%Y-%m-%d %H:%M} does not exist in {timezone}: the clocks skip it")
+        raise EventError(
+            _(
+                "%(time)s does not exist in %(zone)s: the clocks skip it.",
+                time=f"{moment:%Y-%m-%d %H:%M}",
+                zone=timezone,
+            ),
+            field,
+        )
     if local.replace(fold=1).utcoffset() != local.utcoffset():
-        raise EventError(f"{moment:%Y-%m-%d %H:%M} happens twice in {timezone}: the clocks go back; choose another")
+        raise EventError(
+            _(
+                "%(time)s happens twice in %(zone)s: the clocks go back. Please choose another time.",
+                time=f"{moment:%Y-%m-%d %H:%M}",
+                zone=timezone,
+            ),
+            field,
+        )
     return local
+
+
+def with_local_times(details: dict) -> dict:
+    """The details with their naive times read as wall-clock times in details["timezone"] (as a form sends them).
+
+    Raises EventError naming the time that does not exist, happens twice or is implausible there.
+    """
+    result = dict(details)
+    for name in TIME_FIELDS:
+        if isinstance(result.get(name), datetime):
+            result[name] = local_time(result[name], details["timezone"], field=name)
+    return result
 
 
 def default_end(starts_at: datetime) -> datetime:
@@ -58,7 +112,7 @@ def default_end(starts_at: datetime) -> datetime:
     return starts_at.astimezone(UTC) + timedelta(hours=3)
 
 
-def create_event(
+def check_event_details(
     *,
     title: str,
     venue: str,
@@ -72,64 +126,128 @@ def create_event(
     registration_closes_at: datetime | None = None,
     requires_approval: bool = False,
     contact_email: str | None = None,
-) -> Event:
-    """Check an event's details and create it in one transaction; raises EventError saying what is wrong."""
+    confirmation_note: str = "",
+) -> dict:
+    """Every rule an event's details must follow, for creating and editing alike.
+
+    Returns the cleaned values keyed by column name (times in UTC); raises EventError naming the field at fault.
+    """
     title, venue, city = strip(title), strip(venue), strip(city)
-    for label, value, column in (
+    labels = {"title": _("title"), "venue": _("venue"), "city": _("city")}
+    for name, value, column in (
         ("title", title, Event.title),
         ("venue", venue, Event.venue),
         ("city", city, Event.city),
     ):
         if not any(ch.isalnum() for ch in value):
-            raise EventError(f"the {label} is empty or has no letter or digit")
+            raise EventError(_("The %(label)s is empty or has no letter or digit.", label=labels[name]), name)
         if len(value) > column_length(column):
-            raise EventError(f"the {label} is longer than {column_length(column)} characters")
+            limit = column_length(column)
+            raise EventError(_("The %(label)s is longer than %(max)d characters.", label=labels[name], max=limit), name)
         if problem := text_problem(value):
-            raise EventError(f"the {label}: {problem}")
-    if problem := text_problem(description, multiline=True):
-        raise EventError(f"the description: {problem}")
+            raise EventError(f"{labels[name].capitalize()}: {problem}", name)
+    description = one_newline_style(strip(description or ""))
+    confirmation_note = one_newline_style(strip(confirmation_note or ""))
+    for name, value in (("description", description), ("confirmation_note", confirmation_note)):
+        if problem := text_problem(value, multiline=True):
+            raise EventError(str(problem), name)
+        if len(value) > MAX_LONG_TEXT:
+            raise EventError(_("At most %(max)d characters, please.", max=MAX_LONG_TEXT), name)
     _zone(timezone)
-    for moment in (starts_at, ends_at, registration_opens_at, registration_closes_at):
+    moments = {
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "registration_opens_at": registration_opens_at,
+        "registration_closes_at": registration_closes_at,
+    }
+    for name, moment in moments.items():
         if moment is not None and not EARLIEST <= moment <= LATEST:
-            raise EventError(f"{moment:%Y-%m-%d} is not a plausible date for an event")
+            raise EventError(_("%(date)s is not a plausible date for an event.", date=f"{moment:%Y-%m-%d}"), name)
     if ends_at <= starts_at:
-        raise EventError("the event must end after it starts")
+        raise EventError(_("The event must end after it starts."), "ends_at")
     if registration_opens_at and registration_opens_at >= starts_at:
-        raise EventError("registration must open before the event starts")
+        raise EventError(_("Registration must open before the event starts."), "registration_opens_at")
     if registration_closes_at and registration_closes_at > ends_at:
-        raise EventError("registration must close by the end of the event")
+        raise EventError(_("Registration must close by the end of the event."), "registration_closes_at")
     if registration_opens_at and registration_closes_at and registration_closes_at <= registration_opens_at:
-        raise EventError("registration must close after it opens")
+        raise EventError(_("Registration must close after it opens."), "registration_closes_at")
     if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
-        raise EventError(f"the capacity must be between 1 and {MAX_CAPACITY:,}")
-    contact = _mail_address(contact_email or default_sender_address())
+        raise EventError(_("The capacity must be between 1 and %(max)s.", max=f"{MAX_CAPACITY:,}"), "capacity")
+    return {
+        "title": title,
+        "description": description,
+        "venue": venue,
+        "city": city,
+        "timezone": timezone,
+        **{name: None if moment is None else moment.astimezone(UTC) for name, moment in moments.items()},
+        "capacity": capacity,
+        "requires_approval": bool(requires_approval),
+        "contact_email": _mail_address(strip(contact_email or "") or default_sender_address()),
+        "confirmation_note": confirmation_note,
+    }
+
+
+def create_event(*, organizer: Organizer | None = None, **details) -> Event:
+    """Check an event's details (see check_event_details) and create it in one transaction, with an audit entry.
+
+    `organizer` is who creates it: an organizer who runs only assigned events is assigned to this one.
+    Raises EventError saying what is wrong.
+    """
+    values = check_event_details(**details)
     # SQLite: no other writer between choosing the slug and the insert; PostgreSQL: the unique index refuses a racer.
     begin_write_transaction()
-    event = Event(
-        slug=unique_slug(title),
-        title=title,
-        description=description,
-        venue=venue,
-        city=city,
-        timezone=timezone,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        capacity=capacity,
-        registration_opens_at=registration_opens_at,
-        registration_closes_at=registration_closes_at,
-        requires_approval=requires_approval,
-        contact_email=contact,
-    )
+    event = Event(slug=unique_slug(values["title"]), **values)
+    creator = db.session.get(Organizer, organizer.id) if organizer is not None else None
+    if creator is not None and creator.can(Right.MANAGE_EVENTS) and not creator.can(Right.MANAGE_ALL_EVENTS):
+        event.organizers.append(creator)
     db.session.add(event)
+    db.session.flush()
+    after = {"slug": event.slug, **audit.snapshot(event, EVENT_FIELDS)}
+    if event.organizers:
+        after["organizers"] = [member.email for member in event.organizers]
+    audit.record("event.created", event=event, after=after, organizer=creator)
     db.session.commit()
     return event
+
+
+def update_event(event: Event, *, organizer: Organizer | None = None, **changes) -> dict:
+    """Change some of an event's details, checked by the same rules as a new event, in one transaction.
+
+    The slug never changes. Records `event.updated` with the changed fields before and after, and returns
+    the changed fields' new values (empty when nothing changed). Raises EventError saying what is wrong.
+    """
+    unknown = set(changes) - set(EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"update_event() got unknown fields: {', '.join(sorted(unknown))}")
+    event_id = event.id
+    # Lock the row before reading it, so fields this call does not change keep a concurrent edit's values.
+    begin_write_transaction()
+    event = db.session.get(Event, event_id, with_for_update=True, populate_existing=True)
+    try:
+        if event is None:
+            raise EventError(_("This event no longer exists."))
+        values = check_event_details(**({name: getattr(event, name) for name in EVENT_FIELDS} | changes))
+    except EventError:
+        db.session.rollback()
+        raise
+    before = audit.snapshot(event, EVENT_FIELDS)
+    for name, value in values.items():
+        setattr(event, name, value)
+    before, after = audit.changes(before, audit.snapshot(event, EVENT_FIELDS))
+    if after:
+        actor = db.session.get(Organizer, organizer.id) if organizer is not None else None
+        audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
+    db.session.commit()
+    return after
 
 
 def _zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise EventError(f"{timezone!r} is not an IANA timezone such as Asia/Shanghai") from None
+        raise EventError(
+            _("%(zone)r is not an IANA timezone such as Asia/Shanghai.", zone=timezone), "timezone"
+        ) from None
 
 
 def _mail_address(address: str) -> str:
@@ -137,4 +255,7 @@ def _mail_address(address: str) -> str:
     try:
         return validate_email(address, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError as error:
-        raise EventError(f"the contact address {address!r} is not valid: {error}") from None
+        raise EventError(
+            _("The contact address %(address)r is not valid: %(reason)s", address=address, reason=str(error)),
+            "contact_email",
+        ) from None

@@ -10,7 +10,7 @@ from jinja2 import StrictUndefined
 
 from .countries import country_name, flag
 from .mail.addresses import default_sender_address
-from .models import CATEGORY_LABELS, STATUS_LABELS
+from .models import CATEGORY_LABELS, STATUS_LABELS, Right
 
 
 def event_time(moment: datetime | None, event, style: str = "full") -> str:
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     """Register the helpers with Jinja."""
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["Right"] = Right  # templates show links by right: current_user.can(Right.MANAGE_EVENTS)
     app.jinja_env.filters["event_time"] = event_time
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["flag"] = flag

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from eventreg import stats
 from eventreg.extensions import db
-from eventreg.models import Event, OutboxMessage, Registration
+from eventreg.models import AuditEntry, Event, Organizer, OutboxMessage, Registration
 
 
 def create_event_args(title, starts="2027-03-01T10:00", timezone="UTC", *extra):
@@ -149,7 +149,7 @@ def test_non_latin_titles_get_readable_slugs(runner):
         (["--timezone", "UTC", "--ends", "2027-03-01T09:00"], "must end after it starts"),
         (["--timezone", "UTC", "--capacity", "0"], "Invalid value for '--capacity'"),
         (["--timezone", "UTC", "--opens", "2027-02-01T00:00", "--closes", "2027-01-01T00:00"], "must close after"),
-        (["--timezone", "UTC", "--contact", "not an address"], "the contact address 'not an address' is not valid"),
+        (["--timezone", "UTC", "--contact", "not an address"], "The contact address 'not an address' is not valid"),
         (["--timezone", "UTC", "--venue", "Hall\nBcc: x@example.org"], "single line"),
         (["--timezone", "UTC", "--city", "\u202eeniB"], "invisible text-direction"),
         (["--timezone", "UTC", "--venue", "V" * 201], "longer than 200 characters"),
@@ -200,3 +200,34 @@ def test_an_event_in_the_past_is_created_with_a_note(runner):
     result = runner.invoke(args=args)
     assert result.exit_code == 0
     assert "already started" in result.output
+
+
+def test_create_event_with_approval_and_a_confirmation_note(app, runner):
+    note = "Bring your passport.\nDress code: formal."
+    args = create_event_args("Approved Assembly", "2027-03-01T10:00", "UTC", "--requires-approval")
+    result = runner.invoke(args=[*args, "--confirmation-note", note])
+    assert result.exit_code == 0, result.output
+    event = event_by_slug(app, "approved-assembly")
+    assert (event.requires_approval, event.confirmation_note) == (True, note)
+    plain = event_by_slug(app, runner.invoke(args=create_event_args("Open Assembly")).output.strip().rsplit("/", 1)[1])
+    assert (plain.requires_approval, plain.confirmation_note) == (False, "")
+
+
+def test_create_event_refuses_a_note_with_control_characters(runner):
+    result = runner.invoke(args=[*create_event_args("Noted"), "--confirmation-note", "a\x00b"])
+    assert result.exit_code != 0
+    assert "control characters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "role"), [([], "admin"), (["--role", "organizer"], "organizer"), (["--role", "checkin"], "checkin")]
+)
+def test_create_organizer_takes_a_role(app, runner, options, role):
+    result = runner.invoke(args=["create-organizer", "someone@example.org", "--password", "long enough pw", *options])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"Created {role} someone@example.org."
+    with app.app_context():
+        organizer = db.session.scalar(select(Organizer).where(Organizer.email == "someone@example.org"))
+        assert organizer.role == role
+        [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "account.created")).all()
+        assert (entry.actor, entry.after) == ("", {"account": "someone@example.org", "role": role})

@@ -39,4 +39,4 @@ def test_oversized_bodies_get_a_friendly_413(client, make_event):
 
 def test_an_absurd_page_number_is_a_404_not_a_crash(logged_in, make_event):
     event = make_event()
-    assert logged_in.get(f"/organizer/events/{event.slug}?page=99999999999999999999").status_code == 404
+    assert logged_in.get(f"/organizer/events/{event.slug}/registrations?page=99999999999999999999").status_code == 404

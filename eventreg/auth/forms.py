@@ -1,18 +1,52 @@
-"""The organizer login form."""
+"""The organizer login form and the form to change one's own password."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import Form, SingleLine
+from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+REQUIRED = _l("Please fill in this field.")
+
+
+def new_password_field(label) -> PasswordField:
+    """A field for a new password, with the length rule shown as its hint."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(REQUIRED),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l(
+                    "Between %(min)d and %(max)d characters, please.", min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH
+                ),
+            ),
+        ],
+        description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class LoginForm(Form):
     """Email and password of an organizer."""
 
-    email = EmailField(
-        _l("Email"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=254), SingleLine()]
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=254), SingleLine()])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)])
+
+
+class ChangePasswordForm(Form):
+    """One's own password: the current one, then the new one twice."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
-    password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Please fill in this field.")), Length(max=1024)]
+    new_password = new_password_field(_l("New password"))
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[DataRequired(REQUIRED), EqualTo("new_password", message=_l("The two new passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )

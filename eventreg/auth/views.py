@@ -1,4 +1,4 @@
-"""Organizer login and logout."""
+"""Organizer login, logout and one's own account."""
 
 from urllib.parse import urlsplit
 
@@ -6,21 +6,21 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..models import Right
+from ..models import ROLE_LABELS, Right
 from .access import public, requires
-from .forms import LoginForm
-from .services import authenticate, end_sessions
+from .forms import ChangePasswordForm, LoginForm
+from .services import AccountError, authenticate, change_own_password, end_sessions, home_endpoint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def _safe_next(target: str | None) -> str:
-    """Follow ?next= only to a path on this site, never to another host."""
+def _safe_next(target: str | None, organizer) -> str:
+    """Follow ?next= only to a path on this site, never to another host; else the organizer's home page."""
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
-    return url_for("organizer.index")
+    return url_for(home_endpoint(organizer))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -28,14 +28,14 @@ def _safe_next(target: str | None) -> str:
 def login():
     """The login form for organizers."""
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_safe_next(request.args.get("next"), current_user))
     form = LoginForm()
     if form.validate_on_submit():
         organizer = authenticate(form.email.data, form.password.data)
         if organizer is not None:
             session.permanent = True  # the login ends after PERMANENT_SESSION_LIFETIME, not only with the browser
             login_user(organizer)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), organizer))
         form.form_errors.append(_("The email address or the password is not right."))
     return render_template("auth/login.html", form=form)
 
@@ -48,3 +48,24 @@ def logout():
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("registration.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires(Right.OWN_ACCOUNT)
+def account():
+    """One's own account: address and role, and a form to change the password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            organizer = change_own_password(current_user, form.current_password.data, form.new_password.data)
+        except AccountError as error:
+            field = form.current_password if error.field == "current_password" else form.new_password
+            field.errors.append(str(error))
+        else:
+            # Every other session ended with the old token; this browser carries on with the new one.
+            login_user(organizer)
+            flash(_("Your password has been changed. Every other session of this account has ended."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/account.html", form=form, role_label=ROLE_LABELS.get(current_user.role, current_user.role)
+    )

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # Each kind of mail: the template pair under templates/email/ and the subject line.
 KINDS = {
     "confirmation": "email/confirmation",
+    "approved": "email/approved",
+    "rejected": "email/rejected",
+    "cancelled": "email/cancelled",
 }
 
 
@@ -42,6 +45,12 @@ def _subject(kind: str, registration: Registration) -> str:
     event = registration.event
     if kind == "confirmation" and registration.status == "pending":
         return gettext("Registration received, awaiting approval: %(title)s", title=event.title)
+    if kind == "approved":
+        return gettext("Your registration is approved: %(title)s", title=event.title)
+    if kind == "rejected":
+        return gettext("Your registration was not accepted: %(title)s", title=event.title)
+    if kind == "cancelled":
+        return gettext("Your registration is cancelled: %(title)s", title=event.title)
     return gettext("Your registration for %(title)s", title=event.title)
 
 

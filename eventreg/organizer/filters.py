@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 from werkzeug.datastructures import MultiDict
 
-from ..models import Category, Event, Registration, Status, casefold_key
+from ..forms import text_problem
+from ..models import Category, Event, Registration, Status, casefold_key, search_key
 from ..regions import CONTINENTS, countries_in
 
 YES_NO = ("yes", "no")
@@ -23,6 +24,7 @@ SORTS = {
 }
 DEFAULT_SORT = "-date"
 MAX_QUERY_LENGTH = 200
+MAX_SEARCH_TERMS = 10  # more words than any name or institution; keeps the SQL small
 
 
 @dataclass(frozen=True)
@@ -41,17 +43,20 @@ class AttendeeFilter:
 
     @classmethod
     def from_args(cls, args: MultiDict) -> tuple["AttendeeFilter", list[str]]:
-        """The filter in the query string, and a message for each value that was not understood (and ignored)."""
+        """The filter in the query string, and a message for each value that was not understood.
+
+        The attendee list shows the messages and leaves those values out; exports and the API refuse the request.
+        """
         problems = []
         values = {}
         for field in fields(cls):
-            value = " ".join(str(args.get(field.name, "")).split())
+            value = _normalise(field.name, " ".join(str(args.get(field.name, "")).split()))
             if value and not _is_allowed(field.name, value):
                 problems.append(
                     _(
-                        "The filter %(name)s=%(value)s is not understood and was ignored.",
+                        "The filter %(name)s=%(value)s is not understood.",
                         name=field.name,
-                        value=value[:40],
+                        value=_printable(value)[:40],
                     )
                 )
                 continue
@@ -71,11 +76,13 @@ class AttendeeFilter:
     def where(self, event: Event) -> list:
         """The WHERE clauses for this filter on one event's registrations."""
         clauses = [Registration.event_id == event.id]
-        if self.q:
-            needle = casefold_key(self.q)
+        # Every word must appear somewhere, so "Chunli Bai" finds "Bai Chunli" and "academy chinese" finds
+        # "Chinese Academy of Sciences"; the keys are casefolded in Python, so any script matches alike everywhere,
+        # and names ignore accents ("Jose" finds "José").
+        for needle in casefold_key(self.q).split()[:MAX_SEARCH_TERMS]:
             clauses.append(
                 or_(
-                    Registration.name_key.contains(needle, autoescape=True),
+                    Registration.name_key.contains(search_key(needle), autoescape=True),
                     Registration.email_key.contains(needle, autoescape=True),
                     Registration.institution_key.contains(needle, autoescape=True),
                 )
@@ -103,9 +110,20 @@ class AttendeeFilter:
         return select(Registration).where(*self.where(event)).order_by(*SORTS[self.sort])
 
 
+def _normalise(name: str, value: str) -> str:
+    """Spellings that mean the same filter: country codes in either case."""
+    return value.upper() if name == "country" else value
+
+
+def _printable(value: str) -> str:
+    """A refused value as it can be shown in a message: without control or invisible characters."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in value)
+
+
 def _is_allowed(name: str, value: str) -> bool:
     if name == "q":
-        return len(value) <= MAX_QUERY_LENGTH
+        # PostgreSQL refuses text with NUL bytes, and control characters are in no name or address.
+        return len(value) <= MAX_QUERY_LENGTH and text_problem(value) is None
     if name == "status":
         return value in {status.value for status in Status}
     if name == "country":

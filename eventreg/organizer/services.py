@@ -1,29 +1,33 @@
-"""What the organizer pages read: events, their numbers and their registrations."""
+"""What the organizer pages read: events, their numbers, charts of them, and the newest registrations."""
 
 from dataclasses import dataclass
 
-from flask import abort
-from flask_sqlalchemy.pagination import Pagination
+from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import stats
+from .. import charts, stats
 from ..auth.access import managed_event
 from ..extensions import db
 from ..models import Event, Organizer, Registration, Right
 
-MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer
+NEWEST = 10  # registrations shown on the dashboard; the attendee list has them all
+MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer (the attendee list reads it)
 
 
 @dataclass(frozen=True)
 class Dashboard:
-    """Everything one event's dashboard shows."""
+    """Everything one event's dashboard shows: the report (see stats.event_report), its charts, the newest arrivals."""
 
     event: Event
-    summary: stats.EventSummary
-    countries: list[stats.CountryCount]
-    categories: dict[str, int]
-    institutions: list[tuple[str, int]]
-    registrations: Pagination
+    report: dict
+    charts: dict[str, Markup]
+    newest: list[Registration]
+
+    @property
+    def subregions_represented(self) -> int:
+        """How many M49 sub-regions the seat-holding delegates come from."""
+        return sum(len(continent["subregions"]) for continent in self.report["by_continent"])
 
 
 def events_with_summaries(organizer: Organizer) -> list[tuple[Event, stats.EventSummary]]:
@@ -35,30 +39,45 @@ def events_with_summaries(organizer: Organizer) -> list[tuple[Event, stats.Event
     return [(event, stats.event_summary(event)) for event in events]
 
 
-def event_dashboard(slug: str, page: int, per_page: int) -> Dashboard:
-    """The dashboard of the event at `slug`, with one page of its registrations, newest first.
-
-    404 when there is no such event or page (a page number too large for the database included);
-    403 when the acting organizer does not run the event.
-    """
-    event = managed_event(slug)
-    if page > MAX_PAGE:
-        abort(404)
-    registrations = db.paginate(
+def newest_registrations(event: Event, limit: int = NEWEST) -> list[Registration]:
+    """The event's latest registrations, every status, newest first."""
+    query = (
         select(Registration)
         .where(Registration.event_id == event.id)
-        .order_by(Registration.created_at.desc(), Registration.id.desc()),
-        page=max(page, 1),
-        per_page=per_page,
-        error_out=False,
+        .order_by(Registration.created_at.desc(), Registration.id.desc())
+        .limit(limit)
     )
-    if registrations.page > max(registrations.pages, 1):
-        abort(404)
-    return Dashboard(
-        event=event,
-        summary=stats.event_summary(event),
-        countries=stats.delegates_per_country(event.id),
-        categories=stats.delegates_per_category(event.id),
-        institutions=stats.top_institutions(event.id),
-        registrations=registrations,
-    )
+    return list(db.session.scalars(query))
+
+
+def dashboard_charts(report: dict) -> dict[str, Markup]:
+    """The SVG charts of a report, each labelled in the request's language."""
+    return {
+        "map": charts.world_map("chart-map", report["by_country"], _("World map of delegates per country or region")),
+        "daily": charts.daily_chart("chart-daily", report["daily"], _("Registrations received per day")),
+        "cumulative": charts.cumulative_chart(
+            "chart-cumulative", report["daily"], _("Registrations received, running total")
+        ),
+        "continents": charts.bar_chart(
+            "chart-continents",
+            [(row["name"], row["count"]) for row in report["by_continent"]],
+            _("Delegates per continent"),
+        ),
+        "categories": charts.bar_chart(
+            "chart-categories",
+            [(row["name"], row["count"]) for row in report["by_category"]],
+            _("Delegates per category"),
+        ),
+        "institutions": charts.bar_chart(
+            "chart-institutions",
+            [(row["institution"], row["count"]) for row in report["top_institutions"]],
+            _("Institutions sending the most delegates"),
+        ),
+    }
+
+
+def event_dashboard(slug: str) -> Dashboard:
+    """The dashboard of the event at `slug`; 404 when there is no such event, 403 when the organizer does not run it."""
+    event = managed_event(slug)
+    report = stats.event_report(event)
+    return Dashboard(event=event, report=report, charts=dashboard_charts(report), newest=newest_registrations(event))

@@ -1,6 +1,6 @@
-"""Organizer pages: the events, and one event's dashboard with its registrations."""
+"""Organizer pages: the events, and one event's dashboard."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..auth.access import requires
@@ -20,7 +20,5 @@ def index():
 @bp.get("/events/<slug:slug>")
 @requires(Right.MANAGE_EVENTS)
 def dashboard(slug: str):
-    """One event: totals, countries, categories, institutions, and the registrations, newest first."""
-    page = request.args.get("page", default=1, type=int)
-    dashboard = event_dashboard(slug, page=page, per_page=current_app.config["REGISTRATIONS_PER_PAGE"])
-    return render_template("organizer/dashboard.html", dashboard=dashboard)
+    """One event: totals, countries on a map, continents, categories, institutions, arrivals over time, the newest."""
+    return render_template("organizer/dashboard.html", dashboard=event_dashboard(slug))

@@ -84,7 +84,7 @@ def register_delegate(
         event = lock_event(event_id)
         if event.registration_state() != "open":
             raise RegistrationClosed(_l("Registration for this event is not open."))
-        existing = _active_registration(event.id, email_key)
+        existing = active_registration(event.id, email_key)
         if existing is not None:
             if submission_key and existing.submission_key == submission_key:
                 db.session.commit()
@@ -112,7 +112,7 @@ def register_delegate(
     except IntegrityError:
         # Two submits of one address raced past the check; the partial unique index stopped the second.
         db.session.rollback()
-        existing = _active_registration(event_id, email_key)
+        existing = active_registration(event_id, email_key)
         if existing is not None and submission_key and existing.submission_key == submission_key:
             return existing
         if existing is not None:
@@ -121,7 +121,7 @@ def register_delegate(
     return registration
 
 
-def _active_registration(event_id: int, email_key: str) -> Registration | None:
+def active_registration(event_id: int, email_key: str) -> Registration | None:
     """The address's registration for the event that is not cancelled or rejected, if any."""
     query = select(Registration).where(
         Registration.event_id == event_id,

@@ -1,0 +1,108 @@
+"""Read-only API views: every one needs an API token whose organizer may use the API (401/403 otherwise),
+and answers JSON, errors included. Events of other organizers answer 403, as the organizer pages do."""
+
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import stats
+from ..auth.access import current_organizer, managed_event, public, token_required
+from ..extensions import db
+from ..models import Event, Organizer, Right
+from ..organizer.filters import AttendeeFilter
+from .serialize import event_json, registration_json
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer
+
+
+def api_error(status: int, message: str, problems: list[str] | None = None):
+    """A JSON error response: {"error": …} and, for refused input, the list of problems."""
+    body = {"error": message}
+    if problems:
+        body["problems"] = problems
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def events_managed_by(organizer: Organizer) -> list[Event]:
+    """The events the organizer runs (every event, for an admin), latest start first."""
+    query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
+    if not organizer.can(Right.MANAGE_ALL_EVENTS):
+        query = query.where(Event.organizers.any(Organizer.id == organizer.id))
+    return list(db.session.scalars(query))
+
+
+def _whole_number(name: str, default: int, lowest: int, highest: int) -> tuple[int, str | None]:
+    """A query argument that must be a whole number within limits: (value, problem or None)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default, None
+    if raw.isascii() and raw.isdigit() and lowest <= int(raw) <= highest:
+        return int(raw), None
+    return default, _(
+        "%(name)s must be a whole number from %(lowest)d to %(highest)d.", name=name, lowest=lowest, highest=highest
+    )
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    """The API's description, in OpenAPI 3.1."""
+    return current_app.response_class(_openapi_text(), mimetype="application/json")
+
+
+@cache
+def _openapi_text() -> str:
+    return OPENAPI_FILE.read_text(encoding="utf-8")
+
+
+@bp.get("/events")
+@token_required(Right.USE_API)
+def events():
+    """The events the token's organizer runs."""
+    return jsonify(items=[event_json(event) for event in events_managed_by(current_organizer())])
+
+
+@bp.get("/events/<slug:slug>")
+@token_required(Right.USE_API)
+def event(slug: str):
+    """One event."""
+    return jsonify(event_json(managed_event(slug)))
+
+
+@bp.get("/events/<slug:slug>/stats")
+@token_required(Right.USE_API)
+def event_stats(slug: str):
+    """The event's numbers, the same as its dashboard shows."""
+    return jsonify(stats.event_report(managed_event(slug)))
+
+
+@bp.get("/events/<slug:slug>/registrations")
+@token_required(Right.USE_API)
+def event_registrations(slug: str):
+    """One page of the event's registrations, filtered and sorted as the attendee list is."""
+    event = managed_event(slug)
+    attendee_filter, problems = AttendeeFilter.from_args(request.args)
+    page, page_problem = _whole_number("page", 1, 1, MAX_PAGE)
+    per_page, per_page_problem = _whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    problems += [problem for problem in (page_problem, per_page_problem) if problem]
+    if problems:
+        return api_error(400, _("The request's parameters were not understood; nothing was read."), problems)
+    result = db.paginate(attendee_filter.select(event), page=page, per_page=per_page, error_out=False, count=True)
+    organizer = current_organizer()
+    return jsonify(
+        items=[registration_json(registration, organizer) for registration in result.items],
+        page=page,
+        per_page=per_page,
+        total=result.total,
+        pages=result.pages,
+    )

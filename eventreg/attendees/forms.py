@@ -1,0 +1,97 @@
+"""Forms of the attendee pages: the list's filters, the bulk actions, an organizer's edit, a confirmation."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, HiddenField, SearchField, SelectChoice, SelectField
+from wtforms.validators import Length, ValidationError
+
+from ..forms import Form
+from ..models import CATEGORY_LABELS, STATUS_LABELS
+from ..organizer.filters import MAX_QUERY_LENGTH
+from ..regions import CONTINENT_LABELS, CONTINENTS
+from ..registration.forms import RegistrationForm
+from .queries import MAX_ID
+from .services import MAX_BULK, StatusAction
+
+ANY = _l("Any")
+YES_NO_CHOICES = [SelectChoice("", ANY), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+SORT_CHOICES = [
+    SelectChoice("-date", _l("Newest first")),
+    SelectChoice("date", _l("Oldest first")),
+    SelectChoice("name", _l("Name, A to Z")),
+    SelectChoice("-name", _l("Name, Z to A")),
+    SelectChoice("country", _l("Country, A to Z")),
+    SelectChoice("-country", _l("Country, Z to A")),
+]
+
+
+class FilterForm(Form):
+    """The list's search and filters, sent with GET so the filtered list can be bookmarked and exported.
+
+    It only shows the values: AttendeeFilter reads and checks the query string.
+    """
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Search"),
+        validators=[Length(max=MAX_QUERY_LENGTH)],
+        description=_l("Name in any script, email or institution."),
+    )
+    status = SelectField(
+        _l("Status"), choices=[SelectChoice("", ANY)] + [SelectChoice(str(k), v) for k, v in STATUS_LABELS.items()]
+    )
+    country = SelectField(_l("Country or region"))
+    continent = SelectField(
+        _l("Continent"), choices=[SelectChoice("", ANY)] + [SelectChoice(c, CONTINENT_LABELS[c]) for c in CONTINENTS]
+    )
+    category = SelectField(
+        _l("Category"), choices=[SelectChoice("", ANY)] + [SelectChoice(str(k), v) for k, v in CATEGORY_LABELS.items()]
+    )
+    accompanying = SelectField(_l("Accompanying persons"), choices=YES_NO_CHOICES)
+    visa_letter = SelectField(_l("Visa letter requested"), choices=YES_NO_CHOICES)
+    checked_in = SelectField(_l("Checked in"), choices=YES_NO_CHOICES)
+    sort = SelectField(_l("Order"), choices=SORT_CHOICES)
+
+    def __init__(self, countries: list[tuple[str, str]], **kwargs):
+        super().__init__(**kwargs)
+        self.country.choices = [SelectChoice("", ANY)] + [SelectChoice(code, name) for code, name in countries]
+
+
+class IdListField(Field):
+    """The ids of the ticked rows: checkboxes that share one name."""
+
+    def process_formdata(self, valuelist):
+        """Whole numbers that can be row ids, or a message."""
+        self.data = []
+        if not all(value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID for value in valuelist):
+            raise ValueError(_l("The ticked rows were not understood. Please tick them again."))
+        self.data = [int(value) for value in valuelist]
+
+
+class BulkActionForm(Form):
+    """The registrations ticked on the list, and what to do to them."""
+
+    ids = IdListField(default=list)
+    action = SelectField(choices=[SelectChoice(str(action), str(action)) for action in StatusAction])
+    # Set by the confirmation step of a bulk cancel.
+    confirmed = HiddenField()
+    page = HiddenField()
+
+    def validate_ids(self, field):
+        """At least one, and a bounded batch: one transaction should not hold the event's lock for long."""
+        if not field.data and not field.errors:
+            raise ValidationError(_l("Please tick at least one registration."))
+        if len(field.data) > MAX_BULK:
+            raise ValidationError(_l("Please choose at most %(max)d registrations at a time.", max=MAX_BULK))
+
+
+class EditRegistrationForm(RegistrationForm):
+    """Every field the delegate gave, checked by the registration form's own rules; consent stays the delegate's."""
+
+    consent = None
+    submission = None
+
+
+class ConfirmForm(Form):
+    """A button that needs only the CSRF token: cancel, approve, reject."""

@@ -1,0 +1,172 @@
+"""What the attendee pages read: one filtered, sorted page of an event's registrations, and one registration
+with its history."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from ..audit import entries_for_registration
+from ..auth.access import managed_event
+from ..countries import country_name
+from ..extensions import db
+from ..models import AuditEntry, Event, OutboxMessage, Registration, Right
+from ..organizer.filters import AttendeeFilter
+from ..organizer.services import MAX_PAGE
+
+# Audit keys that only some roles may read, and the right each needs.
+RESTRICTED_FIELDS = {"dietary": Right.SEE_DIETARY, "accessibility": Right.SEE_ACCESS_NEEDS}
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds; larger numbers in a URL would make PostgreSQL fail
+
+FIELD_LABELS = {
+    "honorific": _l("Title"),
+    "given_name": _l("Given name"),
+    "family_name": _l("Family name"),
+    "native_name": _l("Name in own script"),
+    "email": _l("Email"),
+    "institution": _l("Institution"),
+    "position": _l("Position"),
+    "country": _l("Country or region"),
+    "category": _l("Category"),
+    "accompanying": _l("Accompanying persons"),
+    "dietary": _l("Dietary requirements"),
+    "accessibility": _l("Accessibility needs"),
+    "visa_letter": _l("Visa letter"),
+    "status": _l("Status"),
+    "checked_in_at": _l("Checked in"),
+}
+ACTION_LABELS = {
+    "registration.edited": _l("Edited"),
+    "registration.cancelled": _l("Cancelled"),
+    "registration.approved": _l("Approved"),
+    "registration.rejected": _l("Rejected"),
+}
+MAIL_LABELS = {
+    "confirmation": _l("Confirmation"),
+    "approved": _l("Approval"),
+    "rejected": _l("Rejection"),
+    "cancelled": _l("Cancellation"),
+}
+
+
+@dataclass(frozen=True)
+class AttendeeList:
+    """One page of an event's registrations as the organizer filtered and sorted them."""
+
+    event: Event
+    filter: AttendeeFilter
+    problems: list[str]
+    registrations: Pagination
+    countries: list[tuple[str, str]]  # (code, name) of the countries present in the event, by name
+
+
+def countries_present(event_id: int) -> list[tuple[str, str]]:
+    """The countries that the event's registrations come from (any status), as (code, name), sorted by name."""
+    codes = db.session.scalars(select(Registration.country).where(Registration.event_id == event_id).distinct())
+    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1].casefold())
+
+
+def attendee_list(slug: str, args: MultiDict, per_page: int) -> AttendeeList:
+    """The registrations of the event at `slug` matching the query string's filters, one page of them.
+
+    404 when there is no such event or page (a page number too large for the database included);
+    403 when the acting organizer does not run the event. Filter values that are not understood are
+    ignored and explained in `problems`.
+    """
+    event = managed_event(slug)
+    page = args.get("page", default=1, type=int)
+    if page > MAX_PAGE:
+        abort(404)
+    attendee_filter, problems = AttendeeFilter.from_args(args)
+    registrations = db.paginate(
+        attendee_filter.select(event), page=max(page, 1), per_page=per_page, error_out=False, count=True
+    )
+    if registrations.page > max(registrations.pages, 1):
+        abort(404)
+    countries = countries_present(event.id)
+    if attendee_filter.country and attendee_filter.country not in dict(countries):
+        countries.append((attendee_filter.country, country_name(attendee_filter.country)))
+    return AttendeeList(event, attendee_filter, problems, registrations, countries)
+
+
+def last_page(event: Event, attendee_filter: AttendeeFilter, per_page: int) -> int:
+    """The number of the filtered list's last page (1 when it is empty)."""
+    query = select(func.count()).select_from(attendee_filter.select(event).order_by(None).subquery())
+    return max(-(-db.session.scalar(query) // per_page), 1)
+
+
+def registrations_by_ids(event: Event, registration_ids: list[int]) -> list[Registration]:
+    """The event's registrations among these ids, by name (for a confirmation step)."""
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.id.in_(set(registration_ids)))
+        .order_by(Registration.name_key, Registration.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def registration_in(slug: str, registration_id: int) -> tuple[Event, Registration]:
+    """The event at `slug` (if the organizer runs it) and its registration with this id; 404 when there is none."""
+    event = managed_event(slug)
+    if registration_id > MAX_ID:
+        abort(404)
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == registration_id, Registration.event_id == event.id)
+    )
+    if registration is None:
+        abort(404)
+    return event, registration
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One moment in a registration's life: its creation, an audit entry, or a mail."""
+
+    at: datetime
+    kind: str  # "created", "audit" or "mail"
+    entry: AuditEntry | None = None
+    mail: OutboxMessage | None = None
+    # (field, label, before, after) for an audit entry, without the fields the reader may not see.
+    changes: list[tuple[str, str, object, object]] = field(default_factory=list)
+    hidden_changes: int = 0
+
+    @property
+    def title(self) -> str:
+        """What happened, in words."""
+        if self.entry is not None:
+            return str(ACTION_LABELS.get(self.entry.action, self.entry.action))
+        if self.mail is not None:
+            return str(MAIL_LABELS.get(self.mail.kind, self.mail.kind))
+        return str(_l("Registered"))
+
+
+def _visible(key: str) -> bool:
+    right = RESTRICTED_FIELDS.get(key)
+    return right is None or current_user.can(right)
+
+
+def history(registration: Registration) -> list[HistoryItem]:
+    """Everything that happened to a registration, oldest first: created, every audit entry, every mail."""
+    items = [HistoryItem(registration.created_at, "created")]
+    for entry in entries_for_registration(registration.id):
+        before, after = entry.before or {}, entry.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        shown = [
+            (key, str(FIELD_LABELS.get(key, key)), before.get(key), after.get(key)) for key in keys if _visible(key)
+        ]
+        items.append(
+            HistoryItem(entry.created_at, "audit", entry=entry, changes=shown, hidden_changes=len(keys) - len(shown))
+        )
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.registration_id == registration.id).order_by(OutboxMessage.id)
+    )
+    items.extend(HistoryItem(mail.created_at, "mail", mail=mail) for mail in mails)
+    # At equal times (one transaction writes the change and its mail) the creation comes first, then the change.
+    rank = {"created": 0, "audit": 1, "mail": 2}
+    return sorted(items, key=lambda item: (item.at, rank[item.kind]))

@@ -1,0 +1,271 @@
+"""What organizers do to registrations: edit them, and move them from one status to another, alone or in bulk.
+
+Each use case is one transaction under the event lock (the one register_delegate takes), with its audit entry
+and the delegate's mail written in that same transaction.
+"""
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, stats
+from ..extensions import db
+from ..forms import column_length
+from ..mail.outbox import queue_mail
+from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, Status, casefold_key, utcnow
+from ..registration.services import (
+    DelegateDetails,
+    DuplicateRegistration,
+    EventFull,
+    RegistrationRefused,
+    active_registration,
+    lock_event,
+)
+
+EDITABLE_FIELDS = tuple(DelegateDetails.__dataclass_fields__)
+MAX_BULK = 1000  # far more than one page of the list shows; keeps one transaction reasonable
+
+
+class StatusAction(enum.StrEnum):
+    """What an organizer can do to a registration's status."""
+
+    CANCEL = "cancel"
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One status action: from which statuses it is allowed, where it leads, and the mail the delegate gets."""
+
+    allowed_from: tuple[Status, ...]
+    to: Status
+    mail: str
+    audit_action: str
+    needs_approval_event: bool = False
+
+
+TRANSITIONS = {
+    StatusAction.CANCEL: Transition(ACTIVE, Status.CANCELLED, "cancelled", "registration.cancelled"),
+    StatusAction.APPROVE: Transition(
+        (Status.PENDING,), Status.CONFIRMED, "approved", "registration.approved", needs_approval_event=True
+    ),
+    StatusAction.REJECT: Transition(
+        (Status.PENDING,), Status.REJECTED, "rejected", "registration.rejected", needs_approval_event=True
+    ),
+}
+
+# Why an action was not applied: a short reason for bulk summaries, a sentence for a single registration.
+SKIP_REASONS = {
+    "no_approval": _l("the event does not need approval"),
+    "not_pending": _l("not pending"),
+    "not_active": _l("already cancelled or rejected"),
+    "not_found": _l("not in this event"),
+}
+REFUSALS = {
+    "no_approval": _l("This event does not need approval: its registrations are confirmed when they are made."),
+    "not_pending": _l("Only a registration that is pending approval can be approved or rejected."),
+    "not_active": _l("This registration is already cancelled or rejected."),
+    "not_found": _l("There is no such registration in this event."),
+}
+
+
+class ActionRefused(RegistrationRefused):
+    """A status action that does not apply to this registration; `reason` is a key of SKIP_REASONS."""
+
+    def __init__(self, reason: str):
+        super().__init__(REFUSALS[reason])
+        self.reason = reason
+
+
+def _refusal_reason(event: Event, registration: Registration, action: StatusAction) -> str | None:
+    """Why `action` cannot be applied to the registration, or None when it can."""
+    transition = TRANSITIONS[action]
+    if transition.needs_approval_event and not event.requires_approval:
+        return "no_approval"
+    if registration.status not in transition.allowed_from:
+        return "not_pending" if transition.needs_approval_event else "not_active"
+    return None
+
+
+def change_status(event: Event, registration: Registration, action: StatusAction) -> None:
+    """The one place that changes a registration's status, inside the caller's transaction under the event lock:
+    checks the action applies, records the audit entry and queues the delegate's mail. Raises ActionRefused.
+
+    Cancelling or rejecting frees the registration's seats (the totals count seat-holding statuses only);
+    promoting people from the waiting list into freed seats belongs here too.
+    """
+    reason = _refusal_reason(event, registration, action)
+    if reason is not None:
+        raise ActionRefused(reason)
+    transition = TRANSITIONS[action]
+    before = audit.snapshot(registration, ("status",))
+    registration.status = transition.to
+    entry = audit.record(
+        transition.audit_action,
+        event=event,
+        registration=registration,
+        before=before,
+        after=audit.snapshot(registration, ("status",)),
+    )
+    _same_moment(entry, queue_mail(transition.mail, registration))
+
+
+def _same_moment(entry, message) -> None:
+    """The change and the mail it causes carry one time, so the history lists the change first (defaults would be
+    taken at flush, table by table, in an order of SQLAlchemy's choosing)."""
+    entry.created_at = message.created_at = message.next_attempt_at = utcnow()
+
+
+def _registration_in(event: Event, registration_id: int) -> Registration | None:
+    """The event's registration with this id, with fresh values (the event is locked, so they stay fresh)."""
+    query = (
+        select(Registration)
+        .where(Registration.id == registration_id, Registration.event_id == event.id)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalar(query)
+
+
+def apply_action(event_id: int, registration_id: int, action: StatusAction) -> Registration:
+    """Cancel, approve or reject one registration, in one transaction; raises ActionRefused (nothing written)."""
+    try:
+        event = lock_event(event_id)
+        registration = _registration_in(event, registration_id)
+        if registration is None:
+            raise ActionRefused("not_found")
+        change_status(event, registration, action)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return registration
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: how many registrations changed, and how many were skipped for which reason."""
+
+    action: StatusAction
+    done: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        """'3 approved, 1 skipped (not pending)', in the organizer's language."""
+        done = {
+            StatusAction.CANCEL: ngettext("%(num)d cancelled", "%(num)d cancelled", self.done),
+            StatusAction.APPROVE: ngettext("%(num)d approved", "%(num)d approved", self.done),
+            StatusAction.REJECT: ngettext("%(num)d rejected", "%(num)d rejected", self.done),
+        }[self.action]
+        parts = [done]
+        for reason, count in sorted(self.skipped.items()):
+            parts.append(
+                ngettext(
+                    "%(num)d skipped (%(reason)s)", "%(num)d skipped (%(reason)s)", count, reason=SKIP_REASONS[reason]
+                )
+            )
+        return ", ".join(parts)
+
+
+def apply_bulk_action(event_id: int, registration_ids: list[int], action: StatusAction) -> BulkOutcome:
+    """Apply one status action to many registrations of an event in ONE transaction; those it does not apply to
+    are skipped and counted by reason."""
+    outcome = BulkOutcome(action)
+    wanted = sorted(set(registration_ids))[:MAX_BULK]
+    try:
+        event = lock_event(event_id)
+        query = (
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.id.in_(wanted))
+            .order_by(Registration.id)
+            .execution_options(populate_existing=True)
+        )
+        found = list(db.session.scalars(query))
+        outcome.skipped.update({"not_found": len(wanted) - len(found)} if len(found) < len(wanted) else {})
+        for registration in found:
+            try:
+                change_status(event, registration, action)
+            except ActionRefused as refusal:
+                outcome.skipped[refusal.reason] += 1
+            else:
+                outcome.done += 1
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return outcome
+
+
+def edit_registration(event_id: int, registration_id: int, details: DelegateDetails) -> bool:
+    """Apply an organizer's corrections to a registration, in one transaction; True when anything changed.
+
+    Refuses (writing nothing) an email address that another active registration of the event uses,
+    and more accompanying persons than there are free seats. A change re-sends the confirmation mail,
+    which restates the registration, to the (new) address; an edit that changes nothing sends nothing.
+    """
+    try:
+        event = lock_event(event_id)
+        registration = _registration_in(event, registration_id)
+        if registration is None:
+            raise ActionRefused("not_found")
+        _check_email(event, registration, details.email)
+        _check_seats(event, registration, details.accompanying)
+        before = audit.snapshot(registration, EDITABLE_FIELDS)
+        for name in EDITABLE_FIELDS:
+            if getattr(registration, name) != getattr(details, name):
+                setattr(registration, name, getattr(details, name))
+        changed_before, changed_after = audit.changes(before, audit.snapshot(registration, EDITABLE_FIELDS))
+        if not changed_after:
+            db.session.rollback()
+            return False
+        entry = audit.record(
+            "registration.edited", event=event, registration=registration, before=changed_before, after=changed_after
+        )
+        if registration.status in SEAT_HOLDING:
+            _same_moment(entry, queue_mail("confirmation", registration))
+        db.session.commit()
+    except RegistrationRefused:
+        db.session.rollback()
+        raise
+    except IntegrityError:
+        # Another registration took the address between the check and the commit; the unique index stopped it.
+        db.session.rollback()
+        raise _email_taken() from None
+    return True
+
+
+def _check_email(event: Event, registration: Registration, email: str) -> None:
+    """One active registration per email per event: refuse an address another active registration holds."""
+    if registration.status not in ACTIVE:
+        return  # a cancelled or rejected registration blocks no one, and is blocked by no one
+    other = active_registration(event.id, casefold_key(email, column_length(Registration.email_key)))
+    if other is not None and other.id != registration.id:
+        raise _email_taken()
+
+
+def _email_taken() -> DuplicateRegistration:
+    return DuplicateRegistration(_l("Another active registration for this event already uses this email address."))
+
+
+def _check_seats(event: Event, registration: Registration, accompanying: int) -> None:
+    """More accompanying persons need as many free seats (only for a registration that holds seats)."""
+    growth = accompanying - registration.accompanying
+    if event.capacity is None or growth <= 0 or registration.status not in SEAT_HOLDING:
+        return
+    seats_left = max(event.capacity - stats.seats_taken(event.id), 0)
+    if growth > seats_left:
+        refusal = EventFull(
+            ngettext(
+                "Only %(num)d seat is left, so %(more)d more accompanying persons do not fit.",
+                "Only %(num)d seats are left, so %(more)d more accompanying persons do not fit.",
+                seats_left,
+                more=growth,
+            )
+        )
+        refusal.field = "accompanying"
+        raise refusal

@@ -1,0 +1,177 @@
+"""The attendee pages: the filtered list with bulk actions, one registration with its history, and the actions."""
+
+from dataclasses import asdict
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.access import managed_event, requires
+from ..models import Right
+from ..organizer.filters import AttendeeFilter
+from ..organizer.services import MAX_PAGE
+from ..registration.services import DelegateDetails, RegistrationRefused
+from .forms import BulkActionForm, ConfirmForm, EditRegistrationForm, FilterForm
+from .queries import RESTRICTED_FIELDS, attendee_list, history, last_page, registration_in, registrations_by_ids
+from .services import (
+    EDITABLE_FIELDS,
+    ActionRefused,
+    StatusAction,
+    apply_action,
+    apply_bulk_action,
+    edit_registration,
+)
+
+bp = Blueprint("attendees", __name__, url_prefix="/organizer")
+
+# Export endpoints (another blueprint) and their link texts; a link is shown once its endpoint exists.
+EXPORTS = (("exports.csv", "CSV"), ("exports.xlsx", "Excel (XLSX)"))
+DONE_MESSAGES = {
+    StatusAction.CANCEL: lambda: _("The registration is cancelled; the delegate will get an email."),
+    StatusAction.APPROVE: lambda: _("The registration is approved; the delegate will get an email."),
+    StatusAction.REJECT: lambda: _("The registration is rejected; the delegate will get an email."),
+}
+
+
+def _per_page() -> int:
+    return current_app.config["REGISTRATIONS_PER_PAGE"]
+
+
+@bp.get("/events/<slug:slug>/registrations")
+@requires(Right.MANAGE_EVENTS)
+def list_registrations(slug: str):
+    """The event's registrations: search, filters and sort from the query string, a page at a time."""
+    listing = attendee_list(slug, request.args, per_page=_per_page())
+    args = listing.filter.query_args()
+    exports = [
+        (label, url_for(endpoint, slug=slug, **args))
+        for endpoint, label in EXPORTS
+        if endpoint in current_app.view_functions
+    ]
+    return render_template(
+        "attendees/list.html",
+        listing=listing,
+        event=listing.event,
+        filter_form=FilterForm(listing.countries, data=asdict(listing.filter)),
+        exports=exports,
+    )
+
+
+@bp.post("/events/<slug:slug>/registrations/bulk")
+@requires(Right.MANAGE_EVENTS)
+def bulk_action(slug: str):
+    """Cancel, approve or reject the ticked registrations (cancelling asks first), then back to the same list."""
+    event = managed_event(slug)
+    form = BulkActionForm()
+    attendee_filter, _problems = AttendeeFilter.from_args(request.form)
+    page = _page_number(form.page.data)
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(_list_url(slug, attendee_filter, page))
+    action = StatusAction(form.action.data)
+    if action == StatusAction.CANCEL and form.confirmed.data != "yes":
+        return render_template(
+            "attendees/confirm_bulk.html",
+            event=event,
+            form=form,
+            registrations=registrations_by_ids(event, form.ids.data),
+            filter_args=attendee_filter.query_args(),
+            page=page,
+            back_url=_list_url(slug, attendee_filter, page),
+        )
+    outcome = apply_bulk_action(event.id, form.ids.data, action)
+    flash(outcome.summary(), "success" if outcome.done else "error")
+    page = min(page, last_page(event, attendee_filter, _per_page()))
+    return redirect(_list_url(slug, attendee_filter, page))
+
+
+def _page_number(value: str | None) -> int:
+    """The list page the bulk form came from (1 when it is not a plausible page number)."""
+    value = value or ""
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
+
+
+def _list_url(slug: str, attendee_filter: AttendeeFilter, page: int) -> str:
+    return url_for(
+        ".list_registrations", slug=slug, **attendee_filter.query_args(), **({"page": page} if page > 1 else {})
+    )
+
+
+@bp.get("/events/<slug:slug>/registrations/<int:registration_id>")
+@requires(Right.MANAGE_EVENTS)
+def registration_detail(slug: str, registration_id: int):
+    """Every field of one registration, its history, and what can be done to it."""
+    event, registration = registration_in(slug, registration_id)
+    return render_template(
+        "attendees/detail.html",
+        event=event,
+        registration=registration,
+        history=history(registration),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/events/<slug:slug>/registrations/<int:registration_id>/edit", methods=["GET", "POST"])
+@requires(Right.MANAGE_EVENTS)
+def edit_registration_view(slug: str, registration_id: int):
+    """Correct what the delegate gave, with the registration form's rules, the duplicate rule and the seats."""
+    event, registration = registration_in(slug, registration_id)
+    form = EditRegistrationForm(obj=registration)
+    for name, right in RESTRICTED_FIELDS.items():
+        if not current_user.can(right):
+            delattr(form, name)  # kept as it is: who may not read it may not overwrite it
+    if form.validate_on_submit():
+        values = {name: form[name].data if name in form else getattr(registration, name) for name in EDITABLE_FIELDS}
+        try:
+            changed = edit_registration(event.id, registration.id, DelegateDetails(**values))
+        except ActionRefused:
+            return redirect(url_for(".list_registrations", slug=slug))
+        except RegistrationRefused as refusal:
+            getattr(form, refusal.field).errors.append(refusal.message)
+        else:
+            flash(_("The registration is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
+    return render_template("attendees/edit.html", event=event, registration=registration, form=form)
+
+
+@bp.get("/events/<slug:slug>/registrations/<int:registration_id>/cancel")
+@requires(Right.MANAGE_EVENTS)
+def confirm_cancel(slug: str, registration_id: int):
+    """Ask before cancelling a registration."""
+    event, registration = registration_in(slug, registration_id)
+    return render_template("attendees/confirm_cancel.html", event=event, registration=registration, form=ConfirmForm())
+
+
+@bp.post("/events/<slug:slug>/registrations/<int:registration_id>/cancel")
+@requires(Right.MANAGE_EVENTS)
+def cancel_registration(slug: str, registration_id: int):
+    """Cancel one registration (after the confirmation page); the delegate gets an email."""
+    return _change_status(slug, registration_id, StatusAction.CANCEL)
+
+
+@bp.post("/events/<slug:slug>/registrations/<int:registration_id>/approve")
+@requires(Right.MANAGE_EVENTS)
+def approve_registration(slug: str, registration_id: int):
+    """Approve one pending registration; the delegate gets an email."""
+    return _change_status(slug, registration_id, StatusAction.APPROVE)
+
+
+@bp.post("/events/<slug:slug>/registrations/<int:registration_id>/reject")
+@requires(Right.MANAGE_EVENTS)
+def reject_registration(slug: str, registration_id: int):
+    """Reject one pending registration; the delegate gets an email."""
+    return _change_status(slug, registration_id, StatusAction.REJECT)
+
+
+def _change_status(slug: str, registration_id: int, action: StatusAction):
+    event, registration = registration_in(slug, registration_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            apply_action(event.id, registration.id, action)
+        except ActionRefused as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash(DONE_MESSAGES[action](), "success")
+    return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))

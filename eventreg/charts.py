@@ -1,0 +1,194 @@
+"""Charts drawn on the server as inline SVG: bars, registrations over time, and a shaded world map.
+
+Colours come from classes in site.css (the CSP allows no style attributes); every text is escaped here, since
+the markup goes into the page as it is. Each chart is an image (`role="img"`, a <title> and an aria-label);
+the page puts the same numbers beside it as a table, which is what assistive technology reads.
+"""
+
+import math
+from datetime import date
+
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from . import world_map_data
+from .countries import country_name
+
+BAR_WIDTH = 480  # viewBox units; the SVG scales to its box
+BAR_ROW = 30
+LABEL_CHARS = 56  # longer labels are shortened in the chart, never in the table beside it
+SERIES_WIDTH, SERIES_HEIGHT = 640, 220
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 16, 12, 34
+MAP_STEPS = 4  # shaded classes besides "none"
+
+
+def _num(value: float) -> str:
+    """A coordinate with at most one decimal."""
+    return f"{round(value, 1):g}"
+
+
+def _shorten(text: str, limit: int = LABEL_CHARS) -> str:
+    """The text, cut with an ellipsis when longer than `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _svg(name: str, label: str, view_width: float, view_height: float, body: str, css_class: str) -> Markup:
+    """An accessible SVG image with id `name`: role img, a <title> it is labelled by, and the drawing."""
+    name = escape(name)
+    title_id = f"{name}-title"
+    # Every piece of text in `body` went through escape() where it was made; names and numbers are ours.
+    return Markup(  # noqa: S704
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{name}" class="chart {css_class}" role="img" '
+        f'viewBox="0 0 {_num(view_width)} {_num(view_height)}" aria-labelledby="{title_id}" '
+        f'preserveAspectRatio="xMinYMin meet"><title id="{title_id}">{escape(label)}</title>{body}</svg>'
+    )
+
+
+def nice_ceiling(value: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50… that is at least `value` (axis ends and map steps read easily)."""
+    if value <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return int(step * power)
+    return int(10 * power)
+
+
+def bar_chart(name: str, rows: list[tuple[str, int]], label: str) -> Markup:
+    """Horizontal bars, one per (label, count), the label above its bar and the count after it."""
+    largest = max((count for _, count in rows), default=0) or 1
+    room = BAR_WIDTH - 64  # the count's text follows the longest bar
+    parts = []
+    for index, (row_label, count) in enumerate(rows):
+        top = index * BAR_ROW
+        width = max(room * count / largest, 1 if count else 0)
+        parts.append(
+            f'<g class="bar"><title>{escape(row_label)}: {count}</title>'
+            f'<text x="0" y="{top + 11}" class="chart-label">{escape(_shorten(row_label))}</text>'
+            f'<rect x="0" y="{top + 15}" width="{_num(width)}" height="10" class="chart-bar"/>'
+            f'<text x="{_num(width + 6)}" y="{top + 24}" class="chart-value">{count}</text></g>'
+        )
+    return _svg(name, label, BAR_WIDTH, max(len(rows), 1) * BAR_ROW + 2, "".join(parts), "chart-bars")
+
+
+def _date_ticks(days: list[date], limit: int = 6) -> list[int]:
+    """Indexes of up to `limit` days to label on the time axis, first and last included."""
+    if len(days) <= limit:
+        return list(range(len(days)))
+    step = (len(days) - 1) / (limit - 1)
+    return sorted({round(n * step) for n in range(limit)})
+
+
+def _time_axes(days: list[date], top_value: int) -> str:
+    """Value gridlines on the left and date labels underneath a series chart."""
+    plot_height = SERIES_HEIGHT - PAD_TOP - PAD_BOTTOM
+    plot_width = SERIES_WIDTH - PAD_LEFT - PAD_RIGHT
+    slot = plot_width / max(len(days), 1)
+    parts = []
+    for value in (0, top_value // 2, top_value) if top_value >= 2 else (0, top_value):
+        y = PAD_TOP + plot_height * (1 - value / top_value)
+        parts.append(
+            f'<line x1="{PAD_LEFT}" x2="{SERIES_WIDTH - PAD_RIGHT}" y1="{_num(y)}" y2="{_num(y)}" class="chart-grid"/>'
+            f'<text x="{PAD_LEFT - 6}" y="{_num(y + 4)}" text-anchor="end" class="chart-tick">{value}</text>'
+        )
+    for index in _date_ticks(days):
+        x = PAD_LEFT + slot * (index + 0.5)
+        text = escape(format_date(days[index], "d MMM"))
+        parts.append(
+            f'<text x="{_num(x)}" y="{SERIES_HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle" class="chart-tick">'
+            f"{text}</text>"
+        )
+    return "".join(parts)
+
+
+def daily_chart(name: str, daily: list[dict], label: str) -> Markup:
+    """Registrations per day as columns (the report's `daily` rows)."""
+    days = [date.fromisoformat(row["date"]) for row in daily]
+    top_value = nice_ceiling(max((row["registrations"] for row in daily), default=1))
+    plot_height = SERIES_HEIGHT - PAD_TOP - PAD_BOTTOM
+    slot = (SERIES_WIDTH - PAD_LEFT - PAD_RIGHT) / max(len(daily), 1)
+    gap = slot * 0.15 if slot > 4 else 0
+    parts = [_time_axes(days, top_value)]
+    for index, row in enumerate(daily):
+        height = plot_height * row["registrations"] / top_value
+        parts.append(
+            f'<rect x="{_num(PAD_LEFT + slot * index + gap / 2)}" y="{_num(PAD_TOP + plot_height - height)}" '
+            f'width="{_num(max(slot - gap, 0.5))}" height="{_num(height)}" class="chart-bar">'
+            f"<title>{escape(format_date(days[index], 'medium'))}: {row['registrations']}</title></rect>"
+        )
+    return _svg(name, label, SERIES_WIDTH, SERIES_HEIGHT, "".join(parts), "chart-series")
+
+
+def cumulative_chart(name: str, daily: list[dict], label: str) -> Markup:
+    """The running total of registrations as a line over the same days."""
+    days = [date.fromisoformat(row["date"]) for row in daily]
+    top_value = nice_ceiling(daily[-1]["cumulative"] if daily else 1)
+    plot_height = SERIES_HEIGHT - PAD_TOP - PAD_BOTTOM
+    slot = (SERIES_WIDTH - PAD_LEFT - PAD_RIGHT) / max(len(daily), 1)
+    points = [
+        (PAD_LEFT + slot * (index + 0.5), PAD_TOP + plot_height * (1 - row["cumulative"] / top_value))
+        for index, row in enumerate(daily)
+    ]
+    parts = [_time_axes(days, top_value)]
+    if points:
+        line = "M" + "L".join(f"{_num(x)},{_num(y)}" for x, y in points)
+        parts.append(f'<path d="{line}" class="chart-line"/>')
+        x, y = points[-1]
+        parts.append(
+            f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3" class="chart-dot">'
+            f"<title>{escape(format_date(days[-1], 'medium'))}: {daily[-1]['cumulative']}</title></circle>"
+        )
+    return _svg(name, label, SERIES_WIDTH, SERIES_HEIGHT, "".join(parts), "chart-series")
+
+
+def map_steps(largest: int) -> list[int]:
+    """The lower bounds of the shaded classes: 1, then round numbers rising geometrically up to `largest`."""
+    bounds = [1]
+    for step in range(1, MAP_STEPS):
+        bound = nice_ceiling(largest ** (step / MAP_STEPS))
+        if bound > bounds[-1] and bound <= largest:
+            bounds.append(bound)
+    return bounds
+
+
+def _step_of(count: int, bounds: list[int]) -> int:
+    """The shaded class of a count: 0 for none, else 1 + the highest bound it reaches."""
+    return sum(1 for bound in bounds if count >= bound) if count else 0
+
+
+def map_legend(bounds: list[int], largest: int) -> list[tuple[int, str]]:
+    """(class number, range text) for each shaded class, e.g. (1, '1–4'), (2, '5–19')."""
+    legend = [(0, _("no delegates"))]
+    for index, low in enumerate(bounds):
+        high = bounds[index + 1] - 1 if index + 1 < len(bounds) else largest
+        legend.append((index + 1, str(low) if low == high else f"{low}–{high}"))
+    return legend
+
+
+def world_map(name: str, by_country: list[dict], label: str) -> Markup:
+    """Every country shaded in a few steps by its count of delegates (the report's `by_country` rows), with a legend."""
+    counts = {row["code"]: row["count"] for row in by_country}
+    largest = max(counts.values(), default=0)
+    bounds = map_steps(largest) if largest else []
+    parts = ['<g class="map-land">']
+    parts += [f'<path d="{d}" class="map-0"/>' for d in world_map_data.UNLABELLED]
+    for code, d in world_map_data.SHAPES.items():
+        count = counts.get(code, 0)
+        title = ngettext("%(name)s: %(num)d delegate", "%(name)s: %(num)d delegates", count, name=country_name(code))
+        parts.append(
+            f'<path d="{d}" class="map-{_step_of(count, bounds)}" data-country="{escape(code)}">'
+            f"<title>{escape(title)}</title></path>"
+        )
+    parts.append("</g>")
+    if largest:
+        legend_top = world_map_data.HEIGHT + 12
+        for position, (step, text) in enumerate(map_legend(bounds, largest)):
+            x = position * 130
+            parts.append(
+                f'<rect x="{x}" y="{_num(legend_top)}" width="22" height="14" class="map-{step} map-key"/>'
+                f'<text x="{x + 28}" y="{_num(legend_top + 12)}" class="chart-tick map-legend">{escape(text)}</text>'
+            )
+    height = world_map_data.HEIGHT + (36 if largest else 0)
+    return _svg(name, label, world_map_data.WIDTH, height, "".join(parts), "chart-map")

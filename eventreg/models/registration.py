@@ -1,0 +1,224 @@
+"""Events, registrations, their statuses and categories; and the hook that versions an event's numbers."""
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    text,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
+
+from ..extensions import db
+from .common import KEY_EXPANSION, UTCDateTime, _is_east_asian, casefold_key, new_token, search_key, utcnow
+
+if TYPE_CHECKING:
+    from .accounts import Organizer
+
+
+class Status(enum.StrEnum):
+    """Every state a registration can be in; check-in is recorded apart, in checked_in_at."""
+
+    CONFIRMED = "confirmed"
+    PENDING = "pending"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class Category(enum.StrEnum):
+    """Why a person attends."""
+
+    DELEGATE = "delegate"
+    OBSERVER = "observer"
+    SPEAKER = "speaker"
+    PRESS = "press"
+    GUEST = "guest"
+
+
+STATUS_LABELS = {
+    Status.CONFIRMED: _l("Confirmed"),
+    Status.PENDING: _l("Pending approval"),
+    Status.WAITLISTED: _l("Waitlisted"),
+    Status.CANCELLED: _l("Cancelled"),
+    Status.REJECTED: _l("Rejected"),
+}
+
+CATEGORY_LABELS = {
+    Category.DELEGATE: _l("Delegate"),
+    Category.OBSERVER: _l("Observer"),
+    Category.SPEAKER: _l("Speaker"),
+    Category.PRESS: _l("Press"),
+    Category.GUEST: _l("Guest"),
+}
+
+# Statuses that hold a seat, and statuses that block a second registration with the same email.
+SEAT_HOLDING = (Status.CONFIRMED, Status.PENDING)
+ACTIVE = (Status.CONFIRMED, Status.PENDING, Status.WAITLISTED)
+ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in ACTIVE))
+
+
+class Event(db.Model):
+    """A ceremony that delegates register for."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    # An extra paragraph for the confirmation email (travel hints, dress code…), plain text.
+    confirmation_note: Mapped[str] = mapped_column(Text, default="")
+    # Bumped in the same transaction as every change to the event's registrations: cached totals are keyed by it.
+    stats_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registrations: Mapped[list["Registration"]] = relationship(back_populates="event", lazy="raise_on_sql")
+    organizers: Mapped[list["Organizer"]] = relationship(secondary="event_organizer", back_populates="events")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The event's timezone."""
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        """A UTC moment shown in the event's own timezone."""
+        return moment.astimezone(self.zone)
+
+    def registration_state(self, now: datetime | None = None) -> str:
+        """'open', 'not_yet_open' or 'closed' for the registration window at `now`."""
+        now = now or utcnow()
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet_open"
+        closes = self.registration_closes_at or self.starts_at
+        if now >= closes:
+            return "closed"
+        return "open"
+
+
+# Room for family + given + native name and two spaces, casefolded.
+NAME_KEY_WIDTH = (100 + 100 + 200 + 2) * KEY_EXPANSION
+
+
+class Registration(db.Model):
+    """One person's registration for one event."""
+
+    __table_args__ = (
+        Index("ix_registration_event_status", "event_id", "status"),
+        # Covers the dashboard's one pass over countries, statuses and their sums: no table rows are read.
+        Index(
+            "ix_registration_event_country",
+            "event_id",
+            "country",
+            "status",
+            "accompanying",
+            "visa_letter",
+            "checked_in_at",
+        ),
+        Index("ix_registration_event_category", "event_id", "category", "status"),
+        Index("ix_registration_event_institution", "event_id", "institution_key", "status"),
+        Index("ix_registration_event_created", "event_id", "created_at"),
+        Index("ix_registration_event_name", "event_id", "name_key"),
+        # The database itself refuses a second active registration with the same email for one event.
+        Index(
+            "uq_registration_event_email_active",
+            "event_id",
+            "email_key",
+            unique=True,
+            sqlite_where=text(ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    honorific: Mapped[str] = mapped_column(String(10), default="")
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    native_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254 * KEY_EXPANSION))
+    # Casefolded, without accents, in Python (SQLite's lower() folds ASCII only): search and sort by name agree
+    # on SQLite and PostgreSQL.
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_WIDTH), default="")
+    institution: Mapped[str] = mapped_column(String(200))
+    institution_key: Mapped[str] = mapped_column(String(200 * KEY_EXPANSION))
+    position: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(20))
+    accompanying: Mapped[int] = mapped_column(Integer, default=0)
+    dietary: Mapped[str] = mapped_column(String(500), default="")
+    accessibility: Mapped[str] = mapped_column(String(500), default="")
+    visa_letter: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(10))
+    # Random per rendered form: a second submit of the same form (a double tap) finds the first registration.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="registrations")
+
+    @validates("email", "institution")
+    def _keep_keys(self, name: str, value: str) -> str:
+        """Every change of the email or the institution updates its comparison key."""
+        width = (254 if name == "email" else 200) * KEY_EXPANSION
+        setattr(self, f"{name}_key", casefold_key(value, width))
+        return value
+
+    @validates("given_name", "family_name", "native_name")
+    def _keep_name_key(self, name: str, value: str) -> str:
+        """Every change of a name part updates the search and sort key: family name, given name, native name."""
+        parts = {part: getattr(self, part, None) or "" for part in ("family_name", "given_name", "native_name")}
+        parts[name] = value or ""
+        self.name_key = search_key(" ".join(parts.values()), NAME_KEY_WIDTH)
+        return value
+
+    @property
+    def seats(self) -> int:
+        """Seats this registration takes: the delegate and everyone accompanying them."""
+        return 1 + self.accompanying
+
+    @property
+    def display_name(self) -> str:
+        """The name as printed on a badge or in a salutation: family name first for names in CJK scripts."""
+        if _is_east_asian(self.given_name) and _is_east_asian(self.family_name):
+            name = f"{self.family_name}{self.given_name}"
+        else:
+            name = " ".join(part for part in (self.given_name, self.family_name) if part)
+        return f"{self.honorific} {name}" if self.honorific else name
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_stats_version(session, flush_context, instances) -> None:
+    """Any change to an event's registrations moves its stats_version on, in the same transaction."""
+    event_ids = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Registration) and (obj in session.new or session.is_modified(obj) or obj in session.deleted):
+            event_ids.add(obj.event_id if obj.event_id is not None else obj.event.id)
+    if event_ids:
+        table = Event.__table__
+        session.connection().execute(
+            update(table).where(table.c.id.in_(sorted(event_ids))).values(stats_version=table.c.stats_version + 1)
+        )

@@ -1,0 +1,54 @@
+"""Organizers create events and change their settings; the slug, and so every link, never changes."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.access import managed_event, requires
+from ..events import EventError, create_event, update_event, with_local_times
+from ..models import Right
+from .event_form import EventForm, form_values
+
+bp = Blueprint("events", __name__, url_prefix="/organizer")
+
+
+def _show_error(form: EventForm, error: EventError) -> None:
+    """Put a rule's message beside the field it is about, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(str(error))
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@requires(Right.MANAGE_EVENTS)
+def new_event():
+    """Create an event; an organizer who creates one runs it."""
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            event = create_event(organizer=current_user, **with_local_times(form.details()))
+        except EventError as error:
+            _show_error(form, error)
+        else:
+            flash(_("The event has been created. Its public page is ready."), "success")
+            return redirect(url_for("organizer.dashboard", slug=event.slug))
+    return render_template("organizer/event_form.html", form=form, event=None)
+
+
+@bp.route("/events/<slug:slug>/settings", methods=["GET", "POST"])
+@requires(Right.MANAGE_EVENTS)
+def settings(slug: str):
+    """Change an event's details; its address stays the same."""
+    event = managed_event(slug)
+    form = EventForm(data=form_values(event))
+    if form.validate_on_submit():
+        try:
+            changed = update_event(event, organizer=current_user, **with_local_times(form.details()))
+        except EventError as error:
+            _show_error(form, error)
+        else:
+            flash(_("The event's settings have been saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("events.settings", slug=slug))
+    return render_template("organizer/event_form.html", form=form, event=event)

@@ -1,0 +1,52 @@
+"""The public delegate counter of an event: "N delegates from M countries and regions", counts only, no people.
+
+The number the press quotes, so it counts confirmed registrations only (pending ones may still be declined).
+The page refreshes itself from the JSON twin every COUNTER_REFRESH_SECONDS (static/js/counter.js).
+"""
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from .. import stats
+from ..auth.access import public
+from ..events import event_by_slug
+
+bp = Blueprint("counter", __name__)
+
+
+def headline(counter: dict) -> str:
+    """'12 delegates from 5 countries and regions', in the request's language."""
+    delegates = ngettext("%(num)d delegate", "%(num)d delegates", counter["delegates"])
+    countries = ngettext("%(num)d country or region", "%(num)d countries and regions", counter["countries"])
+    return _("%(delegates)s from %(countries)s", delegates=delegates, countries=countries)
+
+
+def delegate_counter(slug: str) -> dict:
+    """The counter of the event at `slug` with its headline (404 when there is no such event)."""
+    event = event_by_slug(slug)
+    if event is None:
+        abort(404)
+    counter = stats.public_counter(event)
+    counter["headline"] = headline(counter)
+    return counter
+
+
+@bp.get("/e/<slug:slug>/delegates")
+@public
+def delegates(slug: str):
+    """The public counter page, refreshed in place by counter.js."""
+    counter = delegate_counter(slug)
+    refresh = current_app.config["COUNTER_REFRESH_SECONDS"]
+    return render_template("registration/counter.html", counter=counter, refresh_seconds=refresh)
+
+
+@bp.get("/e/<slug:slug>/delegates.json")
+@public
+def delegates_json(slug: str):
+    """The same numbers as JSON; answers 304 when the browser already holds them."""
+    response = jsonify(delegate_counter(slug))
+    response.headers["Cache-Control"] = "no-cache"  # cheap to revalidate: the numbers are cached on the server
+    response.vary.add("Accept-Language")
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,31 @@
+"""Every total and breakdown of an event: SQL aggregates (aggregates.py), folded into one cached report (report.py).
+
+The dashboard, the JSON API and the public counter all read `event_report` / `public_counter`; capacity
+decisions read `seats_taken`, which is never cached.
+"""
+
+from .aggregates import (
+    CountryCount,
+    countries_represented,
+    delegates_per_category,
+    delegates_per_country,
+    seats_taken,
+    top_institutions,
+    totals_by_status,
+)
+from .report import EventSummary, event_report, event_summary, public_counter, snapshot
+
+__all__ = [
+    "CountryCount",
+    "EventSummary",
+    "countries_represented",
+    "delegates_per_category",
+    "delegates_per_country",
+    "event_report",
+    "event_summary",
+    "public_counter",
+    "seats_taken",
+    "snapshot",
+    "top_institutions",
+    "totals_by_status",
+]

@@ -1,0 +1,237 @@
+"""Every number of one event, computed once per committed state of its registrations and cached.
+
+`snapshot` runs the SQL aggregates and keeps only language-neutral numbers (codes, counts, days); the public
+functions add names in the request's language and the event's own fields on every call, so an edit of the
+event (title, capacity) shows at once, and two callers never share a mutable dict.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..countries import country_name, flag
+from ..extensions import db
+from ..models import CATEGORY_LABELS, SEAT_HOLDING, Status
+from ..regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
+from . import aggregates
+from .cache import app_cache, unsettled
+
+TOP_INSTITUTIONS = 10
+_HOLDING = frozenset(status.value for status in SEAT_HOLDING)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The language-neutral numbers of one event at one stats_version (immutable: it is shared through the cache)."""
+
+    by_status: tuple[tuple[str, int], ...]
+    holding_by_country: tuple[tuple[str, int], ...]
+    confirmed_by_country: tuple[tuple[str, int], ...]
+    by_category: tuple[tuple[str, int], ...]
+    institutions: tuple[tuple[str, int], ...]
+    extras: aggregates.Extras
+    daily: tuple[tuple[date, int], ...]
+
+    @property
+    def seat_holding(self) -> int:
+        """Seat-holding registrations (confirmed and pending)."""
+        return sum(count for _, count in self.holding_by_country)
+
+    @property
+    def seats_taken(self) -> int:
+        """Seat-holding delegates and their accompanying persons."""
+        return self.seat_holding + self.extras.accompanying
+
+
+def _daily(event) -> tuple[tuple[date, int], ...]:
+    """Registrations per local day of the event's zone, every day from the first to the last, empty ones included."""
+    zone = ZoneInfo(event.timezone)
+    slot_seconds = 3600 if aggregates.whole_hour_zone(zone, event.starts_at) else 900
+    per_day: Counter[date] = Counter()
+    for slot, count in aggregates.arrivals_per_slot(event.id, slot_seconds):
+        per_day[datetime.fromtimestamp(slot * slot_seconds, UTC).astimezone(zone).date()] += count
+    if not per_day:
+        return ()
+    first, last = min(per_day), max(per_day)
+    return tuple(
+        (first + timedelta(days=n), per_day[first + timedelta(days=n)]) for n in range((last - first).days + 1)
+    )
+
+
+def _compute(event) -> Snapshot:
+    """Run the aggregates of one event (about five GROUP BYs)."""
+    by_status: Counter[str] = Counter({status.value: 0 for status in Status})
+    holding: Counter[str] = Counter()
+    confirmed: Counter[str] = Counter()
+    extras: Counter[str] = Counter()
+    for row in aggregates.counts_by_country_and_status(event.id):
+        by_status[row.status] += row.count
+        if row.status in _HOLDING:
+            holding[row.country] += row.count
+            extras.update(accompanying=row.accompanying, visa_letters=row.visa_letters, checked_in=row.checked_in)
+        if row.status == Status.CONFIRMED:
+            confirmed[row.country] += row.count
+    return Snapshot(
+        by_status=tuple(by_status.items()),
+        holding_by_country=tuple(sorted(holding.items())),
+        confirmed_by_country=tuple(sorted(confirmed.items())),
+        by_category=tuple(aggregates.delegates_per_category(event.id).items()),
+        institutions=tuple(aggregates.top_institutions(event.id, TOP_INSTITUTIONS)),
+        extras=aggregates.Extras(extras["accompanying"], extras["visa_letters"], extras["checked_in"]),
+        daily=_daily(event),
+    )
+
+
+def snapshot(event) -> Snapshot:
+    """The numbers of `event` for the data this session sees: from the cache when that state was counted before."""
+    session = db.session()
+    if unsettled(session, event.id):  # uncommitted changes: count them, but share the result with no one
+        return _compute(event)
+    version = aggregates.stats_version(event.id)
+    key = (event.id, version, event.timezone)
+    cache = app_cache()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = _compute(event)
+    # Unchanged version: no commit touched the registrations while the aggregates ran, so they agree with it.
+    if version is not None and aggregates.stats_version(event.id) == version:
+        cache.put(key, result)
+    return result
+
+
+def _iso_utc(moment: datetime | None) -> str | None:
+    """An aware datetime as ISO 8601 in UTC, e.g. 2026-05-01T08:00:00Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _by_continent(rows: list[dict]) -> list[dict]:
+    """Fold per-country rows into M49 continents and their sub-regions, largest first."""
+    continents: dict[str, Counter[str]] = {}
+    for row in rows:
+        subregions = continents.setdefault(continent_of(row["code"]), Counter())
+        subregions[subregion_of(row["code"])] += row["count"]
+    order = {name: position for position, name in enumerate((*CONTINENTS, UNKNOWN))}
+    result = [
+        {
+            "continent": continent,
+            "name": str(CONTINENT_LABELS[continent]),
+            "count": sum(subregions.values()),
+            "subregions": sorted(
+                (
+                    {"subregion": sub, "name": str(SUBREGION_LABELS.get(sub, sub)), "count": count}
+                    for sub, count in subregions.items()
+                ),
+                key=lambda item: (-item["count"], item["subregion"]),
+            ),
+        }
+        for continent, subregions in continents.items()
+    ]
+    result.sort(key=lambda item: (-item["count"], order[item["continent"]]))
+    return result
+
+
+def _country_rows(counts: tuple[tuple[str, int], ...]) -> list[dict]:
+    """[{code, name, count, share}] most first, ties by name."""
+    total = sum(count for _, count in counts)
+    rows = [
+        {"code": code, "name": country_name(code), "count": count, "share": count / total if total else 0.0}
+        for code, count in counts
+    ]
+    rows.sort(key=lambda row: (-row["count"], row["name"].casefold()))
+    return rows
+
+
+def _category_name(value: str) -> str:
+    """The label of a category, or the stored value when it is not a known one."""
+    try:
+        return str(CATEGORY_LABELS[value])
+    except KeyError:
+        return value
+
+
+def event_report(event) -> dict:
+    """Every number of the dashboard as a JSON-ready dict (served as-is at /api/v1/events/<slug>/stats)."""
+    numbers = snapshot(event)
+    by_country = _country_rows(numbers.holding_by_country)
+    seats = numbers.seats_taken
+    cumulative = 0
+    daily = []
+    for day, count in numbers.daily:
+        cumulative += count
+        daily.append({"date": day.isoformat(), "registrations": count, "cumulative": cumulative})
+    return {
+        "event": {
+            "slug": event.slug,
+            "title": event.title,
+            "starts_at": _iso_utc(event.starts_at),
+            "ends_at": _iso_utc(event.ends_at),
+            "timezone": event.timezone,
+            "capacity": event.capacity,
+        },
+        "totals_by_status": dict(numbers.by_status),
+        "registrations": sum(count for _, count in numbers.by_status),
+        "seats_taken": seats,
+        "capacity": event.capacity,
+        "seats_left": None if event.capacity is None else max(event.capacity - seats, 0),
+        "countries_represented": len(by_country),
+        "accompanying_persons": numbers.extras.accompanying,
+        "visa_letters_requested": numbers.extras.visa_letters,
+        "by_country": by_country,
+        "by_continent": _by_continent(by_country),
+        "by_category": [
+            {"category": category, "name": _category_name(category), "count": count}
+            for category, count in numbers.by_category
+        ],
+        "top_institutions": [{"institution": name, "count": count} for name, count in numbers.institutions],
+        "daily": daily,
+        "checked_in": numbers.extras.checked_in,
+    }
+
+
+def public_counter(event) -> dict:
+    """The public counter: confirmed delegates, how many countries they come from, and how many from each.
+
+    Counts only, never a person; confirmed registrations only, since pending ones may still be declined.
+    """
+    rows = _country_rows(snapshot(event).confirmed_by_country)
+    return {
+        "event": {"slug": event.slug, "title": event.title},
+        "delegates": sum(row["count"] for row in rows),
+        "countries": len(rows),
+        "by_country": [
+            {"code": row["code"], "name": row["name"], "flag": flag(row["code"]), "count": row["count"]} for row in rows
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """The headline numbers of an event."""
+
+    by_status: dict[str, int]
+    total: int
+    seats_taken: int
+    capacity: int | None
+    countries: int
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats, or None when the event has no capacity."""
+        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
+
+
+def event_summary(event) -> EventSummary:
+    """Totals by status, seats and countries of one event (cached like the report)."""
+    numbers = snapshot(event)
+    by_status = dict(numbers.by_status)
+    return EventSummary(
+        by_status=by_status,
+        total=sum(by_status.values()),
+        seats_taken=numbers.seats_taken,
+        capacity=event.capacity,
+        countries=len(numbers.holding_by_country),
+    )

@@ -1,0 +1,102 @@
+// The public delegate counter: fetch the numbers every few seconds and update the page in place.
+// Text only (textContent, never HTML); paused while the tab is hidden; no highlight for reduced motion.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("delegate-counter");
+  if (!root || !window.fetch) {
+    return;
+  }
+  var url = root.getAttribute("data-counter-url");
+  var seconds = parseFloat(root.getAttribute("data-refresh-seconds")) || 30;
+  var headline = document.getElementById("counter-headline");
+  var list = document.getElementById("counter-countries");
+  var empty = document.getElementById("counter-empty");
+  var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
+  var timer = null;
+  var inFlight = false;
+
+  function flash(element) {
+    if (reducedMotion && reducedMotion.matches) {
+      return;
+    }
+    // On at once, then fading out through the stylesheet's transition.
+    element.classList.add("counter-updated");
+    window.setTimeout(function () {
+      element.classList.remove("counter-updated");
+    }, 150);
+  }
+
+  function countryItem(row) {
+    var item = document.createElement("li");
+    item.setAttribute("data-country", row.code);
+    var flag = document.createElement("span");
+    flag.className = "flag";
+    flag.setAttribute("aria-hidden", "true");
+    flag.textContent = row.flag;
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = row.name;
+    var count = document.createElement("span");
+    count.className = "count";
+    count.textContent = String(row.count);
+    item.append(flag, " ", name, " ", count);
+    return item;
+  }
+
+  function show(data) {
+    if (headline.textContent !== data.headline) {
+      headline.textContent = data.headline;
+      flash(headline);
+    }
+    var items = data.by_country.map(countryItem);
+    var changed = items.length !== list.children.length || items.some(function (item, index) {
+      return item.textContent !== list.children[index].textContent;
+    });
+    if (changed) {
+      list.replaceChildren.apply(list, items);
+    }
+    empty.hidden = data.by_country.length > 0;
+  }
+
+  function refresh() {
+    timer = null;
+    if (inFlight || document.visibilityState === "hidden") {
+      return; // resumed by the visibilitychange handler, or by the fetch under way
+    }
+    inFlight = true;
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (data) {
+        if (data) {
+          show(data);
+        }
+      })
+      .catch(function () {
+        // Offline or a server restart: keep the last numbers and try again later.
+      })
+      .finally(function () {
+        inFlight = false;
+        schedule();
+      });
+  }
+
+  function schedule() {
+    if (timer === null && !inFlight && document.visibilityState !== "hidden") {
+      timer = window.setTimeout(refresh, seconds * 1000);
+    }
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      window.clearTimeout(timer);
+      timer = null;
+    } else if (timer === null) {
+      refresh();
+    }
+  });
+
+  schedule();
+})();

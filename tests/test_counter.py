@@ -1,0 +1,118 @@
+"""The public delegate counter: confirmed delegates per country, as a page and as JSON, refreshed in place."""
+
+import re
+from pathlib import Path
+
+import axe_playwright_python
+import pytest
+from playwright.sync_api import expect
+
+from eventreg.extensions import db
+from eventreg.models import Registration
+from tests.conftest import create_test_event, register_test_delegate
+
+AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+
+PEOPLE = [
+    # (email, given name, family name, institution, country, status)
+    ("li.wei@example.org", "Wei", "Li", "Peking University", "CN", "confirmed"),
+    ("zhang.min@example.org", "Min", "Zhang", "Fudan University", "CN", "confirmed"),
+    ("marie.curie@example.org", "Marie", "Dupont", "Sorbonne", "FR", "confirmed"),
+    ("pending.person@example.org", "Pendleton", "Waites", "Kyoto University", "JP", "pending"),
+    ("gone.person@example.org", "Cancelia", "Gonez", "Universidad de Chile", "CL", "cancelled"),
+]
+
+
+@pytest.fixture
+def counted_event(app, make_event, make_registration):
+    """Three confirmed delegates from China and France, one pending (Japan), one cancelled (Chile)."""
+    event = make_event(title="Founding Ceremony")
+    for email, given, family, institution, country, status in PEOPLE:
+        registration_id, _ = make_registration(
+            event, email=email, given_name=given, family_name=family, institution=institution, country=country
+        )
+        with app.app_context():
+            db.session.get(Registration, registration_id).status = status
+            db.session.commit()
+    return event
+
+
+def assert_no_personal_data(text: str) -> None:
+    """None of the PEOPLE's names, addresses or institutions is in the text."""
+    for email, given, family, institution, _country, _status in PEOPLE:
+        for value in (email, given, family, institution):
+            assert value not in text
+
+
+def test_counter_page_counts_confirmed_delegates_per_country(client, counted_event):
+    response = client.get(f"/e/{counted_event.slug}/delegates")  # nobody logged in
+    assert response.status_code == 200
+    page = response.text
+    assert re.search(r'id="counter-headline" aria-live="polite">3 delegates from 2 countries and regions</p>', page)
+    rows = re.findall(r'data-country="(\w\w)">.*?class="name">([^<]+)</span> <span class="count">(\d+)<', page)
+    assert rows == [("CN", "China", "2"), ("FR", "France", "1")]
+    assert "🇨🇳" in page
+    assert "Confirmed registrations only" in page
+    assert 'src="/static/js/counter.js"' in page
+    assert_no_personal_data(page)
+
+
+def test_counter_json_has_the_same_numbers_and_no_people(client, counted_event):
+    response = client.get(f"/e/{counted_event.slug}/delegates.json")
+    assert response.status_code == 200 and response.is_json
+    assert response.json == {
+        "event": {"slug": counted_event.slug, "title": "Founding Ceremony"},
+        "delegates": 3,
+        "countries": 2,
+        "headline": "3 delegates from 2 countries and regions",
+        "by_country": [
+            {"code": "CN", "name": "China", "flag": "🇨🇳", "count": 2},
+            {"code": "FR", "name": "France", "flag": "🇫🇷", "count": 1},
+        ],
+    }
+    assert_no_personal_data(response.text)
+    again = client.get(f"/e/{counted_event.slug}/delegates.json", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_counter_speaks_in_the_singular(client, make_event, make_registration):
+    event = make_event()
+    make_registration(event)
+    assert client.get(f"/e/{event.slug}/delegates.json").json["headline"] == "1 delegate from 1 country or region"
+    empty = make_event(title="Empty Hall")
+    page = client.get(f"/e/{empty.slug}/delegates").text
+    assert "0 delegates from 0 countries and regions" in page
+    assert re.search(r'<p id="counter-empty">No confirmed delegates yet.</p>', page)
+
+
+@pytest.mark.parametrize("path", ["/e/no-such-event/delegates", "/e/no-such-event/delegates.json"])
+def test_unknown_event_is_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_event_page_links_to_the_counter(client, make_event):
+    event = make_event()
+    assert f'href="/e/{event.slug}/delegates"' in client.get(f"/e/{event.slug}").text
+
+
+@pytest.mark.browser
+def test_counter_refreshes_in_place(live_server, browser_page):
+    app, base_url = live_server
+    app.config["COUNTER_REFRESH_SECONDS"] = 0.5
+    event = create_test_event(app, title="Founding Ceremony")
+    register_test_delegate(app, event, email="first@example.org", country="CN")
+    page = browser_page
+    page.goto(f"{base_url}/e/{event.slug}/delegates")
+    headline = page.locator("#counter-headline")
+    assert headline.text_content() == "1 delegate from 1 country or region"
+    page.evaluate("window.notReloaded = true")
+
+    register_test_delegate(app, event, email="second@example.org", country="KE", given_name="Amani")
+    expect(headline).to_have_text("2 delegates from 2 countries and regions")
+    assert page.evaluate("window.notReloaded") is True  # updated in place, not by reloading
+    assert page.locator("#counter-countries li").all_text_contents() == ["🇨🇳 China 1", "🇰🇪 Kenya 1"]
+    assert "Amani" not in page.content()
+
+    page.evaluate(AXE_SCRIPT)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert [violation["id"] for violation in result["violations"]] == []
