@@ -1,4 +1,5 @@
-"""Screenshots for the docs: the registration form and the organizer dashboard, on the demo data, in headless Chromium.
+"""Screenshots for the docs: the registration form, the organizer dashboard (its top and its world map) and the
+attendee list, on the demo data, in headless Chromium.
 
 Run from the project: .venv/bin/python scripts/screenshots.py
 Everything it creates (database, instance folder, mail) lives in a temporary folder removed at the end.
@@ -29,7 +30,10 @@ from tests.browser import CHROMIUM, launch  # noqa: E402
 OUTPUT = ROOT / "docs" / "screenshots"
 FORM_WIDTH = 900
 DASHBOARD_WIDTH = 1280
-DASHBOARD_HEIGHT = 2000  # the whole dashboard is ~7000 px (62 countries, 50 registrations): keep its top
+DASHBOARD_HEIGHT = 1500  # the whole dashboard is several screens long: keep its top (totals, charts)
+ATTENDEES_HEIGHT = 1400  # the filters and the first twenty or so rows
+# A filtered, sorted view, as an organizer would bookmark it: the filters live in the query string.
+ATTENDEES_QUERY = "?continent=Asia&sort=name"
 SIZE_LIMIT = 600 * 1024
 
 
@@ -99,19 +103,52 @@ def shoot_registration_form(browser: Browser, demo: Demo, path: Path) -> None:
         context.close()
 
 
+def _log_in(page, demo: Demo) -> None:
+    """Log in as the demo organizer (an administrator)."""
+    page.goto(f"{demo.base_url}/auth/login")
+    page.get_by_label("Email").fill(demo.email)
+    page.get_by_label("Password").fill(demo.password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
 def shoot_dashboard(browser: Browser, demo: Demo, path: Path) -> None:
-    """The demo event's dashboard at desktop width, after logging in as the demo organizer."""
+    """The top of the demo event's dashboard at desktop width: totals, statuses, categories, registrations per day."""
     context = browser.new_context(viewport={"width": DASHBOARD_WIDTH, "height": 1000}, locale="en-GB")
     try:
         page = context.new_page()
-        page.goto(f"{demo.base_url}/auth/login")
-        page.get_by_label("Email").fill(demo.email)
-        page.get_by_label("Password").fill(demo.password)
-        page.get_by_role("button", name="Log in", exact=True).click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        _log_in(page, demo)
         page.goto(f"{demo.base_url}/organizer/events/{demo.slug}")
-        expect(page.locator("#registration-list")).to_be_visible()
+        expect(page.locator("#total-registrations")).to_be_visible()
         _shoot(page, path, max_height=DASHBOARD_HEIGHT)
+    finally:
+        context.close()
+
+
+def shoot_dashboard_map(browser: Browser, demo: Demo, path: Path) -> None:
+    """The dashboard's world map with its table of countries beside it."""
+    context = browser.new_context(viewport={"width": DASHBOARD_WIDTH, "height": 1000}, locale="en-GB")
+    try:
+        page = context.new_page()
+        _log_in(page, demo)
+        page.goto(f"{demo.base_url}/organizer/events/{demo.slug}")
+        section = page.locator("section").filter(has=page.locator("h2#countries"))
+        expect(section).to_be_visible()
+        page.evaluate("document.fonts.ready.then(() => true)")
+        section.screenshot(path=path)
+    finally:
+        context.close()
+
+
+def shoot_attendees(browser: Browser, demo: Demo, path: Path) -> None:
+    """The attendee list, filtered to one continent and sorted by name, at desktop width."""
+    context = browser.new_context(viewport={"width": DASHBOARD_WIDTH, "height": 1000}, locale="en-GB")
+    try:
+        page = context.new_page()
+        _log_in(page, demo)
+        page.goto(f"{demo.base_url}/organizer/events/{demo.slug}/registrations{ATTENDEES_QUERY}")
+        expect(page.locator("#attendee-list")).to_be_visible()
+        _shoot(page, path, max_height=ATTENDEES_HEIGHT)
     finally:
         context.close()
 
@@ -127,13 +164,18 @@ def _shoot(page, path: Path, max_height: int | None = None) -> None:
 
 
 def main() -> int:
-    """Write docs/screenshots/registration-form.png and docs/screenshots/dashboard.png."""
+    """Write the PNGs of docs/screenshots/ named in `shots`."""
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji")
         return 1
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    shots = {"registration-form.png": shoot_registration_form, "dashboard.png": shoot_dashboard}
+    shots = {
+        "registration-form.png": shoot_registration_form,
+        "dashboard.png": shoot_dashboard,
+        "dashboard-map.png": shoot_dashboard_map,
+        "attendees.png": shoot_attendees,
+    }
     with (
         tempfile.TemporaryDirectory(prefix="eventreg-screenshots-") as workdir,
         demo_server(Path(workdir)) as demo,
