@@ -5,15 +5,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from slugify import slugify
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import audit
 from .database import begin_write_transaction
 from .extensions import db
 from .forms import column_length, one_newline_style, strip, text_problem
 from .mail.addresses import default_sender_address
-from .models import Event, Organizer, Right
+from .models import Event, Organizer, Registration, Right, Status
 
 # Dates outside these are typing mistakes (and year 9999 would overflow when shown in a timezone).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -72,7 +73,7 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
     if moment.tzinfo is not None:
         return moment
     if not EARLIEST.replace(tzinfo=None) <= moment <= LATEST.replace(tzinfo=None):
-        raise EventError(_("%(date)s is not a plausible date for an event.", date=f"{moment:%Y-%m-%d}"), field)
+        raise EventError(_("%(date)s is not a plausible date for an event.", date=moment.date().isoformat()), field)
     local = moment.replace(tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
         raise EventError(
@@ -162,7 +163,7 @@ def check_event_details(
     }
     for name, moment in moments.items():
         if moment is not None and not EARLIEST <= moment <= LATEST:
-            raise EventError(_("%(date)s is not a plausible date for an event.", date=f"{moment:%Y-%m-%d}"), name)
+            raise EventError(_("%(date)s is not a plausible date for an event.", date=moment.date().isoformat()), name)
     if ends_at <= starts_at:
         raise EventError(_("The event must end after it starts."), "ends_at")
     if registration_opens_at and registration_opens_at >= starts_at:
@@ -227,6 +228,8 @@ def update_event(event: Event, *, organizer: Organizer | None = None, **changes)
         if event is None:
             raise EventError(_("This event no longer exists."))
         values = check_event_details(**({name: getattr(event, name) for name in EVENT_FIELDS} | changes))
+        if event.requires_approval and not values["requires_approval"]:
+            _refuse_while_pending(event)
     except EventError:
         db.session.rollback()
         raise
@@ -239,6 +242,22 @@ def update_event(event: Event, *, organizer: Organizer | None = None, **changes)
         audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
     db.session.commit()
     return after
+
+
+def _refuse_while_pending(event: Event) -> None:
+    """Approval cannot be switched off while registrations wait for it: nobody could approve them any more."""
+    query = select(func.count()).where(Registration.event_id == event.id, Registration.status == Status.PENDING)
+    pending = db.session.scalar(query)
+    if pending:
+        raise EventError(
+            ngettext(
+                "%(num)d registration is still pending approval. Approve or reject it before switching approval off.",
+                "%(num)d registrations are still pending approval. Approve or reject them before switching approval "
+                "off.",
+                pending,
+            ),
+            "requires_approval",
+        )
 
 
 def _zone(timezone: str) -> ZoneInfo:

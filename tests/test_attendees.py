@@ -87,6 +87,9 @@ def listing(client, event, **args):
         ("muller", ["muller@example.org"]),  # names ignore accents…
         ("JOSE", ["muller@example.org"]),
         ("Petrová", ["petrova@example.org"]),  # …both ways
+        ("academie", ["muller@example.org"]),  # institutions too
+        ("ciencias", ["silva@example.org"]),
+        ("ＢＡＩ", ["bai@example.org"]),  # full-width letters from a CJK keyboard
         ("chunli bai", ["bai@example.org"]),  # words in any order
         ("Bai Chunli", ["bai@example.org"]),
         ("TANAKA@EXAMPLE.ORG", ["tanaka@example.org"]),  # by email

@@ -154,6 +154,17 @@ def test_unchecking_approval_and_emptying_optional_fields(app, logged_in):
     assert event.contact_email == "office@example.org"  # the sender's address, as with the command
 
 
+def test_approval_cannot_be_switched_off_while_registrations_wait_for_it(app, logged_in, make_registration):
+    logged_in.post("/organizer/events/new", data=event_form(requires_approval="y"))
+    event = load_event(app, "founding-assembly")
+    make_registration(event, email="first@example.org")
+    make_registration(event, email="second@example.org")
+    response = logged_in.post("/organizer/events/founding-assembly/settings", data=event_form())
+    assert response.status_code == 200
+    assert "2 registrations are still pending approval. Approve or reject them" in response.text
+    assert load_event(app, "founding-assembly").requires_approval is True
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

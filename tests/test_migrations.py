@@ -1,6 +1,8 @@
 """`flask db upgrade` builds exactly the schema the models describe, on SQLite and on PostgreSQL."""
 
+import importlib.util
 import uuid
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from eventreg import create_app
 from eventreg.extensions import db
+from eventreg.models import NAME_KEY_WIDTH, person_search_key, search_key
 from tests.conftest import IN_CI, POSTGRES_URL
 
 
@@ -112,3 +115,27 @@ def test_upgrade_fills_the_name_key_of_existing_registrations_on_sqlite(tmp_path
 @pytest.mark.postgresql
 def test_upgrade_fills_the_name_key_of_existing_registrations_on_postgresql(empty_postgresql_database, tmp_path):
     assert upgrade_with_a_registration_from_0001(empty_postgresql_database, tmp_path) == "zhang wei 张伟"
+
+
+SAMPLE_PEOPLE = [
+    ("Bai", "Chunli", "白春礼"),
+    ("白", "春礼", ""),
+    ("山田", "太郎", ""),
+    ("Müller", "José", ""),
+    ("Nguyễn", "Thị", "Nguyễn Thị"),
+    ("Straße", "Ｌｅｏ", ""),
+    ("حسن", "مُحَمَّد", ""),
+    ("Петрова", "Ирина", "Ирина Петрова"),
+    ("शर्मा", "अंजलि", ""),
+]
+
+
+def test_migration_0002_computes_the_keys_exactly_as_the_models_do():
+    # A migration is a file, not a module of a package: load it by its path.
+    path = Path(__file__).parent.parent / "migrations" / "versions" / "0002_organizer_workspace.py"
+    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for family, given, native in SAMPLE_PEOPLE:
+        assert migration._name_key(family, given, native) == person_search_key(family, given, native, NAME_KEY_WIDTH)
+        assert migration._search_key(f"{given} Universität", 600) == search_key(f"{given} Universität", 600)

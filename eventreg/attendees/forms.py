@@ -4,12 +4,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, HiddenField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, ValidationError
 
+from ..converters import MAX_ID
 from ..forms import Form
 from ..models import CATEGORY_LABELS, STATUS_LABELS
 from ..organizer.filters import MAX_QUERY_LENGTH
 from ..regions import CONTINENT_LABELS, CONTINENTS
 from ..registration.forms import RegistrationForm
-from .queries import MAX_ID
 from .services import MAX_BULK, StatusAction
 
 ANY = _l("Any")

@@ -2,7 +2,7 @@
 and the mail outbox; one module each, everything importable from here."""
 
 from .accounts import ROLE_LABELS, ROLE_RIGHTS, ApiToken, AuditEntry, Organizer, Right, event_organizer
-from .common import KEY_EXPANSION, UTCDateTime, casefold_key, new_token, search_key, utcnow
+from .common import KEY_EXPANSION, UTCDateTime, casefold_key, new_token, person_search_key, search_key, utcnow
 from .outbox import OutboxMessage, OutboxState
 from .registration import (
     ACTIVE,
@@ -41,6 +41,7 @@ __all__ = [
     "casefold_key",
     "event_organizer",
     "new_token",
+    "person_search_key",
     "search_key",
     "utcnow",
 ]

@@ -28,12 +28,28 @@ def casefold_key(text: str, limit: int | None = None) -> str:
     return key[:limit] if limit else key
 
 
+# Marks that change how a letter is written, not which letter it is: accents on Latin, Greek and Cyrillic letters,
+# Hebrew points, Arabic short vowels. Other scripts' combining signs (Devanagari vowels…) are part of the letter.
+_IGNORED_MARKS = ((0x300, 0x36F), (0x591, 0x5C7), (0x610, 0x61A), (0x64B, 0x65F), (0x670, 0x670), (0x6D6, 0x6ED))
+
+
+def _is_ignored_mark(ch: str) -> bool:
+    code = ord(ch)
+    return any(low <= code <= high for low, high in _IGNORED_MARKS) and unicodedata.category(ch) == "Mn"
+
+
 def search_key(text: str, limit: int | None = None) -> str:
-    """casefold_key without accents on Latin, Greek and Cyrillic letters, so "Jose" finds "José" and "Nguyễn"
-    sorts with "Nguyen"; other scripts' combining signs (Devanagari vowels, Hangul) are kept as they are."""
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not 0x300 <= ord(ch) <= 0x36F)
-    return casefold_key(bare, limit)
+    """casefold_key for searching: compatibility forms folded (full-width Ｌ is L, ﬁ is fi) and the marks above
+    dropped, so "Jose" finds "José", "istanbul" finds "İstanbul" and Arabic typed without vowels finds it with them."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return casefold_key("".join(ch for ch in decomposed if not _is_ignored_mark(ch)), limit)
+
+
+def person_search_key(family_name: str, given_name: str, native_name: str, limit: int | None = None) -> str:
+    """The search and sort key of a person: family name first; a name in Chinese, Japanese or Korean characters
+    is written as one word, as people write it (白春礼), so it is found typed with or without a space."""
+    joiner = "" if _is_east_asian(family_name) and _is_east_asian(given_name) else " "
+    return search_key(f"{family_name}{joiner}{given_name} {native_name}", limit)
 
 
 def new_token() -> str:

@@ -20,7 +20,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from ..extensions import db
-from .common import KEY_EXPANSION, UTCDateTime, _is_east_asian, casefold_key, new_token, search_key, utcnow
+from .common import (
+    KEY_EXPANSION,
+    UTCDateTime,
+    _is_east_asian,
+    casefold_key,
+    new_token,
+    person_search_key,
+    search_key,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from .accounts import Organizer
@@ -183,8 +192,10 @@ class Registration(db.Model):
     @validates("email", "institution")
     def _keep_keys(self, name: str, value: str) -> str:
         """Every change of the email or the institution updates its comparison key."""
-        width = (254 if name == "email" else 200) * KEY_EXPANSION
-        setattr(self, f"{name}_key", casefold_key(value, width))
+        if name == "email":
+            self.email_key = casefold_key(value, 254 * KEY_EXPANSION)
+        else:  # institutions are searched and grouped ignoring accents: "Universitat Wien" is "Universität Wien"
+            self.institution_key = search_key(value, 200 * KEY_EXPANSION)
         return value
 
     @validates("given_name", "family_name", "native_name")
@@ -192,7 +203,9 @@ class Registration(db.Model):
         """Every change of a name part updates the search and sort key: family name, given name, native name."""
         parts = {part: getattr(self, part, None) or "" for part in ("family_name", "given_name", "native_name")}
         parts[name] = value or ""
-        self.name_key = search_key(" ".join(parts.values()), NAME_KEY_WIDTH)
+        self.name_key = person_search_key(
+            parts["family_name"], parts["given_name"], parts["native_name"], NAME_KEY_WIDTH
+        )
         return value
 
     @property

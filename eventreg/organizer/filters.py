@@ -1,6 +1,7 @@
 """The attendee list's search, filters and sort, read from the query string so a view can be bookmarked
 and exported exactly as it is shown."""
 
+import unicodedata
 from dataclasses import asdict, dataclass, fields, replace
 
 from flask_babel import gettext as _
@@ -78,13 +79,15 @@ class AttendeeFilter:
         clauses = [Registration.event_id == event.id]
         # Every word must appear somewhere, so "Chunli Bai" finds "Bai Chunli" and "academy chinese" finds
         # "Chinese Academy of Sciences"; the keys are casefolded in Python, so any script matches alike everywhere,
-        # and names ignore accents ("Jose" finds "José").
-        for needle in casefold_key(self.q).split()[:MAX_SEARCH_TERMS]:
+        # and names and institutions ignore accents ("Jose" finds "José", "Cordoba" finds "Córdoba").
+        for word in self.q.split()[:MAX_SEARCH_TERMS]:
+            folded = search_key(word)
             clauses.append(
                 or_(
-                    Registration.name_key.contains(search_key(needle), autoescape=True),
-                    Registration.email_key.contains(needle, autoescape=True),
-                    Registration.institution_key.contains(needle, autoescape=True),
+                    Registration.name_key.contains(folded, autoescape=True),
+                    # full-width letters typed on a CJK keyboard are folded as the form folds them
+                    Registration.email_key.contains(casefold_key(unicodedata.normalize("NFKC", word)), autoescape=True),
+                    Registration.institution_key.contains(folded, autoescape=True),
                 )
             )
         if self.status:
