@@ -225,6 +225,12 @@ def test_a_bad_filter_value_gives_a_message_not_an_error(logged_in, seeded, name
     response = listing(logged_in, seeded, **{name: value})
     assert response.status_code == 200
     assert f"The filter {name}=" in response.text and "is not understood. It was ignored." in response.text
+
+
+def test_a_filter_given_twice_is_named_and_left_out_not_guessed(logged_in, seeded):
+    response = logged_in.get(f"/organizer/events/{seeded.slug}/registrations?status=confirmed&status=cancelled")
+    assert "The filter status is given 2 times. It was ignored." in response.text
+    assert len(shown(response)) == len(EVERYONE)
     assert len(shown(response)) == len(PEOPLE)  # the bad value is ignored, not applied
     assert "\x00" not in response.text
 

@@ -51,6 +51,10 @@ class AttendeeFilter:
         problems = []
         values = {}
         for field in fields(cls):
+            given = [value for value in args.getlist(field.name) if str(value).strip()]
+            if len(given) > 1:  # status=confirmed&status=cancelled: one value per filter, not a silent choice
+                problems.append(_("The filter %(name)s is given %(count)d times.", name=field.name, count=len(given)))
+                continue
             value = _normalise(field.name, " ".join(str(args.get(field.name, "")).split()))
             if value and not _is_allowed(field.name, value):
                 problems.append(
