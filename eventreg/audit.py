@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from flask import has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .extensions import db
@@ -26,6 +27,51 @@ REGISTRATION_FIELDS = (
     "status",
     "checked_in_at",
 )
+
+# What each recorded key is called on the pages that show the log (the detail page's history, /admin/audit).
+KEY_LABELS = {
+    "honorific": _l("Title"),
+    "given_name": _l("Given name"),
+    "family_name": _l("Family name"),
+    "native_name": _l("Name in own script"),
+    "email": _l("Email"),
+    "institution": _l("Institution"),
+    "position": _l("Position"),
+    "country": _l("Country or region"),
+    "category": _l("Category"),
+    "accompanying": _l("Accompanying persons"),
+    "dietary": _l("Dietary requirements"),
+    "accessibility": _l("Accessibility needs"),
+    "visa_letter": _l("Visa letter"),
+    "status": _l("Status"),
+    "checked_in_at": _l("Checked in"),
+    "slug": _l("Address (slug)"),
+    "title": _l("Title of the event"),
+    "description": _l("Description"),
+    "venue": _l("Venue"),
+    "city": _l("City"),
+    "timezone": _l("Time zone"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "capacity": _l("Capacity"),
+    "registration_opens_at": _l("Registration opens"),
+    "registration_closes_at": _l("Registration closes"),
+    "requires_approval": _l("Registrations need approval"),
+    "contact_email": _l("Contact email"),
+    "confirmation_note": _l("Note in the confirmation email"),
+    "organizers": _l("Organizers"),
+    "account": _l("Account"),
+    "role": _l("Role"),
+    "organizer": _l("Organizer"),
+    "name": _l("Name"),
+    "prefix": _l("First characters"),
+    "id": _l("Number"),
+}
+
+
+def key_label(key: str) -> str:
+    """What a recorded key is called for people; the key itself when it has no label."""
+    return str(KEY_LABELS.get(key, key))
 
 
 def _plain(value):

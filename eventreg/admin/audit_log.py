@@ -1,7 +1,8 @@
 """Reading the audit log: newest first, one page at a time, narrowed to an event or to who acted."""
 
+import re
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 
 from babel.dates import format_datetime
 from flask import abort
@@ -11,11 +12,13 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit import key_label
 from ..events import event_by_slug
 from ..extensions import db
 from ..models import AuditEntry, Event, Organizer
 
 PER_PAGE = 50
+_ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
 MAX_PAGE = 1_000_000  # keeps OFFSET within a 64-bit integer
 
 
@@ -81,14 +84,19 @@ def shown(value) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(shown(item) for item in value)
+    if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+        # Times are recorded as ISO 8601 in UTC: show them to the second, as the entries' own times are.
+        moment = datetime.fromisoformat(value)
+        return format_datetime(moment, "d MMM y, HH:mm:ss 'UTC'", tzinfo=UTC, locale=get_locale())
     return str(value)
 
 
 def changed_values(entry: AuditEntry) -> list[tuple[str, str, str]]:
-    """Each key the entry recorded, with its value before and after as text; keys empty on both sides are left out."""
+    """Each key the entry recorded (named for people), with its value before and after as text; keys empty on both
+    sides are left out."""
     before, after = entry.before or {}, entry.after or {}
     keys = list(before) + [key for key in after if key not in before]
-    rows = [(key, shown(before.get(key)), shown(after.get(key))) for key in keys]
+    rows = [(key_label(key), shown(before.get(key)), shown(after.get(key))) for key in keys]
     return [row for row in rows if row[1] or row[2]]
 
 

@@ -11,7 +11,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from ..audit import entries_for_registration
+from ..audit import entries_for_registration, key_label
 from ..auth.access import managed_event
 from ..countries import country_name
 from ..extensions import db
@@ -23,23 +23,6 @@ from ..organizer.services import MAX_PAGE
 RESTRICTED_FIELDS = {"dietary": Right.SEE_DIETARY, "accessibility": Right.SEE_ACCESS_NEEDS}
 
 
-FIELD_LABELS = {
-    "honorific": _l("Title"),
-    "given_name": _l("Given name"),
-    "family_name": _l("Family name"),
-    "native_name": _l("Name in own script"),
-    "email": _l("Email"),
-    "institution": _l("Institution"),
-    "position": _l("Position"),
-    "country": _l("Country or region"),
-    "category": _l("Category"),
-    "accompanying": _l("Accompanying persons"),
-    "dietary": _l("Dietary requirements"),
-    "accessibility": _l("Accessibility needs"),
-    "visa_letter": _l("Visa letter"),
-    "status": _l("Status"),
-    "checked_in_at": _l("Checked in"),
-}
 ACTION_LABELS = {
     "registration.edited": _l("Edited"),
     "registration.cancelled": _l("Cancelled"),
@@ -154,9 +137,7 @@ def history(registration: Registration) -> list[HistoryItem]:
     for entry in entries_for_registration(registration.id):
         before, after = entry.before or {}, entry.after or {}
         keys = list(dict.fromkeys([*before, *after]))
-        shown = [
-            (key, str(FIELD_LABELS.get(key, key)), before.get(key), after.get(key)) for key in keys if _visible(key)
-        ]
+        shown = [(key, key_label(key), before.get(key), after.get(key)) for key in keys if _visible(key)]
         items.append(
             HistoryItem(entry.created_at, "audit", entry=entry, changes=shown, hidden_changes=len(keys) - len(shown))
         )
