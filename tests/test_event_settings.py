@@ -154,6 +154,21 @@ def test_unchecking_approval_and_emptying_optional_fields(app, logged_in):
     assert event.contact_email == "office@example.org"  # the sender's address, as with the command
 
 
+def test_a_capacity_below_the_seats_taken_is_saved_with_a_warning(app, logged_in, make_registration):
+    logged_in.post("/organizer/events/new", data=event_form())
+    event = load_event(app, "founding-assembly")
+    make_registration(event, email="first@example.org", accompanying=2)
+    response = logged_in.post(
+        "/organizer/events/founding-assembly/settings", data=event_form(capacity="2"), follow_redirects=True
+    )
+    assert "The capacity (2) is below the 3 seats already taken." in response.text
+    assert load_event(app, "founding-assembly").capacity == 2
+    quiet = logged_in.post(
+        "/organizer/events/founding-assembly/settings", data=event_form(capacity="3"), follow_redirects=True
+    )
+    assert "is below the" not in quiet.text
+
+
 def test_approval_cannot_be_switched_off_while_registrations_wait_for_it(app, logged_in, make_registration):
     logged_in.post("/organizer/events/new", data=event_form(requires_approval="y"))
     event = load_event(app, "founding-assembly")

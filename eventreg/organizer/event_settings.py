@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import stats
 from ..auth.access import managed_event, requires
 from ..events import EventError, create_event, update_event, with_local_times
 from ..models import Right
@@ -50,5 +51,23 @@ def settings(slug: str):
             _show_error(form, error)
         else:
             flash(_("The event's settings have been saved.") if changed else _("Nothing was changed."), "success")
+            _warn_if_over_capacity(event)
             return redirect(url_for("events.settings", slug=slug))
     return render_template("organizer/event_form.html", form=form, event=event)
+
+
+def _warn_if_over_capacity(event) -> None:
+    """Say so when the capacity is now below the seats already taken: nobody is removed, nobody new gets in."""
+    if event.capacity is None:
+        return
+    taken = stats.seats_taken(event.id)
+    if taken > event.capacity:
+        flash(
+            _(
+                "The capacity (%(capacity)d) is below the %(taken)d seats already taken. Nobody is removed; "
+                "new registrations are refused until enough seats are free.",
+                capacity=event.capacity,
+                taken=taken,
+            ),
+            "error",
+        )
