@@ -193,10 +193,21 @@ def test_pagination_keeps_the_filters(app, logged_in, seeded):
     assert "checked_in=no" in re.search(r'href="([^"]+)" rel="prev"', third.text).group(1)
 
 
-@pytest.mark.parametrize("page", ["4", "99", "1000001", "99999999999999999999"])
-def test_a_page_beyond_the_end_is_not_found(app, logged_in, seeded, page):
+@pytest.mark.parametrize("page", ["4", "99", "1000000"])
+def test_a_page_beyond_the_end_leads_to_the_last_page_with_the_same_filters(app, logged_in, seeded, page):
     app.config["REGISTRATIONS_PER_PAGE"] = 2
-    assert listing(logged_in, seeded, checked_in="no", page=page).status_code == 404
+    response = listing(logged_in, seeded, checked_in="no", sort="date", page=page)
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        f"/organizer/events/{seeded.slug}/registrations?page=3&checked_in=no&sort=date"
+    )
+    last = logged_in.get(response.headers["Location"])
+    assert shown(last) == EVERYONE[5:] and "That page no longer exists; here is the last one." in last.text
+
+
+@pytest.mark.parametrize("page", ["1000001", "99999999999999999999"])
+def test_an_absurd_page_is_not_found(app, logged_in, seeded, page):
+    assert listing(logged_in, seeded, page=page).status_code == 404
 
 
 @pytest.mark.parametrize("page", ["0", "-3", "abc", ""])

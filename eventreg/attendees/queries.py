@@ -70,11 +70,19 @@ def attendee_list(slug: str, args: MultiDict, per_page: int) -> AttendeeList:
         attendee_filter.select(event), page=max(page, 1), per_page=per_page, error_out=False, count=True
     )
     if registrations.page > max(registrations.pages, 1):
-        abort(404)
+        raise PageBeyondEnd(attendee_filter, max(registrations.pages, 1))
     countries = countries_present(event.id)
     if attendee_filter.country and attendee_filter.country not in dict(countries):
         countries.append((attendee_filter.country, country_name(attendee_filter.country)))
     return AttendeeList(event, attendee_filter, problems, registrations, countries)
+
+
+class PageBeyondEnd(Exception):
+    """The asked page is past the filtered list's end (a bookmark from when the list was longer)."""
+
+    def __init__(self, attendee_filter: AttendeeFilter, last: int):
+        super().__init__(last)
+        self.filter, self.last = attendee_filter, last
 
 
 def last_page(event: Event, attendee_filter: AttendeeFilter, per_page: int) -> int:

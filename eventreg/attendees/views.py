@@ -12,7 +12,15 @@ from ..organizer.filters import AttendeeFilter
 from ..organizer.services import MAX_PAGE
 from ..registration.services import DelegateDetails, RegistrationRefused
 from .forms import BulkActionForm, ConfirmForm, EditRegistrationForm, FilterForm
-from .queries import RESTRICTED_FIELDS, attendee_list, history, last_page, registration_in, registrations_by_ids
+from .queries import (
+    RESTRICTED_FIELDS,
+    PageBeyondEnd,
+    attendee_list,
+    history,
+    last_page,
+    registration_in,
+    registrations_by_ids,
+)
 from .services import (
     EDITABLE_FIELDS,
     ActionRefused,
@@ -41,7 +49,12 @@ def _per_page() -> int:
 @requires(Right.MANAGE_EVENTS)
 def list_registrations(slug: str):
     """The event's registrations: search, filters and sort from the query string, a page at a time."""
-    listing = attendee_list(slug, request.args, per_page=_per_page())
+    try:
+        listing = attendee_list(slug, request.args, per_page=_per_page())
+    except PageBeyondEnd as beyond:
+        # A bookmarked page from when the list was longer: show its last page, with the same filters.
+        flash(_("That page no longer exists; here is the last one."), "success")
+        return redirect(url_for(".list_registrations", slug=slug, page=beyond.last, **beyond.filter.query_args()))
     args = listing.filter.query_args()
     exports = [
         (label, url_for(endpoint, slug=slug, **args))
