@@ -242,6 +242,10 @@ def test_the_mail_names_the_contact_address_and_links_the_event(smtp_app, smtp_s
     assert "Write to the organizers at secretariat@example.org." in text
     assert f"https://register.example.org/e/{event.slug}" in text
     assert "China Standard Time (Asia/Shanghai)" in text or "China Time (Asia/Shanghai)" in text
+    html = parse(smtp_server.envelopes[0]).get_body(("html",)).get_content()
+    assert "Write to the organizers at secretariat@example.org." in html
+    assert f'<a href="https://register.example.org/e/{event.slug}">' in html
+    assert "(Asia/Shanghai)" in html and '<th align="left"' in html
 
 
 def test_long_non_latin_subjects_arrive_intact(smtp_app, smtp_server):
