@@ -50,6 +50,14 @@ class EventError(ValueError):
         self.field = field
 
 
+def events_run_by(organizer: Organizer) -> list[Event]:
+    """The events the organizer runs (every event, for an admin), latest start first."""
+    query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
+    if not organizer.can(Right.MANAGE_ALL_EVENTS):
+        query = query.where(Event.organizers.any(Organizer.id == organizer.id))
+    return list(db.session.scalars(query))
+
+
 def event_by_slug(slug: str) -> Event | None:
     """The event at a URL, or None."""
     return db.session.scalar(select(Event).where(Event.slug == slug))

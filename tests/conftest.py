@@ -197,6 +197,22 @@ def smtp_server():
 
 
 @pytest.fixture
+def smtp_app(tmp_path, smtp_server):
+    """An app that sends through the in-process SMTP server (Flask-Mail suppresses sending under TESTING)."""
+    app = make_app(
+        tmp_path,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_server.port,
+        MAIL_USE_TLS=False,
+        MAIL_SUPPRESS_SEND=False,
+        SERVER_NAME="register.example.org",
+        PREFERRED_URL_SCHEME="https",
+    )
+    yield app
+    drop_tables(app)
+
+
+@pytest.fixture
 def chromium() -> Path:
     """Debian's Chromium; skipped when absent on a workstation, a failure when absent in CI."""
     if CHROMIUM.exists():

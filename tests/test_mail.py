@@ -16,22 +16,6 @@ from tests.conftest import create_test_event, drop_tables, free_port, make_app, 
 from tests.test_registration import form
 
 
-@pytest.fixture
-def smtp_app(tmp_path, smtp_server):
-    """An app that sends through the in-process SMTP server (Flask-Mail suppresses sending under TESTING)."""
-    app = make_app(
-        tmp_path,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_USE_TLS=False,
-        MAIL_SUPPRESS_SEND=False,
-        SERVER_NAME="register.example.org",
-        PREFERRED_URL_SCHEME="https",
-    )
-    yield app
-    drop_tables(app)
-
-
 def parse(envelope) -> email.message.EmailMessage:
     return email.message_from_bytes(envelope.content, policy=email.policy.default)
 

@@ -442,38 +442,27 @@ def test_the_detail_page_shows_every_field_and_the_history(app, logged_in, make_
     assert "Queued" in history and "Attempts" in history
 
 
-def test_an_approval_reaches_the_delegate_through_the_worker(tmp_path, smtp_server):
-    app = make_app(
-        tmp_path,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_USE_TLS=False,
-        MAIL_SUPPRESS_SEND=False,
-        SERVER_NAME="register.example.org",
-        PREFERRED_URL_SCHEME="https",
-    )
-    try:
-        event = create_test_event(app, requires_approval=True, title="Académie Inauguration")
-        registration_id, token = register_test_delegate(app, event, given_name="Ирина", family_name="Петрова")
-        with app.app_context():
-            change = apply_bulk_action(event.id, [registration_id], StatusAction.APPROVE)
-            assert change.done == 1
-            report = deliver_due()
-            assert (report.sent, report.deferred) == (2, 0)
-            sent = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-            assert [(m.kind, m.state) for m in sent] == [("confirmation", "sent"), ("approved", "sent")]
-            assert db.session.get(Event, event.id).title == "Académie Inauguration"
-        approval = email.message_from_bytes(smtp_server.envelopes[1].content, policy=email.policy.default)
-        assert approval["Subject"] == "Your registration is approved: Académie Inauguration"
-        text = approval.get_body(("plain",)).get_content()
-        assert "Dear Prof. Ирина Петрова," in text
-        assert "approved your registration for Académie Inauguration" in text
-        assert "Great Hall, Beijing" in text
-        assert f"https://register.example.org/r/{token}" in text
-        html = approval.get_body(("html",)).get_content()
-        assert f'href="https://register.example.org/r/{token}"' in html
-    finally:
-        drop_tables(app)
+def test_an_approval_reaches_the_delegate_through_the_worker(smtp_app, smtp_server):
+    app = smtp_app
+    event = create_test_event(app, requires_approval=True, title="Académie Inauguration")
+    registration_id, token = register_test_delegate(app, event, given_name="Ирина", family_name="Петрова")
+    with app.app_context():
+        change = apply_bulk_action(event.id, [registration_id], StatusAction.APPROVE)
+        assert change.done == 1
+        report = deliver_due()
+        assert (report.sent, report.deferred) == (2, 0)
+        sent = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(m.kind, m.state) for m in sent] == [("confirmation", "sent"), ("approved", "sent")]
+        assert db.session.get(Event, event.id).title == "Académie Inauguration"
+    approval = email.message_from_bytes(smtp_server.envelopes[1].content, policy=email.policy.default)
+    assert approval["Subject"] == "Your registration is approved: Académie Inauguration"
+    text = approval.get_body(("plain",)).get_content()
+    assert "Dear Prof. Ирина Петрова," in text
+    assert "approved your registration for Académie Inauguration" in text
+    assert "Great Hall, Beijing" in text
+    assert f"https://register.example.org/r/{token}" in text
+    html = approval.get_body(("html",)).get_content()
+    assert f'href="https://register.example.org/r/{token}"' in html
 
 
 @pytest.mark.parametrize("kind", ["rejected", "cancelled"])

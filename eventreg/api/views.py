@@ -6,12 +6,12 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from .. import stats
 from ..auth.access import current_organizer, managed_event, public, token_required
+from ..events import events_run_by
 from ..extensions import db
-from ..models import Event, Organizer, Right
+from ..models import Right
 from ..organizer.filters import AttendeeFilter
 from .serialize import event_json, registration_json
 
@@ -31,14 +31,6 @@ def api_error(status: int, message: str, problems: list[str] | None = None):
     response = jsonify(body)
     response.status_code = status
     return response
-
-
-def events_managed_by(organizer: Organizer) -> list[Event]:
-    """The events the organizer runs (every event, for an admin), latest start first."""
-    query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
-    if not organizer.can(Right.MANAGE_ALL_EVENTS):
-        query = query.where(Event.organizers.any(Organizer.id == organizer.id))
-    return list(db.session.scalars(query))
 
 
 def _whole_number(name: str, default: int, lowest: int, highest: int) -> tuple[int, str | None]:
@@ -69,7 +61,7 @@ def _openapi_text() -> str:
 @token_required(Right.USE_API)
 def events():
     """The events the token's organizer runs."""
-    return jsonify(items=[event_json(event) for event in events_managed_by(current_organizer())])
+    return jsonify(items=[event_json(event) for event in events_run_by(current_organizer())])
 
 
 @bp.get("/events/<slug:slug>")

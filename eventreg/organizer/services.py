@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from .. import charts, stats
 from ..auth.access import managed_event
+from ..events import events_run_by
 from ..extensions import db
-from ..models import Event, Organizer, Registration, Right
+from ..models import Event, Organizer, Registration
 
 NEWEST = 10  # registrations shown on the dashboard; the attendee list has them all
 MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer (the attendee list reads it)
@@ -32,11 +33,7 @@ class Dashboard:
 
 def events_with_summaries(organizer: Organizer) -> list[tuple[Event, stats.EventSummary]]:
     """The events the organizer runs (every event, for an admin), latest start first, with their headline numbers."""
-    query = select(Event).order_by(Event.starts_at.desc())
-    if not organizer.can(Right.MANAGE_ALL_EVENTS):
-        query = query.where(Event.organizers.any(Organizer.id == organizer.id))
-    events = db.session.scalars(query).all()
-    return [(event, stats.event_summary(event)) for event in events]
+    return [(event, stats.event_summary(event)) for event in events_run_by(organizer)]
 
 
 def newest_registrations(event: Event, limit: int = NEWEST) -> list[Registration]:
