@@ -16,9 +16,10 @@ from functools import cache
 from pathlib import Path
 
 import pycountry
-from sqlalchemy import func, insert, make_url, select, text, update
+from sqlalchemy import func, insert, make_url, select, text
 
 from eventreg.auth.services import create_organizer, find_organizer
+from eventreg.capacity import recount_seats
 from eventreg.events import create_event
 from eventreg.extensions import db
 from eventreg.models import Category, Event, Registration, Status, new_token, utcnow
@@ -197,11 +198,8 @@ def seed(app, registrations: int) -> str:
                     batch = []
             if batch:
                 connection.execute(insert(table), batch)
-            # Core inserts pass the ORM's before_flush hook by: move the stats version on, as it would.
-            events = Event.__table__
-            connection.execute(
-                update(events).where(events.c.id == event_id).values(stats_version=events.c.stats_version + 1)
-            )
+            # Core inserts pass the ORM's flush hook by: recount the seats and move the stats version on, as it would.
+            connection.execute(recount_seats([event_id]))
         if db.engine.dialect.name == "postgresql":
             # What autovacuum does soon after a bulk load: planner statistics and the visibility map.
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -44,6 +44,11 @@ class DefaultConfig:
     # Country labels that a host's protocol requires, and codes pycountry lacks: {"XK": "Kosovo"}.
     COUNTRY_NAMES: dict = {}
 
+    # Test-only: False leaves out the event lock that capacity decisions take, and a delay (seconds) between
+    # reading the seats and writing widens the race; the negative-control test shows overbooking with both.
+    CAPACITY_LOCK = True
+    CAPACITY_RACE_DELAY = 0.0
+
     REGISTRATIONS_PER_PAGE = 50
     # How often the public counter page (/e/<slug>/delegates) fetches fresh numbers, in seconds.
     COUNTER_REFRESH_SECONDS = 30

@@ -10,6 +10,7 @@ from slugify import slugify
 from sqlalchemy import func, select
 
 from . import audit
+from .capacity import promote_waitlisted
 from .database import begin_write_transaction
 from .extensions import db
 from .forms import column_length, one_newline_style, strip, text_problem
@@ -248,6 +249,8 @@ def update_event(event: Event, *, organizer: Organizer | None = None, **changes)
     if after:
         actor = db.session.get(Organizer, organizer.id) if organizer is not None else None
         audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
+        if "capacity" in after:
+            promote_waitlisted(event)  # more seats (or none counted any more): the waiting list moves up now
     db.session.commit()
     return after
 

@@ -74,8 +74,9 @@ def test_upgrade_on_empty_postgresql_matches_the_models(empty_postgresql_databas
     assert upgrade_and_compare(empty_postgresql_database, tmp_path) == []
 
 
-def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> str:
-    """Build the 0001 schema, store a registration as 0001 knew it, upgrade to the newest; its name key."""
+def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> tuple[str, int]:
+    """Build the 0001 schema, store registrations as 0001 knew them, upgrade to the newest; the first one's name
+    key and the event's seat counter."""
     config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
     app = create_app(config, instance_path=str(instance_path))
     with app.app_context():
@@ -94,27 +95,62 @@ def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> s
                 "INSERT INTO registration (event_id, token, honorific, given_name, family_name, native_name, email,"
                 " email_key, institution, institution_key, position, country, category, accompanying, dietary,"
                 " accessibility, visa_letter, consent_at, status, language, created_at, updated_at) VALUES"
-                " (1, 't', '', 'Wei', 'ZHANG', '张伟', 'w@example.org', 'w@example.org', 'CAS', 'cas', '', 'CN',"
-                " 'delegate', 0, '', '', false, :now, 'confirmed', 'en', :now, :now)"
+                " (1, :token, '', :given, 'ZHANG', '张伟', :email, :email, 'CAS', 'cas', '', 'CN',"
+                " 'delegate', :accompanying, '', '', false, :now, :status, 'en', :now, :now)"
             ),
-            {"now": now},
+            [
+                {
+                    "token": "t1",
+                    "given": "Wei",
+                    "email": "w@example.org",
+                    "accompanying": 0,
+                    "status": "confirmed",
+                    "now": now,
+                },
+                {
+                    "token": "t2",
+                    "given": "Li",
+                    "email": "l@example.org",
+                    "accompanying": 2,
+                    "status": "pending",
+                    "now": now,
+                },
+                {
+                    "token": "t3",
+                    "given": "Yu",
+                    "email": "y@example.org",
+                    "accompanying": 1,
+                    "status": "cancelled",
+                    "now": now,
+                },
+                {
+                    "token": "t4",
+                    "given": "Bo",
+                    "email": "b@example.org",
+                    "accompanying": 0,
+                    "status": "waitlisted",
+                    "now": now,
+                },
+            ],
         )
         db.session.commit()
         upgrade()
-        key = db.session.scalar(text("SELECT name_key FROM registration"))
+        key = db.session.scalar(text("SELECT name_key FROM registration WHERE token = 't1'"))
+        seats = db.session.scalar(text("SELECT seats_taken FROM event"))
         db.session.remove()
         db.engine.dispose()
-    return key
+    return key, seats
 
 
 def test_upgrade_fills_the_name_key_of_existing_registrations_on_sqlite(tmp_path):
-    key = upgrade_with_a_registration_from_0001(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
+    key, seats = upgrade_with_a_registration_from_0001(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
     assert key == "zhang wei 张伟"
+    assert seats == 1 + 3  # confirmed and pending hold seats; cancelled and waitlisted do not
 
 
 @pytest.mark.postgresql
 def test_upgrade_fills_the_name_key_of_existing_registrations_on_postgresql(empty_postgresql_database, tmp_path):
-    assert upgrade_with_a_registration_from_0001(empty_postgresql_database, tmp_path) == "zhang wei 张伟"
+    assert upgrade_with_a_registration_from_0001(empty_postgresql_database, tmp_path) == ("zhang wei 张伟", 4)
 
 
 SAMPLE_PEOPLE = [

@@ -157,16 +157,16 @@ def test_unknown_event_or_link_gives_a_404_page(client, path):
     assert "There is nothing at this address." in response.text
 
 
-def test_full_event_refuses_with_a_clear_message(app, client, make_event, make_registration):
+def test_beyond_capacity_delegates_join_the_waiting_list_and_are_told_so(app, client, make_event, make_registration):
     event = make_event(capacity=3)
     make_registration(event, email="first@example.org", accompanying=1)
-    response = client.post(f"/e/{event.slug}/register", data=form(accompanying="1"))
-    assert "Sorry, only 1 seat is left" in response.text
-    assert client.post(f"/e/{event.slug}/register", data=form(accompanying="0")).status_code == 302
-    response = client.post(f"/e/{event.slug}/register", data=form(email="late@example.org", accompanying="0"))
-    assert "Sorry, this event is full: there are no seats left." in response.text
-    assert len(registrations(app)) == 2
-    assert "This event is full." in client.get(f"/e/{event.slug}").text
+    response = client.post(f"/e/{event.slug}/register", data=form(accompanying="1"))  # 2 + 2 > 3
+    assert response.status_code == 302
+    assert "You are on the waiting list" in client.get(response.headers["Location"]).text
+    response = client.post(f"/e/{event.slug}/register", data=form(email="small@example.org", accompanying="0"))
+    assert "Your place is confirmed" in client.get(response.headers["Location"]).text  # the last seat fits one
+    assert sorted(r.status for r in registrations(app)) == ["confirmed", "confirmed", "waitlisted"]
+    assert "You can still register to join the waiting list" in client.get(f"/e/{event.slug}").text
 
 
 def test_approval_events_register_as_pending(app, client, make_event):
@@ -262,12 +262,14 @@ def test_home_says_whether_registration_is_open(client, make_event):
     assert "Registration closed" in closed_card[: closed_card.index("</li>")]
 
 
-def test_a_full_event_shows_no_form_to_fill_in_for_nothing(client, make_event, make_registration):
+def test_a_full_event_still_offers_the_form_and_says_it_leads_to_the_waiting_list(
+    client, make_event, make_registration
+):
     event = make_event(capacity=1)
     make_registration(event)
     page = client.get(f"/e/{event.slug}/register").text
-    assert "This event is full" in page
-    assert 'id="given_name"' not in page
+    assert "This event is full at the moment: if you register now, you join the waiting list." in page
+    assert 'id="given_name"' in page
 
 
 def test_the_native_name_is_not_repeated(client, make_event, make_registration):

@@ -389,11 +389,11 @@ def test_a_bulk_action_is_one_transaction(app, mixed, monkeypatch):
     event, pending, _, _ = mixed
     calls = []
 
-    def failing_change(event, registration, action):
+    def failing_change(event, registration, action, **options):
         calls.append(registration.id)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        change_status(event, registration, action)
+        change_status(event, registration, action, **options)
 
     monkeypatch.setattr("eventreg.attendees.services.change_status", failing_change)
     with app.app_context(), pytest.raises(RuntimeError):

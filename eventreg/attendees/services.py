@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, stats
+from ..capacity import promote_waitlisted
 from ..extensions import db
 from ..forms import column_length
 from ..mail.outbox import queue_mail
@@ -93,12 +94,12 @@ def _refusal_reason(event: Event, registration: Registration, action: StatusActi
     return None
 
 
-def change_status(event: Event, registration: Registration, action: StatusAction) -> None:
+def change_status(event: Event, registration: Registration, action: StatusAction, *, promote: bool = True) -> None:
     """The one place that changes a registration's status, inside the caller's transaction under the event lock:
     checks the action applies, records the audit entry and queues the delegate's mail. Raises ActionRefused.
 
-    Cancelling or rejecting frees the registration's seats (the totals count seat-holding statuses only);
-    promoting people from the waiting list into freed seats belongs here too.
+    Cancelling or rejecting frees the registration's seats; the waiting list is then promoted into them in the same
+    transaction (unless `promote` is False: a bulk action promotes once, after all its changes).
     """
     reason = _refusal_reason(event, registration, action)
     if reason is not None:
@@ -114,6 +115,8 @@ def change_status(event: Event, registration: Registration, action: StatusAction
         after=audit.snapshot(registration, ("status",)),
     )
     _same_moment(entry, queue_mail(transition.mail, registration))
+    if promote:
+        promote_waitlisted(event)
 
 
 def _same_moment(entry, message) -> None:
@@ -189,11 +192,12 @@ def apply_bulk_action(event_id: int, registration_ids: list[int], action: Status
         outcome.skipped.update({"not_found": len(wanted) - len(found)} if len(found) < len(wanted) else {})
         for registration in found:
             try:
-                change_status(event, registration, action)
+                change_status(event, registration, action, promote=False)
             except ActionRefused as refusal:
                 outcome.skipped[refusal.reason] += 1
             else:
                 outcome.done += 1
+        promote_waitlisted(event)
         db.session.commit()
     except Exception:
         db.session.rollback()

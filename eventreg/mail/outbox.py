@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..models import OutboxMessage, OutboxState, Registration, utcnow
+from ..stats import waitlist_position
 from .addresses import default_sender_address, smtp_address
 from .transport import open_transport
 
@@ -29,14 +30,29 @@ KINDS = {
     "approved": "email/approved",
     "rejected": "email/rejected",
     "cancelled": "email/cancelled",
+    "promoted": "email/promoted",
+    "changed": "email/changed",
+    "email_change": "email/email_change",
+    "lost_link": "email/lost_link",
 }
 
 
-def queue_mail(kind: str, registration: Registration) -> OutboxMessage:
-    """Add a mail about `registration` to the outbox, in the caller's transaction (the caller commits)."""
+def queue_mail(
+    kind: str, registration: Registration, *, recipient: str | None = None, details: dict | None = None
+) -> OutboxMessage:
+    """Add a mail about `registration` to the outbox, in the caller's transaction (the caller commits).
+
+    It goes to the registration's address unless `recipient` says otherwise (a new address to confirm);
+    `details` (JSON) is what the mail reports beyond the registration, as it was at the change.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
-    message = OutboxMessage(kind=kind, registration=registration, recipient=smtp_address(registration.email))
+    message = OutboxMessage(
+        kind=kind,
+        registration=registration,
+        recipient=smtp_address(recipient or registration.email),
+        details=details,
+    )
     db.session.add(message)
     return message
 
@@ -45,6 +61,18 @@ def _subject(kind: str, registration: Registration) -> str:
     event = registration.event
     if kind == "confirmation" and registration.status == "pending":
         return gettext("Registration received, awaiting approval: %(title)s", title=event.title)
+    if kind == "confirmation" and registration.status == "waitlisted":
+        return gettext("You are on the waiting list: %(title)s", title=event.title)
+    if kind == "promoted" and registration.status == "pending":
+        return gettext("A seat is free, your registration awaits approval: %(title)s", title=event.title)
+    if kind == "promoted":
+        return gettext("A seat is free, your registration is confirmed: %(title)s", title=event.title)
+    if kind == "changed":
+        return gettext("Your registration was updated: %(title)s", title=event.title)
+    if kind == "email_change":
+        return gettext("Confirm your new email address for %(title)s", title=event.title)
+    if kind == "lost_link":
+        return gettext("Your registration link for %(title)s", title=event.title)
     if kind == "approved":
         return gettext("Your registration is approved: %(title)s", title=event.title)
     if kind == "rejected":
@@ -64,6 +92,8 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
             "event": event,
             "private_url": url_for("registration.view_registration", token=registration.token, _external=True),
             "event_url": url_for("registration.show_event", slug=event.slug, _external=True),
+            "details": message.details or {},
+            "waitlist_position": waitlist_position(registration),
         }
         template = KINDS[message.kind]
         subject = _subject(message.kind, registration)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
+from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from ..extensions import db
 from .common import (
@@ -98,6 +99,9 @@ class Event(db.Model):
     confirmation_note: Mapped[str] = mapped_column(Text, default="")
     # Bumped in the same transaction as every change to the event's registrations: cached totals are keyed by it.
     stats_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Seats held by confirmed and pending registrations (with their accompanying persons), kept by the same hook
+    # in the same statement: capacity is decided from this row, locked, without counting registrations.
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     registrations: Mapped[list["Registration"]] = relationship(back_populates="event", lazy="raise_on_sql")
@@ -223,15 +227,54 @@ class Registration(db.Model):
         return f"{self.honorific} {name}" if self.honorific else name
 
 
+def _held_seats(status, accompanying) -> int:
+    """Seats that a registration in `status` holds."""
+    return 1 + (accompanying or 0) if status in SEAT_HOLDING else 0
+
+
+def _seats_before(registration: Registration) -> int:
+    """Seats the registration held as last flushed (none for a new one)."""
+
+    def flushed(name):
+        history = get_history(registration, name)
+        if history.deleted:
+            return history.deleted[0]
+        return (history.unchanged or history.added or [None])[0]
+
+    return _held_seats(flushed("status"), flushed("accompanying"))
+
+
 @event.listens_for(Session, "before_flush")
-def _bump_stats_version(session, flush_context, instances) -> None:
-    """Any change to an event's registrations moves its stats_version on, in the same transaction."""
-    event_ids = set()
+def _keep_event_counters(session, flush_context, instances) -> None:
+    """Any change to an event's registrations moves its stats_version on and its seats_taken by the seats
+    gained or freed, in ONE statement of the same transaction; the session's event objects get the new values."""
+    seat_changes: dict[int, int] = {}
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Registration) and (obj in session.new or session.is_modified(obj) or obj in session.deleted):
-            event_ids.add(obj.event_id if obj.event_id is not None else obj.event.id)
-    if event_ids:
-        table = Event.__table__
-        session.connection().execute(
-            update(table).where(table.c.id.in_(sorted(event_ids))).values(stats_version=table.c.stats_version + 1)
+        if not isinstance(obj, Registration):
+            continue
+        if obj in session.new:
+            delta = _held_seats(obj.status, obj.accompanying)
+        elif obj in session.deleted:
+            delta = -_seats_before(obj)
+        elif session.is_modified(obj):
+            delta = _held_seats(obj.status, obj.accompanying) - _seats_before(obj)
+        else:
+            continue
+        event_id = obj.event_id if obj.event_id is not None else obj.event.id
+        seat_changes[event_id] = seat_changes.get(event_id, 0) + delta
+    if not seat_changes:
+        return
+    table = Event.__table__
+    fresh = {}
+    for event_id, delta in sorted(seat_changes.items()):  # id order: two flushes never wait on each other in a cycle
+        statement = (
+            update(table)
+            .where(table.c.id == event_id)
+            .values(stats_version=table.c.stats_version + 1, seats_taken=table.c.seats_taken + delta)
+            .returning(table.c.stats_version, table.c.seats_taken)
         )
+        fresh[event_id] = session.connection().execute(statement).one()
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Event) and obj.id in fresh:
+            set_committed_value(obj, "stats_version", fresh[obj.id].stats_version)
+            set_committed_value(obj, "seats_taken", fresh[obj.id].seats_taken)

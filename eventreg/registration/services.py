@@ -1,18 +1,16 @@
-"""The rules of registering: the window, duplicates, capacity, and the confirmation mail."""
+"""The rules of registering: the window, duplicates, a seat or the waiting list, and the confirmation mail."""
 
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import stats
-from ..database import begin_write_transaction, is_postgresql
+from ..capacity import decide_status, lock_event
 from ..extensions import db
 from ..forms import column_length
 from ..mail.outbox import queue_mail
-from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
+from ..models import ACTIVE, Event, Registration, casefold_key, utcnow
 
 
 class RegistrationRefused(Exception):
@@ -30,7 +28,7 @@ class RegistrationClosed(RegistrationRefused):
 
 
 class EventFull(RegistrationRefused):
-    """The seats asked for are no longer free."""
+    """The seats asked for are not free (a change to a registration that already holds seats)."""
 
 
 class DuplicateRegistration(RegistrationRefused):
@@ -58,25 +56,14 @@ class DelegateDetails:
     visa_letter: bool
 
 
-def lock_event(event_id: int) -> Event:
-    """Load the event inside a write transaction, locked until commit (fresh values, not the session's)."""
-    begin_write_transaction()
-    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
-    if is_postgresql():
-        query = query.with_for_update()
-    event = db.session.scalar(query)
-    if event is None:
-        raise LookupError(f"no event {event_id}")
-    return event
-
-
 def register_delegate(
     event_id: int, details: DelegateDetails, language: str, submission_key: str | None = None
 ) -> Registration:
     """Register one delegate and queue their confirmation mail, in one transaction.
 
-    Raises a RegistrationRefused subclass (and writes nothing) when the window is closed,
-    the email is already registered, or the seats asked for are not free. A repeated submission
+    The registration gets a seat (confirmed, or pending approval) when the seats it asks for are free, else it
+    joins the waiting list. Raises a RegistrationRefused subclass (and writes nothing) when the window is closed
+    or the email is already registered. A repeated submission
     of the same form (the same `submission_key`, e.g. a double tap) returns the first registration.
     """
     email_key = casefold_key(details.email, column_length(Registration.email_key))
@@ -90,14 +77,10 @@ def register_delegate(
                 db.session.commit()
                 return existing
             raise _duplicate()
-        if event.capacity is not None:
-            seats_left = event.capacity - stats.seats_taken(event.id)
-            if 1 + details.accompanying > seats_left:
-                raise EventFull(_full_message(seats_left))
         registration = Registration(
             event_id=event.id,
             consent_at=utcnow(),
-            status=Status.PENDING if event.requires_approval else Status.CONFIRMED,
+            status=decide_status(event, 1 + details.accompanying),
             language=language,
             submission_key=submission_key or None,
             **details.__dict__,
@@ -137,16 +120,6 @@ def _duplicate() -> DuplicateRegistration:
             "This email address is already registered for this event. "
             "The confirmation email we sent to it has the private link to your registration."
         )
-    )
-
-
-def _full_message(seats_left: int):
-    if seats_left <= 0:
-        return _l("Sorry, this event is full: there are no seats left.")
-    return lazy_ngettext(
-        "Sorry, only %(num)d seat is left: fewer than you asked for, counting accompanying persons.",
-        "Sorry, only %(num)d seats are left: fewer than you asked for, counting accompanying persons.",
-        seats_left,
     )
 
 

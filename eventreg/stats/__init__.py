@@ -1,7 +1,7 @@
 """Every total and breakdown of an event: SQL aggregates (aggregates.py), folded into one cached report (report.py).
 
 The dashboard, the JSON API and the public counter all read `event_report` / `public_counter`; capacity
-decisions read `seats_taken`, which is never cached.
+decisions read the event row's `seats_taken` counter, which `seats_taken()` recounts.
 """
 
 from .aggregates import (
@@ -12,6 +12,7 @@ from .aggregates import (
     seats_taken,
     top_institutions,
     totals_by_status,
+    waitlist_position,
 )
 from .report import EventSummary, event_report, event_summary, public_counter, snapshot
 
@@ -28,4 +29,5 @@ __all__ = [
     "snapshot",
     "top_institutions",
     "totals_by_status",
+    "waitlist_position",
 ]

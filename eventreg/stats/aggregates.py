@@ -50,8 +50,27 @@ def totals_by_status(event_id: int) -> dict[str, int]:
 
 
 def seats_taken(event_id: int) -> int:
-    """Seats held: each seat-holding delegate plus their accompanying persons (uncached: capacity decisions)."""
+    """Seats held, counted from the registrations: each seat-holding delegate plus their accompanying persons.
+
+    Capacity is decided from the event row's `seats_taken` counter instead (no count under the lock); this
+    recount is what that counter must always equal.
+    """
     query = select(func.coalesce(func.sum(1 + Registration.accompanying), 0)).where(*_holding(event_id))
+    return int(db.session.scalar(query))
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """A waitlisted registration's place on its event's waiting list (1 is next), or None when not waitlisted.
+
+    The list is in order of registration: the place is how many waitlisted registrations are as old or older.
+    """
+    if registration.status != Status.WAITLISTED:
+        return None
+    query = select(func.count()).where(
+        Registration.event_id == registration.event_id,
+        Registration.status == Status.WAITLISTED,
+        Registration.id <= registration.id,
+    )
     return int(db.session.scalar(query))
 
 
