@@ -40,12 +40,14 @@ def event_json(event: Event) -> dict:
     }
 
 
-def registration_json(registration: Registration, organizer: Organizer) -> dict:
-    """One registration; dietary and accessibility needs only for an organizer whose role may see them."""
+def registration_json(registration: Registration, organizer: Organizer, place: int | None = None) -> dict:
+    """One registration (with its waiting-list `place` when waitlisted); dietary and accessibility needs only for
+    an organizer whose role may see them."""
     code = registration.country
     item = {
         "id": registration.id,
         "status": registration.status,
+        "waitlist_position": place,
         "honorific": registration.honorific,
         "given_name": registration.given_name,
         "family_name": registration.family_name,

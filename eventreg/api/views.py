@@ -91,8 +91,11 @@ def event_registrations(slug: str):
         return api_error(400, _("The request's parameters were not understood; nothing was read."), problems)
     result = db.paginate(attendee_filter.select(event), page=page, per_page=per_page, error_out=False, count=True)
     organizer = current_organizer()
+    places = stats.waitlist_positions(event.id, (registration.id for registration in result.items))
     return jsonify(
-        items=[registration_json(registration, organizer) for registration in result.items],
+        items=[
+            registration_json(registration, organizer, places.get(registration.id)) for registration in result.items
+        ],
         page=page,
         per_page=per_page,
         total=result.total,

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import stats
 from ..auth.access import managed_event, requires
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
@@ -67,6 +68,7 @@ def list_registrations(slug: str):
         event=listing.event,
         filter_form=FilterForm(listing.countries, data=asdict(listing.filter)),
         exports=exports,
+        places=stats.waitlist_positions(listing.event.id, (r.id for r in listing.registrations.items)),
     )
 
 
@@ -121,6 +123,7 @@ def registration_detail(slug: str, registration_id: int):
         "attendees/detail.html",
         event=event,
         registration=registration,
+        place=stats.waitlist_position(registration),
         history=history(registration),
         form=ConfirmForm(),
     )

@@ -13,6 +13,7 @@ from .aggregates import (
     top_institutions,
     totals_by_status,
     waitlist_position,
+    waitlist_positions,
 )
 from .report import EventSummary, event_report, event_summary, public_counter, snapshot
 
@@ -30,4 +31,5 @@ __all__ = [
     "top_institutions",
     "totals_by_status",
     "waitlist_position",
+    "waitlist_positions",
 ]

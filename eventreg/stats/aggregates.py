@@ -74,6 +74,19 @@ def waitlist_position(registration: Registration) -> int | None:
     return int(db.session.scalar(query))
 
 
+def waitlist_positions(event_id: int, registration_ids) -> dict[int, int]:
+    """The waiting-list places of those of `registration_ids` that are waitlisted (one query for a page of them)."""
+    ids = list(registration_ids)
+    if not ids:
+        return {}
+    ranked = (
+        select(Registration.id, func.row_number().over(order_by=Registration.id).label("place"))
+        .where(Registration.event_id == event_id, Registration.status == Status.WAITLISTED)
+        .subquery()
+    )
+    return dict(db.session.execute(select(ranked.c.id, ranked.c.place).where(ranked.c.id.in_(ids))).all())
+
+
 def countries_represented(event_id: int) -> int:
     """How many countries and regions the seat-holding delegates come from."""
     query = select(func.count(func.distinct(Registration.country))).where(*_holding(event_id))
