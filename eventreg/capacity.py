@@ -32,7 +32,7 @@ def lock_event(event_id: int) -> Event:
     locking = current_app.config["CAPACITY_LOCK"]
     if locking:
         begin_write_transaction()
-    elif db.session.in_transaction():
+    elif db.session().in_transaction():
         db.session.rollback()
     query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
     if locking and is_postgresql():
