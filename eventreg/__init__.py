@@ -47,6 +47,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     )
     ext.mail.init_app(app)
     ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
     ext.babel.init_app(app, locale_selector=_select_locale)
 

@@ -1,5 +1,9 @@
-"""The audit log: every organizer action is recorded in the transaction that makes it, with before and after."""
+"""The audit log: every organizer action is recorded in the transaction that makes it, with before and after;
+so are the delegate's own changes through their private link."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from flask import has_request_context
@@ -7,7 +11,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .extensions import db
-from .models import AuditEntry, Event, Organizer, Registration
+from .models import AuditEntry, Event, Organizer, Registration, utcnow
+
+# The actor of an entry made by the delegate through their private link. It has no "@", so no organizer's
+# address can be mistaken for it.
+DELEGATE = "delegate"
+
+# Who acts in the current block, and on which registration (see `acting_as`).
+_acting: ContextVar[tuple[str, int] | None] = ContextVar("audit_acting", default=None)
 
 # What a registration's audit entries keep: every field a person can see or change.
 REGISTRATION_FIELDS = (
@@ -69,6 +80,25 @@ KEY_LABELS = {
 }
 
 
+def actor_label(actor: str) -> str:
+    """Who acted, for people: an organizer's address, "the delegate", or "the system" when nobody is named."""
+    if actor == DELEGATE:
+        return str(_l("the delegate"))
+    return actor or str(_l("the system"))
+
+
+@contextmanager
+def acting_as(actor: str, registration: Registration) -> Iterator[None]:
+    """Inside the block, entries about `registration` name `actor` (e.g. the delegate, through code that records
+    for organizers too) and entries about other registrations (the waiting list promoted into freed seats) name
+    the system, never the organizer who may be logged in to the same browser."""
+    reset = _acting.set((actor, registration.id))
+    try:
+        yield
+    finally:
+        _acting.reset(reset)
+
+
 def key_label(key: str) -> str:
     """What a recorded key is called for people; the key itself when it has no label."""
     return str(KEY_LABELS.get(key, key))
@@ -98,12 +128,20 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     organizer: Organizer | None = None,
+    actor: str | None = None,
 ) -> AuditEntry:
     """Add an audit entry to the current transaction (the caller commits it with the change it describes).
 
     `organizer` defaults to whoever is acting in this request; None outside a request means the system acted.
+    `actor` (or an enclosing `acting_as()`) names someone who is not an organizer, e.g. `DELEGATE`: the entry
+    then names no organizer, even if one is logged in to the browser the delegate uses ("" names the system).
     """
-    if organizer is None and has_request_context():
+    acting = _acting.get()
+    if actor is None and acting is not None:
+        actor = acting[0] if registration is not None and registration.id == acting[1] else ""
+    if actor is not None:
+        organizer = None
+    elif organizer is None and has_request_context():
         # Imported here: auth imports this module's dependencies, and a top-level import would be circular.
         from .auth.access import current_organizer
 
@@ -114,7 +152,7 @@ def record(
         event_id = event.id if event is not None else None
     entry = AuditEntry(
         organizer_id=organizer.id if organizer is not None else None,
-        actor=organizer.email if organizer is not None else "",
+        actor=organizer.email if organizer is not None else actor or "",
         event_id=event_id,
         registration_id=registration.id if registration is not None else None,
         action=action,
@@ -123,6 +161,14 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def same_moment(entry: AuditEntry, *messages) -> None:
+    """Give a change and the mails it causes one time, so a history lists the change first (defaults would be
+    taken at flush, table by table, in an order of SQLAlchemy's choosing)."""
+    entry.created_at = utcnow()
+    for message in messages:
+        message.created_at = message.next_attempt_at = entry.created_at
 
 
 def entries_for_registration(registration_id: int) -> list[AuditEntry]:

@@ -14,7 +14,7 @@ from . import audit
 from .database import begin_write_transaction, is_postgresql
 from .extensions import db
 from .mail.outbox import queue_mail
-from .models import SEAT_HOLDING, Event, Registration, Status, utcnow
+from .models import SEAT_HOLDING, Event, Registration, Status
 from .stats import waitlist_position
 
 __all__ = ["admitted_status", "decide_status", "lock_event", "promote_waitlisted", "recount_seats", "waitlist_position"]
@@ -110,9 +110,7 @@ def _promote(event: Event, registration: Registration) -> None:
         before={"status": Status.WAITLISTED.value},
         after={"status": registration.status},
     )
-    message = queue_mail("promoted", registration)
-    # One moment for the change and its mail, so the registration's history lists the change first.
-    entry.created_at = message.created_at = message.next_attempt_at = utcnow()
+    audit.same_moment(entry, queue_mail("promoted", registration))
 
 
 def recount_seats(event_ids=None) -> Update:

@@ -49,6 +49,21 @@ class DefaultConfig:
     CAPACITY_LOCK = True
     CAPACITY_RACE_DELAY = 0.0
 
+    # Rate limits (Flask-Limiter) on the forms that send mail on request. memory:// counts in each process, so
+    # with several processes or hosts every one allows the full limit: production sets one shared store, e.g.
+    # FLASK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379. If that store is unreachable, requests are let through
+    # (and the error logged) rather than refused. Tests and load tests set RATELIMIT_ENABLED=false.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = "eventreg"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    LOST_LINK_LIMIT_PER_ADDRESS = "5 per hour"
+    LOST_LINK_LIMIT_PER_IP = "20 per hour"
+    EMAIL_CHANGE_LIMIT_PER_REGISTRATION = "5 per hour"
+    EMAIL_CHANGE_LIMIT_PER_IP = "20 per hour"
+
     REGISTRATIONS_PER_PAGE = 50
     # How often the public counter page (/e/<slug>/delegates) fetches fresh numbers, in seconds.
     COUNTER_REFRESH_SECONDS = 30

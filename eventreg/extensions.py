@@ -1,6 +1,8 @@
 """Extension objects, created once and bound to the app in create_app()."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -19,3 +21,5 @@ mail = Mail()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+# Limits are declared on the views that send mail on request (lost link, change of email); none by default.
+limiter = Limiter(key_func=get_remote_address)

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import get_locale
 from jinja2 import StrictUndefined
 
+from .audit import actor_label
 from .countries import country_name, flag
 from .mail.addresses import default_sender_address
 from .models import CATEGORY_LABELS, STATUS_LABELS, Right
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["has_own_contact"] = has_own_contact
     app.jinja_env.globals["category_label"] = category_label
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["actor_label"] = actor_label
     app.jinja_env.filters["percent"] = percent
 
 

@@ -47,6 +47,7 @@ def base_config(tmp_path, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,  # only the rate-limit tests turn it on
         "SERVER_NAME": "localhost",
         "MAIL_FILE_DIR": str(tmp_path / "mail"),
         "MAIL_DEFAULT_SENDER": "Ceremony Office <office@example.org>",

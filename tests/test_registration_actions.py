@@ -117,10 +117,11 @@ def test_edit_saves_every_field_with_an_audit_entry_and_a_mail(app, logged_in, m
         "visa_letter": False,
     }
     assert new["email"] == "Irina.Petrova@example.org" and new["accompanying"] == 1 and set(new) == set(old)
-    # The confirmation, restating the registration, goes to the new address.
+    # The "changed" mail lists the changes, at the new address and (without the private fields) at the old one.
     assert mails(app, registration_id) == [
         ("confirmation", "chunli.bai@example.org"),
-        ("confirmation", "Irina.Petrova@example.org"),
+        ("changed", "Irina.Petrova@example.org"),
+        ("changed", "chunli.bai@example.org"),
     ]
 
 
@@ -434,7 +435,7 @@ def test_the_detail_page_shows_every_field_and_the_history(app, logged_in, make_
         assert text in details
     history = page.split('id="history"', 1)[1].split("</ol>", 1)[0]
     titles = re.findall(r"<strong>([^<]+)</strong>", history)
-    assert titles == ["Registered", "Confirmation", "Edited", "Confirmation", "Approved", "Approval"]
+    assert titles == ["Registered", "Confirmation", "Edited", "Changes", "Approved", "Approval"]
     assert "in language en" in history
     assert "by admin@example.org" in history
     assert "Institution: <bdi>Chinese Academy of Sciences</bdi> → <bdi>CAS</bdi>" in history

@@ -28,12 +28,17 @@ ACTION_LABELS = {
     "registration.cancelled": _l("Cancelled"),
     "registration.approved": _l("Approved"),
     "registration.rejected": _l("Rejected"),
+    "registration.promoted": _l("Promoted from the waiting list"),
 }
 MAIL_LABELS = {
     "confirmation": _l("Confirmation"),
     "approved": _l("Approval"),
     "rejected": _l("Rejection"),
     "cancelled": _l("Cancellation"),
+    "promoted": _l("A seat from the waiting list"),
+    "changed": _l("Changes"),
+    "email_change": _l("New address to confirm"),
+    "lost_link": _l("Link sent again"),
 }
 
 

@@ -13,18 +13,15 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, stats
+from .. import audit
 from ..capacity import promote_waitlisted
 from ..extensions import db
-from ..forms import column_length
 from ..mail.outbox import queue_mail
-from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, Status, casefold_key, utcnow
+from ..models import ACTIVE, Event, Registration, Status
+from ..registration.changes import ORGANIZER, apply_edit, email_taken
 from ..registration.services import (
     DelegateDetails,
-    DuplicateRegistration,
-    EventFull,
     RegistrationRefused,
-    active_registration,
     lock_event,
 )
 
@@ -114,15 +111,9 @@ def change_status(event: Event, registration: Registration, action: StatusAction
         before=before,
         after=audit.snapshot(registration, ("status",)),
     )
-    _same_moment(entry, queue_mail(transition.mail, registration))
+    audit.same_moment(entry, queue_mail(transition.mail, registration))
     if promote:
         promote_waitlisted(event)
-
-
-def _same_moment(entry, message) -> None:
-    """The change and the mail it causes carry one time, so the history lists the change first (defaults would be
-    taken at flush, table by table, in an order of SQLAlchemy's choosing)."""
-    entry.created_at = message.created_at = message.next_attempt_at = utcnow()
 
 
 def _registration_in(event: Event, registration_id: int) -> Registration | None:
@@ -208,30 +199,19 @@ def apply_bulk_action(event_id: int, registration_ids: list[int], action: Status
 def edit_registration(event_id: int, registration_id: int, details: DelegateDetails) -> bool:
     """Apply an organizer's corrections to a registration, in one transaction; True when anything changed.
 
-    Refuses (writing nothing) an email address that another active registration of the event uses,
-    and more accompanying persons than there are free seats. A change re-sends the confirmation mail,
-    which restates the registration, to the (new) address; an edit that changes nothing sends nothing.
+    The rules are the delegate's own edit's (registration/changes.py): an email address another active registration
+    of the event uses, or more accompanying persons than there are free seats, is refused (writing nothing); fewer
+    accompanying persons free seats for the waiting list. A change sends the "changed" mail listing it (a changed
+    address is told at the old address too); an edit that changes nothing sends nothing.
     """
     try:
         event = lock_event(event_id)
         registration = _registration_in(event, registration_id)
         if registration is None:
             raise ActionRefused("not_found")
-        _check_email(event, registration, details.email)
-        _check_seats(event, registration, details.accompanying)
-        before = audit.snapshot(registration, EDITABLE_FIELDS)
-        for name in EDITABLE_FIELDS:
-            if getattr(registration, name) != getattr(details, name):
-                setattr(registration, name, getattr(details, name))
-        changed_before, changed_after = audit.changes(before, audit.snapshot(registration, EDITABLE_FIELDS))
-        if not changed_after:
+        if not apply_edit(event, registration, details, EDITABLE_FIELDS, by=ORGANIZER):
             db.session.rollback()
             return False
-        entry = audit.record(
-            "registration.edited", event=event, registration=registration, before=changed_before, after=changed_after
-        )
-        if registration.status in SEAT_HOLDING:
-            _same_moment(entry, queue_mail("confirmation", registration))
         db.session.commit()
     except RegistrationRefused:
         db.session.rollback()
@@ -239,37 +219,5 @@ def edit_registration(event_id: int, registration_id: int, details: DelegateDeta
     except IntegrityError:
         # Another registration took the address between the check and the commit; the unique index stopped it.
         db.session.rollback()
-        raise _email_taken() from None
+        raise email_taken() from None
     return True
-
-
-def _check_email(event: Event, registration: Registration, email: str) -> None:
-    """One active registration per email per event: refuse an address another active registration holds."""
-    if registration.status not in ACTIVE:
-        return  # a cancelled or rejected registration blocks no one, and is blocked by no one
-    other = active_registration(event.id, casefold_key(email, column_length(Registration.email_key)))
-    if other is not None and other.id != registration.id:
-        raise _email_taken()
-
-
-def _email_taken() -> DuplicateRegistration:
-    return DuplicateRegistration(_l("Another active registration for this event already uses this email address."))
-
-
-def _check_seats(event: Event, registration: Registration, accompanying: int) -> None:
-    """More accompanying persons need as many free seats (only for a registration that holds seats)."""
-    growth = accompanying - registration.accompanying
-    if event.capacity is None or growth <= 0 or registration.status not in SEAT_HOLDING:
-        return
-    seats_left = max(event.capacity - stats.seats_taken(event.id), 0)
-    if growth > seats_left:
-        refusal = EventFull(
-            ngettext(
-                "Only %(num)d seat is left, so %(more)d more accompanying persons do not fit.",
-                "Only %(num)d seats are left, so %(more)d more accompanying persons do not fit.",
-                seats_left,
-                more=growth,
-            )
-        )
-        refusal.field = "accompanying"
-        raise refusal

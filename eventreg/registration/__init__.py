@@ -1,5 +1,6 @@
-"""The public side: events, the registration form, and a delegate's private page."""
+"""The public side: events, the registration form, and what a delegate does through their private link."""
 
+from . import self_service_views  # noqa: F401 - adds the private pages to bp
 from .views import bp
 
 __all__ = ["bp"]

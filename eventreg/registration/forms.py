@@ -1,4 +1,4 @@
-"""The public registration form."""
+"""The public forms: registration, and what a delegate does through their private link."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -41,6 +41,17 @@ def _text(label, column, *, required=True, description="", multiline=False, auto
     return field_class(label, validators=validators, filters=filters, description=description, render_kw=render_kw)
 
 
+def email_field(label, description=""):
+    """An email field with the registration form's checks (full-width letters folded, IDNA domains, no SMTPUTF8)."""
+    return EmailField(
+        label,
+        validators=[DataRequired(_l("Please fill in this field.")), fits(Registration.email), EmailAddress()],
+        filters=[strip],
+        description=description,
+        render_kw={"autocomplete": "email"},
+    )
+
+
 class RegistrationForm(Form):
     """Everything a delegate tells us when they register."""
 
@@ -66,13 +77,7 @@ class RegistrationForm(Form):
         required=False,
         description=_l("For example 白春礼 or Ирина Петрова."),
     )
-    email = EmailField(
-        _l("Email"),
-        validators=[DataRequired(_l("Please fill in this field.")), fits(Registration.email), EmailAddress()],
-        filters=[strip],
-        description=_l("Your confirmation and private link are sent here."),
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field(_l("Email"), _l("Your confirmation and private link are sent here."))
     institution = _text(_l("Institution or organization"), Registration.institution, autocomplete="organization")
     position = _text(_l("Position"), Registration.position, required=False, autocomplete="organization-title")
     country = SelectField(
@@ -111,3 +116,30 @@ class RegistrationForm(Form):
         self.country.choices = [SelectChoice("", _l("Choose…"))] + [
             SelectChoice(code, name) for code, name in country_names().items()
         ]
+
+
+class OwnDetailsForm(RegistrationForm):
+    """The delegate's own edit through the private link: every field but the email (that one needs a confirmation
+    from the new address) and the consent (already given)."""
+
+    email = None
+    consent = None
+    submission = None
+
+
+class EmailChangeForm(Form):
+    """The new address of a registration; nothing changes until a link sent to it is opened and confirmed."""
+
+    email = email_field(
+        _l("New email address"),
+        _l(
+            "We send a link to this address. Your registration moves to it when you open the link and confirm; "
+            "until then, nothing changes."
+        ),
+    )
+
+
+class LostLinkForm(Form):
+    """Ask for the private link again."""
+
+    email = email_field(_l("Email"), _l("The address you registered with."))

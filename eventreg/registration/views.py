@@ -1,4 +1,4 @@
-"""Public pages: the list of events, one event, the registration form, the private registration page."""
+"""Public pages: the list of events, one event, the registration form (the private pages: self_service_views.py)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
@@ -8,12 +8,13 @@ from .. import stats
 from ..auth.access import public
 from ..events import event_by_slug
 from ..extensions import csrf
+from ..models import Status
 from .forms import RegistrationForm
 from .services import (
     DelegateDetails,
+    DuplicateRegistration,
     RegistrationClosed,
     RegistrationRefused,
-    find_registration,
     register_delegate,
     upcoming_events,
 )
@@ -28,7 +29,8 @@ def index():
     return render_template("registration/index.html", events=upcoming_events())
 
 
-def _event_or_404(slug: str):
+def event_or_404(slug: str):
+    """The event at `slug`, or a 404."""
     event = event_by_slug(slug)
     if event is None:
         abort(404)
@@ -39,7 +41,7 @@ def _event_or_404(slug: str):
 @public
 def show_event(slug: str):
     """One event: when, where, what, and the seats left."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     return render_template("registration/event.html", event=event, summary=stats.event_summary(event))
 
 
@@ -48,12 +50,13 @@ def show_event(slug: str):
 @csrf.exempt  # the form checks its own token, so an expired one re-shows the form with what was typed
 def register(slug: str):
     """The registration form; a valid submission redirects to the delegate's private page."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     state = event.registration_state()
     if state != "open":
         return render_template("registration/closed.html", event=event, state=state)
     form = RegistrationForm()
     status = 200
+    already_registered = False
     if form.validate_on_submit():
         fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}
         try:
@@ -66,12 +69,23 @@ def register(slug: str):
         except RegistrationClosed:
             return render_template("registration/closed.html", event=event, state="closed")
         except RegistrationRefused as refusal:
+            already_registered = isinstance(refusal, DuplicateRegistration)
             if refusal.field:
                 getattr(form, refusal.field).errors.append(refusal.message)
             else:
                 form.form_errors.append(refusal.message)
         else:
-            flash(_("Thank you, your registration has been received."), "success")
+            if registration.status == Status.WAITLISTED:
+                flash(
+                    _(
+                        "Thank you, your registration has been received. The event is full, so you are on the waiting "
+                        "list: number %(place)d. We will write to you as soon as a seat is yours.",
+                        place=stats.waitlist_position(registration),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Thank you, your registration has been received."), "success")
             return redirect(url_for(".view_registration", token=registration.token))
     elif form.is_submitted() and form.meta.csrf and form.csrf_token.errors:
         form.csrf_token.errors = []
@@ -82,20 +96,11 @@ def register(slug: str):
             )
         )
         status = 400
-    page = render_template("registration/register.html", event=event, form=form, summary=stats.event_summary(event))
-    return page, status
-
-
-@bp.get("/r/<token:token>")
-@public
-def view_registration(token: str):
-    """A delegate's private page, reached through the unguessable link in their email."""
-    registration = find_registration(token)
-    if registration is None:
-        abort(404)
-    return render_template(
-        "registration/view.html",
-        registration=registration,
-        event=registration.event,
-        private_url=url_for(".view_registration", token=token, _external=True),
+    page = render_template(
+        "registration/register.html",
+        event=event,
+        form=form,
+        summary=stats.event_summary(event),
+        already_registered=already_registered,
     )
+    return page, status

@@ -1,0 +1,134 @@
+"""The rules of changing a registration's details, shared by the organizer's edit and the delegate's own edit:
+one address per active registration, seats for more accompanying persons, the waiting list moving up into seats
+that fewer free, the audit entry, and the "changed" mail that lists what changed."""
+
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+
+from .. import audit
+from ..capacity import promote_waitlisted
+from ..countries import country_name
+from ..forms import column_length
+from ..mail.outbox import queue_mail
+from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, casefold_key
+from ..templating import category_label, status_label
+from .forms import HONORIFIC_LABELS
+from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration
+
+# Every field of a registration that an edit can change; the delegate's own edit leaves the email out (a new
+# address is confirmed from that address first).
+EDITABLE_FIELDS = tuple(DelegateDetails.__dataclass_fields__)
+OWN_EDITABLE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "email")
+# Fields a mail to an address the registration no longer uses must not repeat.
+PRIVATE_FIELDS = ("dietary", "accessibility")
+
+ORGANIZER = "organizer"
+
+
+def apply_edit(event: Event, registration: Registration, details: DelegateDetails, fields, *, by: str) -> dict:
+    """Apply `details` to the `fields` of a registration, inside the caller's transaction under the event lock.
+
+    Refuses (raising, before anything is changed) an address another active registration of the event uses and
+    more accompanying persons than there are free seats. When something changed it records the audit entry, queues
+    the "changed" mail (to the old address too, when the email changed) and, if seats were freed, promotes the
+    waiting list. `by` is audit.DELEGATE or ORGANIZER. Returns {field: (before, after)}, empty when nothing changed.
+    """
+    if "email" in fields:
+        check_email(event, registration, details.email)
+    if "accompanying" in fields:
+        check_seats(event, registration, details.accompanying)
+    before = audit.snapshot(registration, fields)
+    seats_before = registration.accompanying
+    for name in fields:
+        if getattr(registration, name) != getattr(details, name):
+            setattr(registration, name, getattr(details, name))
+    old, new = audit.changes(before, audit.snapshot(registration, fields))
+    if not new:
+        return {}
+    entry = audit.record(
+        "registration.edited",
+        event=event,
+        registration=registration,
+        before=old,
+        after=new,
+        actor=audit.DELEGATE if by == audit.DELEGATE else None,
+    )
+    changed = {name: (old[name], new[name]) for name in new}
+    messages = queue_changed_mail(registration, changed, by=by)
+    audit.same_moment(entry, *messages)
+    if registration.accompanying < seats_before:
+        promote_waitlisted(event)
+    return changed
+
+
+def queue_changed_mail(registration: Registration, changed: dict, *, by: str) -> list:
+    """Queue the "changed" mail listing `changed` ({field: (before, after)}) for an active registration; a new email
+    address also gets it at the old one, without the private fields, so the old owner learns of the change."""
+    if registration.status not in ACTIVE:
+        return []  # a correction to a cancelled or rejected registration is no news to the delegate
+    rows = [{"field": name, "before": before, "after": after} for name, (before, after) in changed.items()]
+    messages = [queue_mail("changed", registration, details={"by": by, "changes": rows})]
+    if "email" in changed and changed["email"][0]:
+        public_rows = [row for row in rows if row["field"] not in PRIVATE_FIELDS]
+        details = {"by": by, "changes": public_rows, "old_address": True}
+        messages.append(queue_mail("changed", registration, recipient=changed["email"][0], details=details))
+    return messages
+
+
+def check_email(event: Event, registration: Registration, email: str) -> None:
+    """One active registration per email per event: refuse an address another active registration holds."""
+    if registration.status not in ACTIVE:
+        return  # a cancelled or rejected registration blocks no one, and is blocked by no one
+    other = active_registration(event.id, casefold_key(email, column_length(Registration.email_key)))
+    if other is not None and other.id != registration.id:
+        raise email_taken()
+
+
+def email_taken() -> DuplicateRegistration:
+    """The refusal of an address that another active registration of the event uses."""
+    return DuplicateRegistration(_l("Another active registration for this event already uses this email address."))
+
+
+def check_seats(event: Event, registration: Registration, accompanying: int) -> None:
+    """More accompanying persons need as many free seats (only for a registration that holds seats; one on the
+    waiting list holds none, and waits for all of them)."""
+    growth = accompanying - registration.accompanying
+    if event.capacity is None or growth <= 0 or registration.status not in SEAT_HOLDING:
+        return
+    seats_left = max(event.capacity - event.seats_taken, 0)
+    if growth > seats_left:
+        refusal = EventFull(
+            ngettext(
+                "Only %(num)d seat is left, so %(more)d more accompanying persons do not fit.",
+                "Only %(num)d seats are left, so %(more)d more accompanying persons do not fit.",
+                seats_left,
+                more=growth,
+            )
+        )
+        refusal.field = "accompanying"
+        raise refusal
+
+
+def changed_rows(details: dict) -> list[tuple[str, str, str]]:
+    """The changes a "changed" mail lists, as (label, before, after) in the reader's language."""
+    return [
+        (audit.key_label(row["field"]), _shown(row["field"], row["before"]), _shown(row["field"], row["after"]))
+        for row in details.get("changes", [])
+    ]
+
+
+def _shown(field: str, value) -> str:
+    """A field's value as the registration page shows it."""
+    if value is None or value == "":
+        return gettext("(none)") if field == "honorific" else gettext("(empty)")
+    if field == "honorific":
+        return str(HONORIFIC_LABELS.get(value, value))
+    if field == "country":
+        return country_name(value)
+    if field == "category":
+        return category_label(value)
+    if field == "status":
+        return status_label(value)
+    if field == "visa_letter":
+        return gettext("Requested") if value else gettext("Not needed")
+    return str(value)

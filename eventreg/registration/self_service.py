@@ -1,0 +1,216 @@
+"""What a delegate does through their private link: change their details, cancel, move the registration to a new
+email address (confirmed from that address), and have the link sent again. Each use case is one transaction; those
+that touch seats or addresses run under the event lock, with the rules the organizer's edit uses."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..capacity import lock_event
+from ..extensions import db
+from ..forms import column_length
+from ..mail.outbox import queue_mail
+from ..models import ACTIVE, Event, Registration, casefold_key, utcnow
+from .changes import OWN_EDITABLE_FIELDS, apply_edit, check_email, email_taken, queue_changed_mail
+from .services import DelegateDetails, RegistrationRefused, active_registration
+
+# How long the link that confirms a new email address works.
+EMAIL_CHANGE_MAX_AGE = timedelta(hours=48)
+_EMAIL_CHANGE_SALT = "eventreg.email-change"
+
+
+class NotChangeable(RegistrationRefused):
+    """The registration can no longer be changed through the private link."""
+
+
+class LinkProblem(RegistrationRefused):
+    """A link to confirm a new email address that cannot be used; `status` is the HTTP status to answer with."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class EmailChange:
+    """A requested change of a registration's email address, read from a valid confirmation link."""
+
+    registration: Registration
+    new_email: str
+    fingerprint: str  # of the address the link was sent to replace
+
+
+def why_not_changeable(registration: Registration, event: Event) -> str | None:
+    """Why the delegate cannot change or cancel the registration any more, or None while they can."""
+    if registration.status not in ACTIVE:
+        return str(_l("This registration is cancelled or was not accepted, so it can no longer be changed."))
+    if utcnow() >= event.starts_at:
+        return str(
+            _l("The event has begun, so the registration can no longer be changed here. Please ask the organizers.")
+        )
+    return None
+
+
+def _own_registration(registration_id: int) -> tuple[Event, Registration]:
+    """Lock the registration's event and re-read the registration (fresh values); refuse one that cannot change."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        raise LookupError(f"no registration {registration_id}")
+    event = lock_event(registration.event_id)
+    query = select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
+    registration = db.session.scalar(query)
+    problem = why_not_changeable(registration, event)
+    if problem is not None:
+        raise NotChangeable(problem)
+    return event, registration
+
+
+def edit_own_registration(registration_id: int, details: DelegateDetails) -> bool:
+    """Apply the delegate's changes to every field but the email, in one transaction; True when anything changed.
+
+    The organizer's rules apply (seats for more accompanying persons; fewer free seats for the waiting list) and the
+    delegate gets the "changed" mail. Raises a RegistrationRefused (nothing written) when the rules refuse.
+    """
+    try:
+        event, registration = _own_registration(registration_id)
+        if not apply_edit(event, registration, details, OWN_EDITABLE_FIELDS, by=audit.DELEGATE):
+            db.session.rollback()
+            return False
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True
+
+
+def cancel_own_registration(registration_id: int) -> None:
+    """Cancel the registration at the delegate's request, in one transaction: the "cancelled" mail, the audit entry
+    naming the delegate, and the waiting list moving up into the freed seats. Raises NotChangeable."""
+    # Imported here: the organizer's actions import the registration package, which imports this module.
+    from ..attendees.services import StatusAction, change_status
+
+    try:
+        event, registration = _own_registration(registration_id)
+        with audit.acting_as(audit.DELEGATE, registration):
+            change_status(event, registration, StatusAction.CANCEL)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def request_email_change(registration_id: int, new_email: str) -> None:
+    """Send a link to confirm `new_email` to that address; nothing else changes until the link is confirmed.
+
+    Whether another registration uses the address is checked on confirming, not here: the answer would tell a
+    delegate who registered with which address.
+    """
+    try:
+        _event, registration = _own_registration(registration_id)
+        if _key(new_email) == registration.email_key:
+            raise RegistrationRefused(_l("This is already the email address of your registration."))
+        key = _serializer().dumps({"r": registration.id, "e": new_email, "f": _fingerprint(registration)})
+        queue_mail(
+            "email_change",
+            registration,
+            recipient=new_email,
+            details={"new_email": new_email, "key": key, "hours": EMAIL_CHANGE_MAX_AGE // timedelta(hours=1)},
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def read_email_change(key: str) -> EmailChange:
+    """The change a confirmation link asks for; raises LinkProblem when the link is broken, expired or used up,
+    or NotChangeable when the registration can no longer change."""
+    try:
+        payload = _serializer().loads(key, max_age=int(EMAIL_CHANGE_MAX_AGE.total_seconds()))
+    except SignatureExpired:
+        message = _l(
+            "This link has expired: it worked for %(hours)d hours. Please ask for the change again on your "
+            "registration page.",
+            hours=EMAIL_CHANGE_MAX_AGE // timedelta(hours=1),
+        )
+        raise _link_problem(message, 410) from None
+    except BadSignature:
+        raise _link_problem(_l("This link is not valid. Please copy the whole link from the email."), 404) from None
+    registration = db.session.get(Registration, payload["r"]) if isinstance(payload, dict) else None
+    if registration is None or payload.get("f") != _fingerprint(registration):
+        raise _link_problem(
+            _l("This link has already been used, or the email address of the registration has changed since."), 410
+        )
+    problem = why_not_changeable(registration, registration.event)
+    if problem is not None:
+        raise NotChangeable(problem)
+    return EmailChange(registration, payload["e"], payload["f"])
+
+
+def confirm_email_change(key: str) -> Registration:
+    """Move the registration to the confirmed new address, in one transaction under the event lock; the "changed"
+    mail goes to the new address and the old one. Raises LinkProblem, NotChangeable or DuplicateRegistration."""
+    change = read_email_change(key)
+    try:
+        event, registration = _own_registration(change.registration.id)
+        if _fingerprint(registration) != change.fingerprint:  # confirmed meanwhile, in another tab
+            raise _link_problem(_l("This link has already been used."), 410)
+        check_email(event, registration, change.new_email)
+        before = registration.email
+        registration.email = change.new_email
+        entry = audit.record(
+            "registration.edited",
+            event=event,
+            registration=registration,
+            before={"email": before},
+            after={"email": change.new_email},
+            actor=audit.DELEGATE,
+        )
+        messages = queue_changed_mail(registration, {"email": (before, change.new_email)}, by=audit.DELEGATE)
+        audit.same_moment(entry, *messages)
+        db.session.commit()
+    except IntegrityError:
+        # Another registration took the address between the check and the commit; the unique index stopped it.
+        db.session.rollback()
+        raise email_taken() from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return registration
+
+
+def send_lost_link(event_id: int, email: str) -> None:
+    """Queue the "lost_link" mail when the address holds an active registration for the event; do nothing otherwise.
+    The caller answers the same either way."""
+    registration = active_registration(event_id, _key(email))
+    if registration is None:
+        db.session.rollback()
+        return
+    queue_mail("lost_link", registration)
+    db.session.commit()
+
+
+def _key(email: str) -> str:
+    return casefold_key(email, column_length(Registration.email_key))
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_EMAIL_CHANGE_SALT)
+
+
+def _fingerprint(registration: Registration) -> str:
+    """Changes when the registration's address changes, so a link dies once used; the link's reader cannot tell
+    the current address from it (the private token is mixed in)."""
+    digest = hashlib.sha256(f"{registration.token}\n{registration.email_key}".encode())
+    return digest.hexdigest()[:24]
+
+
+def _link_problem(message, status: int) -> LinkProblem:
+    problem = LinkProblem(message)
+    problem.status = status
+    return problem

@@ -1,0 +1,224 @@
+"""The delegate's private pages, reached through the link in their mail: view, edit, cancel, change of email; and
+the "lost your link?" form. Each view reads the request, calls one service function, and renders or redirects."""
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..attendees.forms import ConfirmForm
+from ..auth.access import public
+from ..capacity import waitlist_position
+from ..models import Registration
+from . import limits
+from .changes import OWN_EDITABLE_FIELDS, changed_rows
+from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm
+from .self_service import (
+    EMAIL_CHANGE_MAX_AGE,
+    LinkProblem,
+    NotChangeable,
+    cancel_own_registration,
+    confirm_email_change,
+    edit_own_registration,
+    read_email_change,
+    request_email_change,
+    send_lost_link,
+    why_not_changeable,
+)
+from .services import DelegateDetails, RegistrationRefused, find_registration
+from .views import bp, event_or_404
+
+# Pages that show one person's registration: never cached, never indexed (like the private page itself).
+PRIVATE_ENDPOINTS = {
+    "registration.view_registration",
+    "registration.edit_own",
+    "registration.cancel_own",
+    "registration.change_email",
+    "registration.confirm_new_email",
+}
+MAX_KEY_LENGTH = 1000  # far longer than a real confirmation key
+
+bp.register_error_handler(429, limits.too_many_requests)
+bp.add_app_template_global(changed_rows, "changed_rows")
+
+
+@bp.after_request
+def _keep_private(response):
+    if request.endpoint in PRIVATE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _own_or_404(token: str) -> Registration:
+    registration = find_registration(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def _private_page(registration: Registration):
+    return redirect(url_for(".view_registration", token=registration.token))
+
+
+@bp.get("/r/<token:token>")
+@public
+def view_registration(token: str):
+    """A delegate's private page, reached through the unguessable link in their email."""
+    registration = _own_or_404(token)
+    return render_template(
+        "registration/view.html",
+        registration=registration,
+        event=registration.event,
+        private_url=url_for(".view_registration", token=token, _external=True),
+        position=waitlist_position(registration),
+        problem=why_not_changeable(registration, registration.event),
+        email_form=EmailChangeForm(),
+    )
+
+
+@bp.route("/r/<token:token>/edit", methods=["GET", "POST"])
+@public
+def edit_own(token: str):
+    """The delegate changes their details (all but the email); a change is mailed to them, listed."""
+    registration = _own_or_404(token)
+    problem = why_not_changeable(registration, registration.event)
+    if problem is not None:
+        flash(problem, "error")
+        return _private_page(registration)
+    form = OwnDetailsForm(obj=registration)
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in OWN_EDITABLE_FIELDS}
+        try:
+            changed = edit_own_registration(registration.id, DelegateDetails(email=registration.email, **values))
+        except NotChangeable as refusal:
+            flash(refusal.message, "error")
+            return _private_page(registration)
+        except RegistrationRefused as refusal:
+            (getattr(form, refusal.field).errors if refusal.field else form.form_errors).append(refusal.message)
+        else:
+            if changed:
+                flash(_("Your changes are saved. We have sent you an email that lists them."), "success")
+            else:
+                flash(_("Nothing was changed."), "success")
+            return _private_page(registration)
+    return render_template("registration/edit.html", registration=registration, event=registration.event, form=form)
+
+
+@bp.route("/r/<token:token>/cancel", methods=["GET", "POST"])
+@public
+def cancel_own(token: str):
+    """Ask first; the confirmed cancellation frees the seats and is mailed to the delegate."""
+    registration = _own_or_404(token)
+    problem = why_not_changeable(registration, registration.event)
+    if problem is not None:
+        flash(problem, "error")
+        return _private_page(registration)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            cancel_own_registration(registration.id)
+        except NotChangeable as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash(_("Your registration is cancelled. We have sent you an email to confirm it."), "success")
+        return _private_page(registration)
+    return render_template("registration/cancel.html", registration=registration, event=registration.event, form=form)
+
+
+@bp.route("/r/<token:token>/email", methods=["GET", "POST"])
+@public
+@limits.email_change_per_registration
+@limits.email_change_per_ip
+def change_email(token: str):
+    """The delegate asks to move the registration to a new address; a link to confirm it goes to that address."""
+    registration = _own_or_404(token)
+    problem = why_not_changeable(registration, registration.event)
+    if problem is not None:
+        flash(problem, "error")
+        return _private_page(registration)
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            request_email_change(registration.id, form.email.data)
+        except NotChangeable as refusal:
+            flash(refusal.message, "error")
+            return _private_page(registration)
+        except RegistrationRefused as refusal:
+            form.email.errors.append(refusal.message)
+        else:
+            flash(
+                _(
+                    "We have sent a link to %(email)s. Open it within %(hours)d hours to confirm the new address; "
+                    "until then, nothing changes.",
+                    email=form.email.data,
+                    hours=EMAIL_CHANGE_MAX_AGE // timedelta(hours=1),
+                ),
+                "success",
+            )
+            return _private_page(registration)
+    return render_template(
+        "registration/change_email.html", registration=registration, event=registration.event, form=form
+    )
+
+
+@bp.route("/email-change", methods=["GET", "POST"])
+@public
+def confirm_new_email():
+    """The page the confirmation link opens: it changes nothing until its button is pressed (mail scanners open
+    links); then the registration moves to the new address, and both addresses are told."""
+    key = request.args.get("key", "")[:MAX_KEY_LENGTH]
+    try:
+        change = read_email_change(key)
+    except LinkProblem as problem:
+        return render_template("registration/link_problem.html", message=problem.message), problem.status
+    except NotChangeable as refusal:
+        return render_template("registration/link_problem.html", message=refusal.message), 409
+    form = ConfirmForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            registration = confirm_email_change(key)
+        except LinkProblem as problem:
+            return render_template("registration/link_problem.html", message=problem.message), problem.status
+        except NotChangeable as refusal:
+            return render_template("registration/link_problem.html", message=refusal.message), 409
+        except RegistrationRefused as refusal:
+            form.form_errors.append(refusal.message)
+            status = 409
+        else:
+            flash(_("The email address of your registration is now %(email)s.", email=registration.email), "success")
+            return _private_page(registration)
+    return (
+        render_template(
+            "registration/confirm_email.html",
+            change=change,
+            registration=change.registration,
+            event=change.registration.event,
+            form=form,
+            key=key,
+        ),
+        status,
+    )
+
+
+@bp.route("/e/<slug:slug>/lost-link", methods=["GET", "POST"])
+@public
+@limits.lost_link_per_address
+@limits.lost_link_per_ip
+def lost_link(slug: str):
+    """Have the private link sent again; the answer is the same whether or not the address is registered."""
+    event = event_or_404(slug)
+    form = LostLinkForm()
+    if form.validate_on_submit():
+        send_lost_link(event.id, form.email.data)
+        flash(
+            _(
+                "If %(email)s is registered for this event, we have sent the link to your registration to it. "
+                "It should arrive within a few minutes; please also look in your spam folder.",
+                email=form.email.data,
+            ),
+            "success",
+        )
+        return redirect(url_for(".lost_link", slug=slug))
+    return render_template("registration/lost_link.html", event=event, form=form)
