@@ -16,7 +16,7 @@ from eventreg.extensions import db
 from eventreg.mail.outbox import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxMessage, Registration
 from eventreg.registration.services import DuplicateRegistration, register_delegate
-from tests.conftest import create_test_event, delegate, register_test_delegate
+from tests.conftest import create_test_event, delegate, drop_tables, make_app, register_test_delegate
 
 
 def race(app, event, details_list):
@@ -299,3 +299,16 @@ def test_recount_repairs_the_counter_after_writes_that_bypass_the_orm(app, make_
         db.session.execute(recount_seats([event.id]))
         db.session.commit()
     assert counter(app, event.id) == (4, 4)
+
+
+def test_without_the_lock_registering_still_works_one_at_a_time(tmp_path):
+    """CAPACITY_LOCK=False is for the negative-control race test (tests/test_rush.py); it must not break anything
+    else, so that the race, not an error, is what that test sees."""
+    app = make_app(tmp_path, CAPACITY_LOCK=False)
+    try:
+        event = create_test_event(app, capacity=1)
+        register_test_delegate(app, event, email="a@example.org")
+        register_test_delegate(app, event, email="b@example.org")
+        assert statuses(app, event.id) == {"a@example.org": "confirmed", "b@example.org": "waitlisted"}
+    finally:
+        drop_tables(app)

@@ -1,0 +1,323 @@
+"""The registration rush, proved against a real PostgreSQL and the app served as in production (gunicorn, 4 workers,
+CSRF on, configured by FLASK_* variables): capacity is exact under 200 concurrent submits, the test sees the race
+when the lock is switched off, one email registers once, a killed worker leaves nothing half-written, and freed
+seats go to the waiting list in order."""
+
+import os
+import re
+import signal
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.client import HTTPException
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from eventreg import stats
+from eventreg.attendees.services import StatusAction, apply_action
+from eventreg.capacity import waitlist_position
+from eventreg.events import update_event
+from eventreg.extensions import db
+from eventreg.models import Event, OutboxMessage, Registration
+from eventreg.registration.services import _duplicate
+from tests.conftest import IN_CI, POSTGRES_URL, create_test_event, drop_tables, make_app, register_test_delegate
+from tests.gunicorn_server import Browser, GunicornServer, start_gunicorn_fixture  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.postgresql
+
+CAPACITY = 50
+RUSH = 200
+PRIVATE_PAGE = re.compile(r"/r/[A-Za-z0-9_-]+")
+
+
+@pytest.fixture(scope="module")
+def rush_app(tmp_path_factory):
+    """An app on PostgreSQL (POSTGRES_URL, in both CI passes) with fresh tables, dropped at the module's end."""
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
+    try:
+        engine.connect().close()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
+    finally:
+        engine.dispose()
+    with pytest.MonkeyPatch.context() as environment:  # a developer's FLASK_* settings must not leak in
+        for name in [name for name in os.environ if name.startswith("FLASK_")]:
+            environment.delenv(name)
+        app = make_app(tmp_path_factory.mktemp("rush"), SQLALCHEMY_DATABASE_URI=POSTGRES_URL)
+    yield app
+    drop_tables(app)
+
+
+def production_settings(**overrides) -> dict:
+    """What the servers are configured with, as FLASK_* variables: no TESTING, CSRF on (Flask-WTF's default)."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
+        "SECRET_KEY": "rush-test-secret-key",
+        "SERVER_NAME": "register.example.org",
+        "RATELIMIT_ENABLED": False,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="module")
+def server(rush_app, start_gunicorn) -> GunicornServer:
+    """The production set-up: the event lock on, no delay."""
+    return start_gunicorn(production_settings())
+
+
+def form_fields(email: str) -> dict:
+    """What a delegate types into the form."""
+    return {
+        "honorific": "Prof.",
+        "given_name": "Lan",
+        "family_name": "Zhou",
+        "native_name": "周岚",
+        "email": email,
+        "institution": "Chinese Academy of Sciences",
+        "position": "Fellow",
+        "country": "CN",
+        "category": "delegate",
+        "accompanying": "0",
+        "dietary": "",
+        "accessibility": "",
+        "consent": "y",
+    }
+
+
+def open_forms(server: GunicornServer, slug: str, count: int) -> list[tuple[Browser, dict]]:
+    """`count` visitors, each with the form's page loaded (its session cookie, CSRF token and submission key)."""
+
+    def load(_):
+        browser = Browser(server.port)
+        page = browser.get(f"/e/{slug}/register")
+        assert page.status == 200, page.text[:500]
+        hidden = Browser.hidden_fields(page)
+        assert {"csrf_token", "submission"} <= set(hidden), "the form's hidden fields are missing"
+        return browser, hidden
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        return list(pool.map(load, range(count)))
+
+
+def submit_at_once(slug: str, visitors: list[tuple[Browser, dict]], emails: list[str]) -> list:
+    """Every visitor presses Register at the same moment (a barrier); a Reply each, or the connection error."""
+    start = threading.Barrier(len(visitors), timeout=120)
+
+    def submit(visitor, email):
+        browser, hidden = visitor
+        start.wait()
+        try:
+            return browser.post(f"/e/{slug}/register", {**hidden, **form_fields(email)})
+        except (OSError, HTTPException) as error:  # a worker killed under the request
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(visitors)) as pool:
+        return list(pool.map(submit, visitors, emails))
+
+
+def private_link(reply) -> str | None:
+    """The private page a successful submit redirects to, or None."""
+    if getattr(reply, "status", None) != 302:
+        return None
+    path = urlsplit(reply.location).path
+    return path if PRIVATE_PAGE.fullmatch(path) else None
+
+
+@dataclass
+class Outcome:
+    """An event's registrations, waiting list, mails and seat counter as the database holds them."""
+
+    statuses: dict[int, str]
+    links: set[str]
+    positions: list[int]  # the waiting list's positions, in order of registration
+    waiting_links: list[str]  # the waiting delegates' private pages, in the same order
+    mails: Counter  # registration id -> outbox messages about it
+    orphan_mails: int  # messages whose registration does not exist (in the whole database)
+    counter: int
+    seats: int
+
+
+def outcome(app, event_id: int) -> Outcome:
+    """Read what the event ended with."""
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Registration).where(Registration.event_id == event_id).order_by(Registration.id)
+        ).all()
+        mails = select(OutboxMessage.registration_id).join(Registration).where(Registration.event_id == event_id)
+        orphans = (
+            select(func.count())
+            .select_from(OutboxMessage)
+            .outerjoin(Registration, OutboxMessage.registration_id == Registration.id)
+            .where(Registration.id.is_(None))
+        )
+        result = Outcome(
+            statuses={row.id: row.status for row in rows},
+            links={f"/r/{row.token}" for row in rows},
+            positions=[waitlist_position(row) for row in rows if row.status == "waitlisted"],
+            waiting_links=[f"/r/{row.token}" for row in rows if row.status == "waitlisted"],
+            mails=Counter(db.session.scalars(mails)),
+            orphan_mails=db.session.scalar(orphans),
+            counter=db.session.get(Event, event_id).seats_taken,
+            seats=stats.seats_taken(event_id),
+        )
+        db.session.remove()
+    return result
+
+
+def rush(app, server: GunicornServer, title: str) -> tuple[list, Outcome]:
+    """200 delegates load the form, then all submit at once for 50 seats."""
+    event = create_test_event(app, title=title, capacity=CAPACITY)
+    visitors = open_forms(server, event.slug, RUSH)
+    replies = submit_at_once(event.slug, visitors, [f"rush{n}@example.org" for n in range(RUSH)])
+    return replies, outcome(app, event.id)
+
+
+def test_200_concurrent_registrations_fill_50_seats_and_the_rest_wait_in_order(rush_app, server):
+    replies, result = rush(rush_app, server, "Rush with the lock")
+    links = [private_link(reply) for reply in replies]
+    print(f"lock on: {Counter(result.statuses.values())}, counter {result.counter}, seats {result.seats}")
+    assert None not in links, Counter(getattr(reply, "status", repr(reply)) for reply in replies)
+    assert set(links) == result.links  # every delegate landed on their own private page
+    assert Counter(result.statuses.values()) == {"confirmed": CAPACITY, "waitlisted": RUSH - CAPACITY}
+    assert result.positions == list(range(1, RUSH - CAPACITY + 1))
+    assert result.seats == result.counter == CAPACITY
+    assert sum(result.mails.values()) == RUSH and set(result.mails.values()) == {1}
+    assert set(result.mails) == set(result.statuses)
+    # The delegates are told their place on their private page.
+    for place in (1, RUSH - CAPACITY):
+        page = Browser(server.port).get(result.waiting_links[place - 1])
+        assert re.search(rf'id="waitlist-position">[^<]*\b{place}\b', page.text), page.text[:2000]
+
+
+def test_negative_control_without_the_lock_the_same_rush_overbooks(rush_app, start_gunicorn):
+    unlocked = start_gunicorn(production_settings(CAPACITY_LOCK=False, CAPACITY_RACE_DELAY=0.05))
+    replies, result = rush(rush_app, unlocked, "Rush without the lock")
+    statuses = Counter(result.statuses.values())
+    print(f"lock off: {statuses}, counter {result.counter}, seats {result.seats}")
+    assert all(private_link(reply) for reply in replies), Counter(
+        getattr(reply, "status", repr(reply)) for reply in replies
+    )
+    # If this fails, the rush does not reach the code concurrently and the test above proves nothing.
+    assert statuses["confirmed"] > CAPACITY
+    assert result.seats > CAPACITY
+
+
+def test_20_concurrent_submits_of_one_email_register_once(rush_app, server):
+    event = create_test_event(rush_app, title="One email, twenty tabs", capacity=CAPACITY)
+    visitors = open_forms(server, event.slug, 20)
+    replies = submit_at_once(event.slug, visitors, ["Same.Person@example.org"] * 20)
+    with rush_app.test_request_context():
+        message = str(_duplicate().message)
+    assert sum(private_link(reply) is not None for reply in replies) == 1
+    refused = [reply for reply in replies if private_link(reply) is None]
+    assert [reply.status for reply in refused] == [200] * 19
+    assert all(message in reply.text for reply in refused)
+    # CSRF is on, as in production: the same form without its token is refused and registers no one.
+    assert Browser(server.port).post(f"/e/{event.slug}/register", form_fields("no-token@example.org")).status == 400
+    result = outcome(rush_app, event.id)
+    assert len(result.statuses) == 1 and sum(result.mails.values()) == 1
+    assert result.counter == result.seats == 1
+
+
+def lock_holder(app, server: GunicornServer) -> int | None:
+    """The worker whose transaction holds the event lock and is between statements (with CAPACITY_RACE_DELAY:
+    it has read the seats and sleeps before writing), found through its database connection's port; or None."""
+    query = text(
+        "SELECT a.client_port FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid"
+        " WHERE a.datname = current_database() AND a.state = 'idle in transaction' AND l.granted"
+        " AND ((l.relation = 'event'::regclass AND l.mode = 'RowShareLock') OR l.locktype = 'advisory')"
+    )
+    with app.app_context(), db.engine.connect() as connection:
+        ports = set(connection.scalars(query))
+    return server.worker_connected_from(ports) if ports else None
+
+
+def kill_lock_holder(app, server: GunicornServer, event_id: int, load) -> int | None:
+    """Once some registrations are in, SIGKILL the worker inside the locked transaction; its pid, or None if the
+    load ended first."""
+    while not load.done():
+        with app.app_context():
+            registered = db.session.scalar(select(func.count()).where(Registration.event_id == event_id))
+            db.session.remove()
+        victim = lock_holder(app, server) if registered >= 10 else None
+        if victim is not None:
+            os.kill(victim, signal.SIGKILL)
+            return victim
+        time.sleep(0.005)
+    return None
+
+
+def test_a_worker_killed_in_the_middle_of_the_rush_leaves_nothing_half_written(rush_app, start_gunicorn):
+    # Lock on, and each registration holds it 50 ms between reading and writing: the kill lands inside a transaction.
+    slow = start_gunicorn(production_settings(CAPACITY_RACE_DELAY=0.05))
+    event = create_test_event(rush_app, title="Rush with a crash", capacity=CAPACITY)
+    load = 45
+    visitors = open_forms(slow, event.slug, load)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        submitting = background.submit(
+            submit_at_once, event.slug, visitors, [f"crash{n}@example.org" for n in range(load)]
+        )
+        victim = kill_lock_holder(rush_app, slow, event.id, submitting)
+        replies = submitting.result()
+    assert victim is not None, "no worker was found inside a transaction during the load"
+    failed = [reply for reply in replies if isinstance(reply, Exception)]
+    answered = [private_link(reply) for reply in replies if not isinstance(reply, Exception)]
+    print(f"killed worker {victim}: {len(failed)} of {load} submits lost their connection ({failed})")
+    assert None not in answered
+
+    slow.wait_for_replacement(gone=victim)
+    browser, hidden = open_forms(slow, event.slug, 1)[0]
+    after = private_link(browser.post(f"/e/{event.slug}/register", {**hidden, **form_fields("after@example.org")}))
+    assert after is not None  # the killed transaction's lock was released
+
+    result = outcome(rush_app, event.id)
+    assert {*answered, after} <= result.links
+    assert len(answered) + 1 <= len(result.statuses) <= load + 1
+    assert set(result.mails) == set(result.statuses) and set(result.mails.values()) == {1}
+    assert result.orphan_mails == 0
+    assert result.counter == result.seats == len(result.statuses)
+
+
+def mail_kinds(app, registration_id: int) -> list[str]:
+    """The kinds of mail queued about a registration, oldest first."""
+    with app.app_context():
+        query = select(OutboxMessage.kind).where(OutboxMessage.registration_id == registration_id)
+        return list(db.session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def waiting(result: Outcome) -> list[int]:
+    """The waitlisted registrations' ids, in order of registration."""
+    return [registration for registration, status in result.statuses.items() if status == "waitlisted"]
+
+
+def test_freed_seats_go_to_the_waiting_list_in_order(rush_app):
+    event = create_test_event(rush_app, title="Seats freed", capacity=CAPACITY)
+    emails = [f"queue{n}@example.org" for n in range(CAPACITY + 15)]
+    ids = [register_test_delegate(rush_app, event, email=email)[0] for email in emails]
+    seated, queued = ids[:CAPACITY], ids[CAPACITY:]
+    assert waiting(outcome(rush_app, event.id)) == queued
+
+    with rush_app.app_context():
+        apply_action(event.id, seated[7], StatusAction.CANCEL)
+        db.session.remove()
+    result = outcome(rush_app, event.id)
+    assert result.statuses[seated[7]] == "cancelled" and result.statuses[queued[0]] == "confirmed"
+    assert mail_kinds(rush_app, queued[0]) == ["confirmation", "promoted"]
+    assert waiting(result) == queued[1:] and result.positions == list(range(1, 15))
+    assert result.counter == result.seats == CAPACITY
+
+    with rush_app.app_context():
+        update_event(event, capacity=CAPACITY + 10)
+        db.session.remove()
+    result = outcome(rush_app, event.id)
+    assert [result.statuses[registration] for registration in queued[1:11]] == ["confirmed"] * 10
+    assert all(mail_kinds(rush_app, registration) == ["confirmation", "promoted"] for registration in queued[1:11])
+    assert waiting(result) == queued[11:] and result.positions == [1, 2, 3, 4]
+    assert all(mail_kinds(rush_app, registration) == ["confirmation"] for registration in queued[11:])
+    assert result.counter == result.seats == CAPACITY + 10
