@@ -7,6 +7,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import database
 from . import extensions as ext
@@ -36,6 +37,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'eventreg.sqlite'}"
     if not app.config["MAIL_FILE_DIR"]:
         app.config["MAIL_FILE_DIR"] = str(Path(app.instance_path) / "mail")
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # Behind a reverse proxy: the client's address and scheme come from the proxy's X-Forwarded-* headers
+        # (rate limits per client need the address), trusting exactly as many hops as there are proxies.
+        hops = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     database.install_database_hooks()
     ext.db.init_app(app)

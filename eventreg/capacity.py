@@ -8,6 +8,7 @@ registrations can never take the same last seat, and nothing is counted under th
 import time
 
 from flask import current_app
+from flask_babel import ngettext
 from sqlalchemy import Update, func, select, update
 
 from . import audit
@@ -17,7 +18,15 @@ from .mail.outbox import queue_mail
 from .models import SEAT_HOLDING, Event, Registration, Status
 from .stats import waitlist_position
 
-__all__ = ["admitted_status", "decide_status", "lock_event", "promote_waitlisted", "recount_seats", "waitlist_position"]
+__all__ = [
+    "admitted_status",
+    "decide_status",
+    "lock_event",
+    "promote_waitlisted",
+    "promotion_message",
+    "recount_seats",
+    "waitlist_position",
+]
 
 PROMOTION_BATCH = 50
 
@@ -99,6 +108,15 @@ def promote_waitlisted(event: Event) -> list[Registration]:
     if promoted:
         db.session.flush()
     return promoted
+
+
+def promotion_message(count: int) -> str:
+    """What an organizer is told after a change moved people up from the waiting list."""
+    return ngettext(
+        "%(num)d delegate moved up from the waiting list into the freed seats and was emailed.",
+        "%(num)d delegates moved up from the waiting list into the freed seats and were emailed.",
+        count,
+    )
 
 
 def _promote(event: Event, registration: Registration) -> None:

@@ -57,12 +57,16 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_KEY_PREFIX = "eventreg"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # Retry-After only on the 429 page (limits.py)
     RATELIMIT_SWALLOW_ERRORS = True
     LOST_LINK_LIMIT_PER_ADDRESS = "5 per hour"
     LOST_LINK_LIMIT_PER_IP = "20 per hour"
     EMAIL_CHANGE_LIMIT_PER_REGISTRATION = "5 per hour"
     EMAIL_CHANGE_LIMIT_PER_IP = "20 per hour"
+
+    # How many reverse proxies stand in front of the app (0: none). With 1, nginx's X-Forwarded-For and
+    # X-Forwarded-Proto are trusted for one hop: the client's address (rate limits) and https links.
+    TRUSTED_PROXY_COUNT = 0
 
     REGISTRATIONS_PER_PAGE = 50
     # How often the public counter page (/e/<slug>/delegates) fetches fresh numbers, in seconds.

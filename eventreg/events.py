@@ -220,11 +220,13 @@ def create_event(*, organizer: Organizer | None = None, **details) -> Event:
     return event
 
 
-def update_event(event: Event, *, organizer: Organizer | None = None, **changes) -> dict:
+def update_event(event: Event, *, organizer: Organizer | None = None, promoted: list | None = None, **changes) -> dict:
     """Change some of an event's details, checked by the same rules as a new event, in one transaction.
 
     The slug never changes. Records `event.updated` with the changed fields before and after, and returns
     the changed fields' new values (empty when nothing changed). Raises EventError saying what is wrong.
+    A new capacity promotes the waiting list in the same transaction; the registrations promoted are added to
+    `promoted` when the caller passes a list.
     """
     unknown = set(changes) - set(EVENT_FIELDS)
     if unknown:
@@ -250,7 +252,9 @@ def update_event(event: Event, *, organizer: Organizer | None = None, **changes)
         actor = db.session.get(Organizer, organizer.id) if organizer is not None else None
         audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
         if "capacity" in after:
-            promote_waitlisted(event)  # more seats (or none counted any more): the waiting list moves up now
+            moved_up = promote_waitlisted(event)  # more seats (or none counted any more): the waiting list moves up now
+            if promoted is not None:
+                promoted.extend(moved_up)
     db.session.commit()
     return after
 

@@ -15,7 +15,7 @@ from eventreg.events import update_event
 from eventreg.extensions import db
 from eventreg.mail.outbox import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxMessage, Registration
-from eventreg.registration.services import DuplicateRegistration, register_delegate
+from eventreg.registration.services import DuplicateRegistration, EventFull, register_delegate
 from tests.conftest import create_test_event, delegate, drop_tables, make_app, register_test_delegate
 
 
@@ -142,8 +142,9 @@ def test_a_cancellation_promotes_the_first_waiting_delegate_with_a_mail_and_an_a
 def test_a_party_too_big_for_the_freed_seats_keeps_its_place_and_the_next_that_fits_moves_up(
     app, make_event, make_registration
 ):
-    event = make_event(capacity=1)
+    event = make_event(capacity=3)
     first, _ = make_registration(event, email="a@example.org")
+    make_registration(event, email="b@example.org", accompanying=1)
     make_registration(event, email="big@example.org", accompanying=2)
     make_registration(event, email="small@example.org")
     with app.app_context():
@@ -151,9 +152,9 @@ def test_a_party_too_big_for_the_freed_seats_keeps_its_place_and_the_next_that_f
     assert statuses(app, event.id)["small@example.org"] == "confirmed"
     assert waiting_order(app, event.id) == [("big@example.org", 1)]
     with app.app_context():
-        update_event(db.session.get(Event, event.id), capacity=4)
+        update_event(db.session.get(Event, event.id), capacity=6)
     assert statuses(app, event.id)["big@example.org"] == "confirmed"
-    assert counter(app, event.id) == (4, 4)
+    assert counter(app, event.id) == (6, 6)
 
 
 def test_raising_the_capacity_promotes_as_many_as_now_fit_in_order(app, make_event, make_registration):
@@ -172,13 +173,14 @@ def test_raising_the_capacity_promotes_as_many_as_now_fit_in_order(app, make_eve
 
 
 def test_removing_the_capacity_promotes_everyone(app, make_event, make_registration):
-    event = make_event(capacity=1)
+    event = make_event(capacity=3)
     for n in range(4):
-        make_registration(event, email=f"d{n}@example.org", accompanying=n)
+        make_registration(event, email=f"d{n}@example.org", accompanying=n % 3)
+    assert statuses(app, event.id)["d2@example.org"] == "waitlisted"
     with app.app_context():
         update_event(db.session.get(Event, event.id), capacity=None)
     assert set(statuses(app, event.id).values()) == {"confirmed"}
-    assert counter(app, event.id) == (10, 10)
+    assert counter(app, event.id) == (7, 7)
 
 
 def test_lowering_the_capacity_keeps_every_seat_given_and_sends_newcomers_to_the_waiting_list(
@@ -312,3 +314,40 @@ def test_without_the_lock_registering_still_works_one_at_a_time(tmp_path):
         assert statuses(app, event.id) == {"a@example.org": "confirmed", "b@example.org": "waitlisted"}
     finally:
         drop_tables(app)
+
+
+def test_mails_sent_late_tell_what_happened_at_their_moment(smtp_app, smtp_server):
+    """The worker was down: the delegate joined the waiting list, was promoted and cancelled before any mail went."""
+    event = create_test_event(smtp_app, capacity=1)
+    first, _ = register_test_delegate(smtp_app, event, email="a@example.org")
+    waiting, _ = register_test_delegate(smtp_app, event, email="b@example.org")
+    with smtp_app.app_context():
+        apply_action(event.id, first, StatusAction.CANCEL)
+        apply_action(event.id, waiting, StatusAction.CANCEL)
+        deliver_due()
+    told = [
+        (message["Subject"], message.get_body(("plain",)).get_content())
+        for message in (email.message_from_bytes(e.content, policy=email.policy.default) for e in smtp_server.envelopes)
+        if message["To"].addresses[0].addr_spec == "b@example.org"
+    ]
+    assert [subject for subject, _text in told] == [
+        "You are on the waiting list: Inaugural Ceremony",
+        "A seat is free, your registration is confirmed: Inaugural Ceremony",
+        "Your registration is cancelled: Inaugural Ceremony",
+    ]
+    confirmation = told[0][1]
+    assert "you were put on the waiting list" in confirmation  # no longer waiting: no place to give
+    assert "is confirmed" not in confirmation
+
+
+@pytest.mark.parametrize("accompanying", [2, 5])
+def test_a_group_larger_than_the_whole_event_is_refused_not_left_waiting(app, make_event, accompanying):
+    event = make_event(capacity=2)
+    with app.app_context(), pytest.raises(EventFull) as refusal:
+        register_delegate(event.id, delegate(accompanying=accompanying), language="en")
+    assert refusal.value.field == "accompanying"
+    assert str(refusal.value.message) == (
+        f"This event has 2 seats in all, so a group of {1 + accompanying} cannot be seated. "
+        "Please register fewer accompanying persons."
+    )
+    assert statuses(app, event.id) == {}

@@ -5,11 +5,13 @@ import re
 import time
 
 import pytest
-from itsdangerous import TimestampSigner
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import update
 
 from eventreg.extensions import db
 from eventreg.models import Registration
+from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
+from tests.test_csrf import token_from
 from tests.test_registration_actions import audit_entries, flashes, load, mails
 from tests.test_self_service import composed, set_status
 
@@ -114,6 +116,79 @@ def test_a_forged_or_broken_link_is_refused(app, client, make_event, make_regist
     assert load(app, registration_id).email == "chunli.bai@example.org"
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"r": 1, "f": "x"},  # no new address
+        {"r": 1, "e": "new@example.org"},  # no fingerprint
+        {"e": "new@example.org", "f": "x"},  # no registration
+        {"r": "abc", "e": "new@example.org", "f": "x"},
+        {"r": "1", "e": "new@example.org", "f": "x"},
+        {"r": 10**20, "e": "new@example.org", "f": "x"},  # beyond the id column
+        {"r": 2**31, "e": "new@example.org", "f": "x"},
+        {"r": 0, "e": "new@example.org", "f": "x"},
+        {"r": -1, "e": "new@example.org", "f": "x"},
+        {"r": True, "e": "new@example.org", "f": "x"},
+        {"r": 1.0, "e": "new@example.org", "f": "x"},
+        {"r": 1, "e": 5, "f": "x"},
+        {"r": 1, "e": "new@example.org", "f": None},
+        {"r": 1, "e": ["new@example.org"], "f": "x"},
+        [1, "new@example.org", "x"],
+        "new@example.org",
+        None,
+    ],
+)
+def test_a_signed_link_of_the_wrong_shape_is_not_valid(app, client, make_event, make_registration, payload):
+    """Only the app's secret key can make these, but even then: a 404 page, never a 500."""
+    event = make_event()
+    registration_id, _ = make_registration(event)
+    if isinstance(payload, dict) and payload.get("f") == "x":
+        payload = {**payload, "f": fingerprint_of(app, registration_id)}  # the fingerprint is all that is right
+    with app.app_context():
+        key = URLSafeTimedSerializer(app.secret_key, salt="eventreg.email-change").dumps(payload)
+    for method in ("GET", "POST"):
+        response = client.open("/email-change", method=method, query_string={"key": key})
+        assert response.status_code == 404, method
+        assert "This link is not valid." in response.text
+    assert load(app, registration_id).email == "chunli.bai@example.org"
+
+
+def fingerprint_of(app, registration_id) -> str:
+    from eventreg.registration.self_service import _fingerprint
+
+    with app.app_context():
+        return _fingerprint(db.session.get(Registration, registration_id))
+
+
+def test_an_expired_token_keeps_the_typed_address_and_the_confirm_button(tmp_path):
+    """A tab left open for hours: the form comes back with what was typed and a fresh token, and nothing is sent."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    try:
+        event = create_test_event(app)
+        registration_id, token = register_test_delegate(app, event)
+        client = app.test_client()
+        client.get(f"/r/{token}")
+        response = client.post(f"/r/{token}/email", data={"email": NEW, "csrf_token": "expired"})
+        assert response.status_code == 400
+        assert "This form had expired, so nothing was sent." in response.text
+        assert f'value="{NEW}"' in response.text
+        assert [kind for kind, _ in mails(app, registration_id)] == ["confirmation"]
+        again = client.post(f"/r/{token}/email", data={"email": NEW, "csrf_token": token_from(response.text)})
+        assert again.status_code == 302
+
+        link = confirmation_link(app, registration_id)
+        client.get(link)
+        response = client.post(link, data={"csrf_token": "expired"})
+        assert response.status_code == 400
+        assert "This page had expired, so nothing was changed." in response.text
+        assert "Confirm the new address" in response.text and NEW in response.text
+        assert load(app, registration_id).email == "chunli.bai@example.org"
+        again = client.post(link, data={"csrf_token": token_from(response.text)})
+        assert again.status_code == 302 and load(app, registration_id).email == NEW
+    finally:
+        drop_tables(app)
+
+
 def test_a_link_dies_when_the_address_changed_another_way(app, client, make_event, make_registration):
     event = make_event()
     registration_id, token = make_registration(event)
@@ -137,6 +212,10 @@ def test_an_address_another_active_registration_uses_is_refused_on_confirming(
     response = client.post(confirmation_link(app, registration_id))
     assert response.status_code == 409
     assert "Another active registration for this event already uses this email address." in response.text
+    # the page no longer promises the change, nor offers a button that would fail again; it says what to do
+    assert "will use this address from now on" not in response.text
+    assert "Confirm the new address" not in response.text and "<form" not in response.text
+    assert "Your registration keeps its current email address." in response.text
     assert load(app, registration_id).email == "chunli.bai@example.org"
     assert [kind for kind, _ in mails(app, registration_id)] == ["confirmation", "email_change"]
 
@@ -172,7 +251,7 @@ def test_a_link_to_a_registration_cancelled_meanwhile_changes_nothing(app, clien
     link = confirmation_link(app, registration_id)
     client.post(f"/r/{token}/cancel")
     response = client.post(link)
-    assert response.status_code == 409 and "can no longer be changed" in response.text
+    assert response.status_code == 409 and "This registration is already cancelled." in response.text
     assert load(app, registration_id).email == "chunli.bai@example.org"
 
 

@@ -162,6 +162,7 @@ def test_a_capacity_below_the_seats_taken_is_saved_with_a_warning(app, logged_in
         "/organizer/events/founding-assembly/settings", data=event_form(capacity="2"), follow_redirects=True
     )
     assert "The capacity (2) is below the 3 seats already taken." in response.text
+    assert "new registrations join the waiting list until enough seats are free" in response.text
     assert load_event(app, "founding-assembly").capacity == 2
     quiet = logged_in.post(
         "/organizer/events/founding-assembly/settings", data=event_form(capacity="3"), follow_redirects=True
@@ -353,3 +354,18 @@ def test_an_event_is_created_and_edited_in_a_real_browser_without_accessibility_
     page.get_by_role("link", name="My account").click()
     found["own account"] = violations(page)
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+def test_raising_the_capacity_tells_the_organizer_who_moved_up(app, logged_in, make_registration):
+    logged_in.post("/organizer/events/new", data=event_form(capacity="1"))
+    event = load_event(app, "founding-assembly")
+    for n in range(4):
+        make_registration(event, email=f"d{n}@example.org")
+    response = logged_in.post(
+        "/organizer/events/founding-assembly/settings", data=event_form(capacity="3"), follow_redirects=True
+    )
+    assert "2 delegates moved up from the waiting list into the freed seats and were emailed." in response.text
+    again = logged_in.post(
+        "/organizer/events/founding-assembly/settings", data=event_form(capacity="3"), follow_redirects=True
+    )
+    assert "moved up" not in again.text

@@ -163,7 +163,7 @@ def test_beyond_capacity_delegates_join_the_waiting_list_and_are_told_so(app, cl
     response = client.post(f"/e/{event.slug}/register", data=form(accompanying="1"))  # 2 + 2 > 3
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).text
-    assert "The event is full, so you are on the waiting list: number 1." in page
+    assert "There are not enough free seats at the moment, so you are on the waiting list: number 1." in page
     assert "You are on the waiting list" in page
     response = client.post(f"/e/{event.slug}/register", data=form(email="small@example.org", accompanying="0"))
     assert "Your place is confirmed" in client.get(response.headers["Location"]).text  # the last seat fits one

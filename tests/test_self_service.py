@@ -206,6 +206,59 @@ def test_more_accompanying_persons_than_free_seats_are_refused(app, client, make
     assert client.post(f"/r/{token}/edit", data={**form, "accompanying": "2"}).status_code == 302
     with app.app_context():
         assert db.session.get(Event, event.id).seats_taken == 4
+    form = own_form(load(app, registration_id), accompanying="3")
+    response = client.post(f"/r/{token}/edit", data=form)
+    assert "No seat is left, so you cannot add accompanying persons." in response.text
+
+
+@pytest.mark.parametrize(
+    ("seats_left", "more", "message"),
+    [
+        (0, 1, "No seat is left, so you cannot add accompanying persons."),
+        (0, 3, "No seat is left, so you cannot add accompanying persons."),
+        (1, 1, "Only 1 seat is left, so 1 more accompanying person does not fit."),
+        (1, 2, "Only 1 seat is left, so 2 more accompanying persons do not fit."),
+        (2, 3, "Only 2 seats are left, so 3 more accompanying persons do not fit."),
+    ],
+)
+def test_the_refusal_of_more_accompanying_persons_reads_well(app, seats_left, more, message):
+    from eventreg.registration.changes import not_enough_seats
+
+    with app.test_request_context():
+        refusal = not_enough_seats(seats_left, more)
+    assert (refusal.message, refusal.field) == (message, "accompanying")
+
+
+@pytest.mark.parametrize(("capacity", "seats"), [(1, 2), (2, 3), (3, 6)])
+def test_a_group_bigger_than_the_event_is_refused_in_words(app, capacity, seats):
+    from eventreg.registration.changes import group_too_big
+    from eventreg.registration.services import EventFull
+
+    with app.test_request_context():
+        refusal = group_too_big(capacity, seats)
+    assert isinstance(refusal, EventFull) and refusal.field == "accompanying"
+    seats_word = "seat" if capacity == 1 else "seats"
+    assert refusal.message.startswith(
+        f"This event has {capacity} {seats_word} in all, so a group of {seats} cannot be seated."
+    )
+
+
+@pytest.mark.parametrize("status", ["waitlisted", "confirmed", "pending"])
+def test_no_registration_grows_beyond_the_events_capacity(app, client, make_event, make_registration, status):
+    """A group bigger than the whole event would wait forever: refused whatever the status."""
+    event = make_event(capacity=3)
+    if status == "waitlisted":
+        make_registration(event, email="other@example.org", accompanying=2)  # every seat
+    registration_id, token = make_registration(event)
+    if status == "pending":
+        set_status(app, registration_id, status)  # holds its seat, as a confirmed one does
+    assert load(app, registration_id).status == status
+    response = client.post(f"/r/{token}/edit", data=own_form(load(app, registration_id), accompanying="3"))
+    assert response.status_code == 200
+    assert "This event has 3 seats in all, so a group of 4 cannot be seated." in response.text
+    assert load(app, registration_id).accompanying == 0
+    response = client.post(f"/r/{token}/edit", data=own_form(load(app, registration_id), accompanying="2"))
+    assert response.status_code == 302 and load(app, registration_id).accompanying == 2
 
 
 def test_fewer_accompanying_persons_let_the_waiting_list_move_up(app, client, make_event, make_registration):
@@ -225,9 +278,14 @@ def test_a_cancelled_or_rejected_registration_cannot_be_changed(app, client, mak
     event = make_event()
     registration_id, token = make_registration(event)
     set_status(app, registration_id, status)
+    expected = {
+        "cancelled": "This registration is already cancelled.",
+        "rejected": "This registration was not accepted, so it can no longer be changed.",
+    }[status]
     for path in (f"/r/{token}/edit", f"/r/{token}/cancel", f"/r/{token}/email"):
         response = client.get(path, follow_redirects=True)
-        assert "can no longer be changed" in response.text, path
+        assert flashes(response) == [expected], path
+        assert "see and change it" not in response.text and "anyone who has it can see it." in response.text
     client.post(f"/r/{token}/edit", data=own_form(load(app, registration_id), given_name="Irina"))
     client.post(f"/r/{token}/cancel")
     client.post(f"/r/{token}/email", data={"email": "new@example.org"})
@@ -243,6 +301,7 @@ def test_nothing_changes_through_the_link_once_the_event_has_begun(app, client, 
         db.session.commit()
     page = client.get(f"/r/{token}").text
     assert "The event has begun" in page and f'href="/r/{token}/edit"' not in page
+    assert "see and change it" not in page and "anyone who has it can see it." in page
     client.post(f"/r/{token}/edit", data=own_form(load(app, registration_id), given_name="Irina"))
     client.post(f"/r/{token}/cancel")
     assert (load(app, registration_id).given_name, load(app, registration_id).status) == ("Chunli", "confirmed")
@@ -271,6 +330,8 @@ def test_cancel_asks_first_then_frees_the_seat_for_the_waiting_list(app, client,
     assert mails(app, waiting_id)[-1] == ("promoted", "waiting@example.org")
     [mail] = composed(app, registration_id, "cancelled")
     assert "has been cancelled" in mail.body
+    again = client.post(f"/r/{token}/cancel", follow_redirects=True)  # Back, or a second tap
+    assert flashes(again) == ["This registration is already cancelled."]
 
 
 def test_the_delegate_is_named_even_when_an_organizer_is_logged_in_to_the_browser(
@@ -326,6 +387,26 @@ def test_every_form_of_the_private_pages_needs_the_csrf_token(tmp_path):
         assert client.post(f"/r/{token}/cancel", data={"csrf_token": token_from(page)}).status_code == 302
         after = load(app, registration_id)
         assert (after.position, after.email, after.status) == ("Chair", "new@example.org", "cancelled")
+    finally:
+        drop_tables(app)
+
+
+def test_an_expired_token_keeps_what_the_delegate_typed_into_the_edit_form(tmp_path):
+    """A tab left open for hours: the form comes back with the typed values and a fresh token, nothing saved."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    try:
+        event = create_test_event(app)
+        registration_id, token = register_test_delegate(app, event)
+        client = app.test_client()
+        client.get(f"/r/{token}/edit")
+        data = own_form(load(app, registration_id), position="Вице-президент", dietary="Halal")
+        response = client.post(f"/r/{token}/edit", data={**data, "csrf_token": "expired"})
+        assert response.status_code == 400
+        assert "This form had expired, so nothing was saved." in response.text
+        assert 'value="Вице-президент"' in response.text and "Halal</textarea>" in response.text
+        assert load(app, registration_id).position == "President"
+        again = client.post(f"/r/{token}/edit", data={**data, "csrf_token": token_from(response.text)})
+        assert again.status_code == 302 and load(app, registration_id).position == "Вице-президент"
     finally:
         drop_tables(app)
 

@@ -46,3 +46,20 @@ def test_the_api_gives_the_waiting_place(app, client, make_event, make_registrat
     check(response, "/events/{slug}/registrations", 200)
     places = {item["id"]: item["waitlist_position"] for item in response.get_json()["items"]}
     assert places == {ids[0]: None, ids[1]: 1, ids[2]: 2, ids[3]: 3}
+
+
+def test_cancelling_tells_the_organizer_who_moved_up(logged_in, make_event, make_registration):
+    event, ids = waiting_event(make_event, make_registration)
+    url = f"/organizer/events/{event.slug}/registrations/{ids[0]}"
+    page = logged_in.post(f"{url}/cancel", follow_redirects=True).text
+    assert "1 delegate moved up from the waiting list into the freed seats and was emailed." in page
+
+
+def test_a_bulk_cancel_counts_who_moved_up(logged_in, make_event, make_registration):
+    event, ids = waiting_event(make_event, make_registration)
+    page = logged_in.post(
+        f"/organizer/events/{event.slug}/registrations/bulk",
+        data={"action": "cancel", "ids": [ids[0], ids[3]], "confirmed": "yes"},
+        follow_redirects=True,
+    ).text
+    assert "2 cancelled, 1 promoted from the waiting list" in page

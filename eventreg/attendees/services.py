@@ -91,12 +91,15 @@ def _refusal_reason(event: Event, registration: Registration, action: StatusActi
     return None
 
 
-def change_status(event: Event, registration: Registration, action: StatusAction, *, promote: bool = True) -> None:
+def change_status(
+    event: Event, registration: Registration, action: StatusAction, *, promote: bool = True
+) -> list[Registration]:
     """The one place that changes a registration's status, inside the caller's transaction under the event lock:
     checks the action applies, records the audit entry and queues the delegate's mail. Raises ActionRefused.
 
     Cancelling or rejecting frees the registration's seats; the waiting list is then promoted into them in the same
-    transaction (unless `promote` is False: a bulk action promotes once, after all its changes).
+    transaction (unless `promote` is False: a bulk action promotes once, after all its changes). Returns the
+    registrations promoted.
     """
     reason = _refusal_reason(event, registration, action)
     if reason is not None:
@@ -112,8 +115,7 @@ def change_status(event: Event, registration: Registration, action: StatusAction
         after=audit.snapshot(registration, ("status",)),
     )
     audit.same_moment(entry, queue_mail(transition.mail, registration))
-    if promote:
-        promote_waitlisted(event)
+    return promote_waitlisted(event) if promote else []
 
 
 def _registration_in(event: Event, registration_id: int) -> Registration | None:
@@ -126,19 +128,20 @@ def _registration_in(event: Event, registration_id: int) -> Registration | None:
     return db.session.scalar(query)
 
 
-def apply_action(event_id: int, registration_id: int, action: StatusAction) -> Registration:
-    """Cancel, approve or reject one registration, in one transaction; raises ActionRefused (nothing written)."""
+def apply_action(event_id: int, registration_id: int, action: StatusAction) -> list[Registration]:
+    """Cancel, approve or reject one registration, in one transaction; raises ActionRefused (nothing written).
+    Returns the registrations promoted from the waiting list into the seats it freed."""
     try:
         event = lock_event(event_id)
         registration = _registration_in(event, registration_id)
         if registration is None:
             raise ActionRefused("not_found")
-        change_status(event, registration, action)
+        promoted = change_status(event, registration, action)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return registration
+    return promoted
 
 
 @dataclass
@@ -148,6 +151,7 @@ class BulkOutcome:
     action: StatusAction
     done: int = 0
     skipped: Counter = field(default_factory=Counter)
+    promoted: int = 0
 
     def summary(self) -> str:
         """'3 approved, 1 skipped (not pending)', in the organizer's language."""
@@ -161,6 +165,12 @@ class BulkOutcome:
             parts.append(
                 ngettext(
                     "%(num)d skipped (%(reason)s)", "%(num)d skipped (%(reason)s)", count, reason=SKIP_REASONS[reason]
+                )
+            )
+        if self.promoted:
+            parts.append(
+                ngettext(
+                    "%(num)d promoted from the waiting list", "%(num)d promoted from the waiting list", self.promoted
                 )
             )
         return ", ".join(parts)
@@ -188,7 +198,7 @@ def apply_bulk_action(event_id: int, registration_ids: list[int], action: Status
                 outcome.skipped[refusal.reason] += 1
             else:
                 outcome.done += 1
-        promote_waitlisted(event)
+        outcome.promoted = len(promote_waitlisted(event))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from .. import stats
 from ..auth.access import managed_event, requires
+from ..capacity import promotion_message
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
 from ..organizer.services import MAX_PAGE
@@ -185,9 +186,11 @@ def _change_status(slug: str, registration_id: int, action: StatusAction):
     event, registration = registration_in(slug, registration_id)
     if ConfirmForm().validate_on_submit():
         try:
-            apply_action(event.id, registration.id, action)
+            promoted = apply_action(event.id, registration.id, action)
         except ActionRefused as refusal:
             flash(refusal.message, "error")
         else:
             flash(DONE_MESSAGES[action](), "success")
+            if promoted:
+                flash(promotion_message(len(promoted)), "success")
     return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))

@@ -43,7 +43,9 @@ def queue_mail(
     """Add a mail about `registration` to the outbox, in the caller's transaction (the caller commits).
 
     It goes to the registration's address unless `recipient` says otherwise (a new address to confirm);
-    `details` (JSON) is what the mail reports beyond the registration, as it was at the change.
+    `details` (JSON) is what the mail reports beyond the registration, as it was at the change. The registration's
+    status is kept with it, so a mail sent late (the queue was long, the worker down) still tells what happened
+    at its moment, not what became of the registration since.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
@@ -51,19 +53,19 @@ def queue_mail(
         kind=kind,
         registration=registration,
         recipient=smtp_address(recipient or registration.email),
-        details=details,
+        details={"status": registration.status, **(details or {})},
     )
     db.session.add(message)
     return message
 
 
-def _subject(kind: str, registration: Registration) -> str:
+def _subject(kind: str, registration: Registration, status: str) -> str:
     event = registration.event
-    if kind == "confirmation" and registration.status == "pending":
+    if kind == "confirmation" and status == "pending":
         return gettext("Registration received, awaiting approval: %(title)s", title=event.title)
-    if kind == "confirmation" and registration.status == "waitlisted":
+    if kind == "confirmation" and status == "waitlisted":
         return gettext("You are on the waiting list: %(title)s", title=event.title)
-    if kind == "promoted" and registration.status == "pending":
+    if kind == "promoted" and status == "pending":
         return gettext("A seat is free, your registration awaits approval: %(title)s", title=event.title)
     if kind == "promoted":
         return gettext("A seat is free, your registration is confirmed: %(title)s", title=event.title)
@@ -86,17 +88,22 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
     """Render a queued message in the delegate's language, with absolute links and a stable Message-ID."""
     registration = message.registration
     event = registration.event
+    details = message.details or {}
+    # The status when the mail was queued (older messages have none: then the current one).
+    status = details.get("status", registration.status)
     with force_locale(registration.language):
         context = {
             "registration": registration,
             "event": event,
             "private_url": url_for("registration.view_registration", token=registration.token, _external=True),
             "event_url": url_for("registration.show_event", slug=event.slug, _external=True),
-            "details": message.details or {},
+            "details": details,
+            "status": status,
+            # The place now, while still waiting; None once the registration has moved on.
             "waitlist_position": waitlist_position(registration),
         }
         template = KINDS[message.kind]
-        subject = _subject(message.kind, registration)
+        subject = _subject(message.kind, registration, status)
         body = render_template(f"{template}.txt", **context)
         html = render_template(f"{template}.html", **context)
     mail_message = EncodedMessage(

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .. import stats
 from ..auth.access import managed_event, requires
+from ..capacity import promotion_message
 from ..events import EventError, create_event, update_event, with_local_times
 from ..models import Right
 from .event_form import EventForm, form_values
@@ -46,11 +47,14 @@ def settings(slug: str):
     form = EventForm(data=form_values(event))
     if form.validate_on_submit():
         try:
-            changed = update_event(event, organizer=current_user, **with_local_times(form.details()))
+            promoted = []
+            changed = update_event(event, organizer=current_user, promoted=promoted, **with_local_times(form.details()))
         except EventError as error:
             _show_error(form, error)
         else:
             flash(_("The event's settings have been saved.") if changed else _("Nothing was changed."), "success")
+            if promoted:
+                flash(promotion_message(len(promoted)), "success")
             _warn_if_over_capacity(event)
             return redirect(url_for("events.settings", slug=slug))
     return render_template("organizer/event_form.html", form=form, event=event)
@@ -65,7 +69,7 @@ def _warn_if_over_capacity(event) -> None:
         flash(
             _(
                 "The capacity (%(capacity)d) is below the %(taken)d seats already taken. Nobody is removed; "
-                "new registrations are refused until enough seats are free.",
+                "new registrations join the waiting list until enough seats are free.",
                 capacity=event.capacity,
                 taken=taken,
             ),

@@ -13,7 +13,7 @@ from ..mail.outbox import queue_mail
 from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, casefold_key
 from ..templating import category_label, status_label
 from .forms import HONORIFIC_LABELS
-from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration
+from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration, group_too_big
 
 # Every field of a registration that an edit can change; the delegate's own edit leaves the email out (a new
 # address is confirmed from that address first).
@@ -91,22 +91,38 @@ def email_taken() -> DuplicateRegistration:
 
 def check_seats(event: Event, registration: Registration, accompanying: int) -> None:
     """More accompanying persons need as many free seats (only for a registration that holds seats; one on the
-    waiting list holds none, and waits for all of them)."""
+    waiting list holds none, and waits for all of them); and no active group may outgrow the whole event, or it
+    would wait forever."""
     growth = accompanying - registration.accompanying
-    if event.capacity is None or growth <= 0 or registration.status not in SEAT_HOLDING:
+    if event.capacity is None or growth <= 0 or registration.status not in ACTIVE:
+        return
+    if 1 + accompanying > event.capacity:
+        raise group_too_big(event.capacity, 1 + accompanying)
+    if registration.status not in SEAT_HOLDING:
         return
     seats_left = max(event.capacity - event.seats_taken, 0)
     if growth > seats_left:
-        refusal = EventFull(
-            ngettext(
-                "Only %(num)d seat is left, so %(more)d more accompanying persons do not fit.",
-                "Only %(num)d seats are left, so %(more)d more accompanying persons do not fit.",
-                seats_left,
-                more=growth,
-            )
+        raise not_enough_seats(seats_left, growth)
+
+
+def not_enough_seats(seats_left: int, more: int) -> EventFull:
+    """The refusal of `more` accompanying persons when only `seats_left` seats are free."""
+    if seats_left <= 0:
+        message = gettext("No seat is left, so you cannot add accompanying persons.")
+    else:
+        # Two numbers, each with its own plural: the sentence is put together from two pieces.
+        message = gettext(
+            "%(seats_left)s, so %(more)s.",
+            seats_left=ngettext("Only %(num)d seat is left", "Only %(num)d seats are left", seats_left),
+            more=ngettext(
+                "%(num)d more accompanying person does not fit",
+                "%(num)d more accompanying persons do not fit",
+                more,
+            ),
         )
-        refusal.field = "accompanying"
-        raise refusal
+    refusal = EventFull(message)
+    refusal.field = "accompanying"
+    return refusal
 
 
 def changed_rows(details: dict) -> list[tuple[str, str, str]]:

@@ -139,6 +139,16 @@ class EmailChangeForm(Form):
     )
 
 
+def token_expired(form: Form, message) -> bool:
+    """True when a submitted form's CSRF token was missing or expired (a page left open for hours): its error becomes
+    `message` above the form, which the caller shows again, with what was typed and a fresh token."""
+    if not (form.is_submitted() and form.meta.csrf and form.csrf_token.errors):
+        return False
+    form.csrf_token.errors = []
+    form.form_errors.append(message)
+    return True
+
+
 class LostLinkForm(Form):
     """Ask for the private link again."""
 

@@ -5,13 +5,13 @@ not and whether or not a mail went out, so that the answers never tell a registe
 """
 
 import hashlib
-import math
 import time
 import unicodedata
 from contextlib import suppress
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template, request
+from flask_babel import gettext, ngettext
 from flask_limiter.util import get_remote_address
 
 from ..extensions import limiter
@@ -49,8 +49,24 @@ email_change_per_ip = limiter.limit(
 
 
 def too_many_requests(error):
-    """The friendly 429 page: what happened, and about how long to wait (Retry-After says it to programs)."""
+    """The friendly 429 page: which limit was reached, and about how long to wait (Retry-After says it to programs;
+    the other responses carry no rate-limit headers, RATELIMIT_HEADERS_ENABLED being off)."""
     current = limiter.current_limit
-    minutes = max(math.ceil((current.reset_at - time.time()) / 60), 1) if current is not None else None
-    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
-    return render_template("errors/429.html", minutes=minutes), 429, headers
+    seconds = max(current.reset_at - time.time(), 1) if current is not None else None
+    headers = {"Retry-After": str(int(seconds))} if seconds is not None else {}  # reset_at already adds a second
+    key_func = getattr(getattr(error, "limit", None), "key_func", None)
+    reached = {address_key: "address", private_link_key: "registration"}.get(key_func, "network")
+    wait = wait_in_words(seconds) if seconds is not None else None
+    return render_template("errors/429.html", reached=reached, wait=wait), 429, headers
+
+
+def wait_in_words(seconds: float) -> str:
+    """About how long `seconds` is, for people: rounded to the nearest minute, or hour from 55 minutes on (an
+    hourly limit reached just now reads "about an hour", not "about 61 minutes")."""
+    minutes = max(round(seconds / 60), 1)
+    if minutes < 55:
+        return ngettext("about %(num)d minute", "about %(num)d minutes", minutes)
+    hours = max(round(seconds / 3600), 1)
+    if hours == 1:
+        return gettext("about an hour")
+    return ngettext("about %(num)d hour", "about %(num)d hours", hours)

@@ -17,13 +17,14 @@ from ..capacity import lock_event
 from ..extensions import db
 from ..forms import column_length
 from ..mail.outbox import queue_mail
-from ..models import ACTIVE, Event, Registration, casefold_key, utcnow
+from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
 from .changes import OWN_EDITABLE_FIELDS, apply_edit, check_email, email_taken, queue_changed_mail
 from .services import DelegateDetails, RegistrationRefused, active_registration
 
 # How long the link that confirms a new email address works.
 EMAIL_CHANGE_MAX_AGE = timedelta(hours=48)
 _EMAIL_CHANGE_SALT = "eventreg.email-change"
+MAX_ID = 2**31 - 1  # the largest value of an Integer primary key on PostgreSQL
 
 
 class NotChangeable(RegistrationRefused):
@@ -47,8 +48,10 @@ class EmailChange:
 
 def why_not_changeable(registration: Registration, event: Event) -> str | None:
     """Why the delegate cannot change or cancel the registration any more, or None while they can."""
+    if registration.status == Status.CANCELLED:
+        return str(_l("This registration is already cancelled."))
     if registration.status not in ACTIVE:
-        return str(_l("This registration is cancelled or was not accepted, so it can no longer be changed."))
+        return str(_l("This registration was not accepted, so it can no longer be changed."))
     if utcnow() >= event.starts_at:
         return str(
             _l("The event has begun, so the registration can no longer be changed here. Please ask the organizers.")
@@ -141,8 +144,10 @@ def read_email_change(key: str) -> EmailChange:
         raise _link_problem(message, 410) from None
     except BadSignature:
         raise _link_problem(_l("This link is not valid. Please copy the whole link from the email."), 404) from None
-    registration = db.session.get(Registration, payload["r"]) if isinstance(payload, dict) else None
-    if registration is None or payload.get("f") != _fingerprint(registration):
+    if not _well_formed(payload):  # only our key signs links, but a key of an older version could differ
+        raise _link_problem(_l("This link is not valid. Please copy the whole link from the email."), 404)
+    registration = db.session.get(Registration, payload["r"])
+    if registration is None or payload["f"] != _fingerprint(registration):
         raise _link_problem(
             _l("This link has already been used, or the email address of the registration has changed since."), 410
         )
@@ -193,6 +198,18 @@ def send_lost_link(event_id: int, email: str) -> None:
         return
     queue_mail("lost_link", registration)
     db.session.commit()
+
+
+def _well_formed(payload) -> bool:
+    """A confirmation link's payload as request_email_change() signs it: a registration id the id column can hold,
+    and two strings."""
+    return (
+        isinstance(payload, dict)
+        and type(payload.get("r")) is int  # not a bool, which is an int too
+        and 1 <= payload["r"] <= MAX_ID
+        and isinstance(payload.get("e"), str)
+        and isinstance(payload.get("f"), str)
+    )
 
 
 def _key(email: str) -> str:

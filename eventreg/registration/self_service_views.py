@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from ..attendees.forms import ConfirmForm
 from ..auth.access import public
 from ..capacity import waitlist_position
+from ..extensions import csrf
 from ..models import Registration
 from . import limits
 from .changes import OWN_EDITABLE_FIELDS, changed_rows
-from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm
+from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired
 from .self_service import (
     EMAIL_CHANGE_MAX_AGE,
     LinkProblem,
@@ -47,6 +48,8 @@ def _keep_private(response):
     if request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    elif request.endpoint == "registration.lost_link":
+        response.headers["Cache-Control"] = "no-store"  # its message repeats the typed address
     return response
 
 
@@ -79,6 +82,7 @@ def view_registration(token: str):
 
 @bp.route("/r/<token:token>/edit", methods=["GET", "POST"])
 @public
+@csrf.exempt  # the form checks its own token, so an expired one shows the form again with what was typed
 def edit_own(token: str):
     """The delegate changes their details (all but the email); a change is mailed to them, listed."""
     registration = _own_or_404(token)
@@ -87,6 +91,7 @@ def edit_own(token: str):
         flash(problem, "error")
         return _private_page(registration)
     form = OwnDetailsForm(obj=registration)
+    status = 200
     if form.validate_on_submit():
         values = {name: form[name].data for name in OWN_EDITABLE_FIELDS}
         try:
@@ -102,7 +107,17 @@ def edit_own(token: str):
             else:
                 flash(_("Nothing was changed."), "success")
             return _private_page(registration)
-    return render_template("registration/edit.html", registration=registration, event=registration.event, form=form)
+    elif token_expired(
+        form,
+        _(
+            "This form had expired, so nothing was saved. Please check your changes and press "
+            "Save the changes again. If you see this message again, please allow cookies for "
+            "this site."
+        ),
+    ):
+        status = 400
+    page = render_template("registration/edit.html", registration=registration, event=registration.event, form=form)
+    return page, status
 
 
 @bp.route("/r/<token:token>/cancel", methods=["GET", "POST"])
@@ -128,6 +143,7 @@ def cancel_own(token: str):
 
 @bp.route("/r/<token:token>/email", methods=["GET", "POST"])
 @public
+@csrf.exempt  # the form checks its own token, so an expired one shows the form again with what was typed
 @limits.email_change_per_registration
 @limits.email_change_per_ip
 def change_email(token: str):
@@ -138,6 +154,7 @@ def change_email(token: str):
         flash(problem, "error")
         return _private_page(registration)
     form = EmailChangeForm()
+    status = 200
     if form.validate_on_submit():
         try:
             request_email_change(registration.id, form.email.data)
@@ -157,13 +174,23 @@ def change_email(token: str):
                 "success",
             )
             return _private_page(registration)
-    return render_template(
+    elif token_expired(
+        form,
+        _(
+            "This form had expired, so nothing was sent. Please check the address and press "
+            "the button again. If you see this message again, please allow cookies for this site."
+        ),
+    ):
+        status = 400
+    page = render_template(
         "registration/change_email.html", registration=registration, event=registration.event, form=form
     )
+    return page, status
 
 
 @bp.route("/email-change", methods=["GET", "POST"])
 @public
+@csrf.exempt  # the form checks its own token, so an expired one shows the page again with a fresh one
 def confirm_new_email():
     """The page the confirmation link opens: it changes nothing until its button is pressed (mail scanners open
     links); then the registration moves to the new address, and both addresses are told."""
@@ -176,6 +203,7 @@ def confirm_new_email():
         return render_template("registration/link_problem.html", message=refusal.message), 409
     form = ConfirmForm()
     status = 200
+    taken = False
     if form.validate_on_submit():
         try:
             registration = confirm_email_change(key)
@@ -185,10 +213,18 @@ def confirm_new_email():
             return render_template("registration/link_problem.html", message=refusal.message), 409
         except RegistrationRefused as refusal:
             form.form_errors.append(refusal.message)
-            status = 409
+            status, taken = 409, True
         else:
             flash(_("The email address of your registration is now %(email)s.", email=registration.email), "success")
             return _private_page(registration)
+    elif token_expired(
+        form,
+        _(
+            "This page had expired, so nothing was changed. Please press the button again. If "
+            "you see this message again, please allow cookies for this site."
+        ),
+    ):
+        status = 400
     return (
         render_template(
             "registration/confirm_email.html",
@@ -197,6 +233,7 @@ def confirm_new_email():
             event=change.registration.event,
             form=form,
             key=key,
+            taken=taken,
         ),
         status,
     )

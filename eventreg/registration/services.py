@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -77,10 +78,13 @@ def register_delegate(
                 db.session.commit()
                 return existing
             raise _duplicate()
+        seats = 1 + details.accompanying
+        if event.capacity is not None and seats > event.capacity:
+            raise group_too_big(event.capacity, seats)
         registration = Registration(
             event_id=event.id,
             consent_at=utcnow(),
-            status=decide_status(event, 1 + details.accompanying),
+            status=decide_status(event, seats),
             language=language,
             submission_key=submission_key or None,
             **details.__dict__,
@@ -102,6 +106,22 @@ def register_delegate(
             raise _duplicate() from None
         raise
     return registration
+
+
+def group_too_big(capacity: int, seats: int) -> EventFull:
+    """The refusal of a group that could never be seated: more seats than the event has in all."""
+    refusal = EventFull(
+        ngettext(
+            "This event has %(num)d seat in all, so a group of %(seats)d cannot be seated. "
+            "Please register fewer accompanying persons.",
+            "This event has %(num)d seats in all, so a group of %(seats)d cannot be seated. "
+            "Please register fewer accompanying persons.",
+            capacity,
+            seats=seats,
+        )
+    )
+    refusal.field = "accompanying"
+    return refusal
 
 
 def active_registration(event_id: int, email_key: str) -> Registration | None:

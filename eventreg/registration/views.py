@@ -78,8 +78,9 @@ def register(slug: str):
             if registration.status == Status.WAITLISTED:
                 flash(
                     _(
-                        "Thank you, your registration has been received. The event is full, so you are on the waiting "
-                        "list: number %(place)d. We will write to you as soon as a seat is yours.",
+                        "Thank you, your registration has been received. There are not enough free seats at the "
+                        "moment, so you are on the waiting list: number %(place)d. We will write to you as soon as a "
+                        "seat is yours.",
                         place=stats.waitlist_position(registration),
                     ),
                     "success",
