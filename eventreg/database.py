@@ -1,6 +1,7 @@
 """Database behaviour that differs between SQLite and PostgreSQL, kept in one place."""
 
 import sqlite3
+from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -51,15 +52,32 @@ def install_database_hooks() -> None:
 def begin_write_transaction() -> None:
     """Start the session's transaction so that it holds the write lock before it reads anything.
 
-    On SQLite this is `BEGIN IMMEDIATE`; on PostgreSQL the caller locks the rows it needs with
-    `with_for_update()`. A transaction that only read is ended first; unsaved changes are a bug.
+    On SQLite this is `BEGIN IMMEDIATE`, so a transaction that only read is ended first. On PostgreSQL the caller
+    locks the rows it needs with `with_for_update()`; a transaction that only read goes on (under READ COMMITTED, the
+    default, a locking read sees the latest committed row), which saves a round trip and a pool check-out on the
+    registration path. Unsaved changes are a bug.
     """
     session = db.session()
     if session.new or session.dirty or session.deleted or session.info.get("unsaved_writes"):
         raise RuntimeError("begin_write_transaction() called with uncommitted changes in the session")
     if session.in_transaction():
+        if session.get_bind().dialect.name == "postgresql":
+            return
         session.rollback()
     session.connection(execution_options={"sqlite_immediate": True})
+
+
+@contextmanager
+def loaded_after_commit():
+    """Inside the block, a commit leaves the session's objects loaded instead of expiring them: what was just
+    written is what the caller reads next, so no SELECT is needed to refresh it (the registration path)."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = expire
 
 
 def is_postgresql() -> bool:

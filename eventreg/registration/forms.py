@@ -1,5 +1,7 @@
 """The public forms: registration, and what a delegate does through their private link."""
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -113,9 +115,18 @@ class RegistrationForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [SelectChoice("", _l("Choose…"))] + [
-            SelectChoice(code, name) for code, name in country_names().items()
-        ]
+        self.country.choices = _country_choices(country_names())
+
+
+@lru_cache(maxsize=8)
+def _country_choices_for(names: tuple[tuple[str, str], ...]) -> list[SelectChoice]:
+    return [SelectChoice("", _l("Choose…"))] + [SelectChoice(code, name) for code, name in names]
+
+
+def _country_choices(names: dict[str, str]) -> list[SelectChoice]:
+    """The country select's ~250 choices, built once per set of names rather than on every request (the labels
+    are in the language of the request that renders them: the "Choose…" label is lazy, names are pycountry's)."""
+    return _country_choices_for(tuple(names.items()))
 
 
 class OwnDetailsForm(RegistrationForm):
