@@ -47,16 +47,20 @@ def queue_mail(
     status is kept with it, so a mail sent late (the queue was long, the worker down) still tells what happened
     at its moment, not what became of the registration since.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown mail kind {kind!r}")
-    message = OutboxMessage(
-        kind=kind,
-        registration=registration,
-        recipient=smtp_address(recipient or registration.email),
-        details={"status": registration.status, **(details or {})},
-    )
+    message = OutboxMessage(registration=registration, **mail_row(kind, registration, recipient, details))
     db.session.add(message)
     return message
+
+
+def mail_row(kind: str, registration: Registration, recipient: str | None = None, details: dict | None = None) -> dict:
+    """The columns of an outbox message about `registration` (see queue_mail), for an ORM object or a Core insert."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
+    return {
+        "kind": kind,
+        "recipient": smtp_address(recipient or registration.email),
+        "details": {"status": registration.status, **(details or {})},
+    }
 
 
 def _subject(kind: str, registration: Registration, status: str) -> str:

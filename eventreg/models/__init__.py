@@ -15,6 +15,8 @@ from .registration import (
     Event,
     Registration,
     Status,
+    held_seats,
+    move_event_counters,
 )
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "UTCDateTime",
     "casefold_key",
     "event_organizer",
+    "held_seats",
+    "move_event_counters",
     "new_token",
     "person_search_key",
     "search_key",

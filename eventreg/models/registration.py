@@ -227,7 +227,7 @@ class Registration(db.Model):
         return f"{self.honorific} {name}" if self.honorific else name
 
 
-def _held_seats(status, accompanying) -> int:
+def held_seats(status, accompanying) -> int:
     """Seats that a registration in `status` holds."""
     return 1 + (accompanying or 0) if status in SEAT_HOLDING else 0
 
@@ -241,7 +241,23 @@ def _seats_before(registration: Registration) -> int:
             return history.deleted[0]
         return (history.unchanged or history.added or [None])[0]
 
-    return _held_seats(flushed("status"), flushed("accompanying"))
+    return held_seats(flushed("status"), flushed("accompanying"))
+
+
+def move_event_counters(connection, seat_changes: dict[int, int]) -> dict:
+    """Move each event's seats_taken by its change and its stats_version on, one UPDATE … RETURNING per event, in
+    the caller's transaction: the flush hook below, and writes that bypass the ORM (the registration hot path)."""
+    table = Event.__table__
+    fresh = {}
+    for event_id, delta in sorted(seat_changes.items()):  # id order: two writers never wait on each other in a cycle
+        statement = (
+            update(table)
+            .where(table.c.id == event_id)
+            .values(stats_version=table.c.stats_version + 1, seats_taken=table.c.seats_taken + delta)
+            .returning(table.c.stats_version, table.c.seats_taken)
+        )
+        fresh[event_id] = connection.execute(statement).one()
+    return fresh
 
 
 @event.listens_for(Session, "before_flush")
@@ -253,27 +269,18 @@ def _keep_event_counters(session, flush_context, instances) -> None:
         if not isinstance(obj, Registration):
             continue
         if obj in session.new:
-            delta = _held_seats(obj.status, obj.accompanying)
+            delta = held_seats(obj.status, obj.accompanying)
         elif obj in session.deleted:
             delta = -_seats_before(obj)
         elif session.is_modified(obj):
-            delta = _held_seats(obj.status, obj.accompanying) - _seats_before(obj)
+            delta = held_seats(obj.status, obj.accompanying) - _seats_before(obj)
         else:
             continue
         event_id = obj.event_id if obj.event_id is not None else obj.event.id
         seat_changes[event_id] = seat_changes.get(event_id, 0) + delta
     if not seat_changes:
         return
-    table = Event.__table__
-    fresh = {}
-    for event_id, delta in sorted(seat_changes.items()):  # id order: two flushes never wait on each other in a cycle
-        statement = (
-            update(table)
-            .where(table.c.id == event_id)
-            .values(stats_version=table.c.stats_version + 1, seats_taken=table.c.seats_taken + delta)
-            .returning(table.c.stats_version, table.c.seats_taken)
-        )
-        fresh[event_id] = session.connection().execute(statement).one()
+    fresh = move_event_counters(session.connection(), seat_changes)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Event) and obj.id in fresh:
             set_committed_value(obj, "stats_version", fresh[obj.id].stats_version)

@@ -4,15 +4,24 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..capacity import decide_status, lock_event
-from ..database import loaded_after_commit
 from ..extensions import db
 from ..forms import column_length
-from ..mail.outbox import queue_mail
-from ..models import ACTIVE, Event, Registration, casefold_key, new_token, utcnow
+from ..mail.outbox import mail_row
+from ..models import (
+    ACTIVE,
+    Event,
+    OutboxMessage,
+    Registration,
+    casefold_key,
+    held_seats,
+    move_event_counters,
+    new_token,
+    utcnow,
+)
 
 
 class RegistrationRefused(Exception):
@@ -68,20 +77,26 @@ def register_delegate(
     or the email is already registered. A repeated submission
     of the same form (the same `submission_key`, e.g. a double tap) returns the first registration.
 
-    The hot path of a registration rush, so the event stays locked for four statements only (lock, update the
-    counters, two inserts): the row is built before the lock, duplicates are refused by the partial unique index
-    (no query first), there is one flush, and the committed registration stays loaded.
+    The hot path of a registration rush, so the event stays locked for four statements only (lock, insert the
+    registration, move the event's counters, insert the mail) and they are plain SQL, not an ORM flush: the row and
+    its keys are built before the lock, and duplicates are refused by the partial unique index (no query first).
+    The registration returned is not attached to a session: its columns are loaded, its relationships are not.
     """
     email_key = casefold_key(details.email, column_length(Registration.email_key))
     seats = 1 + details.accompanying
+    now = utcnow()
+    # Built as an object so the model's validators compute the search and comparison keys, then written by Core.
     registration = Registration(
         event_id=event_id,
         token=new_token(),
-        consent_at=utcnow(),
+        consent_at=now,
+        created_at=now,
+        updated_at=now,
         language=language,
         submission_key=submission_key or None,
         **details.__dict__,
     )
+    table = Registration.__table__
     try:
         event = lock_event(event_id)
         if event.registration_state() != "open":
@@ -89,10 +104,17 @@ def register_delegate(
         if event.capacity is not None and seats > event.capacity:
             raise group_too_big(event.capacity, seats)
         registration.status = decide_status(event, seats)
-        db.session.add(registration)
-        queue_mail("confirmation", registration)
-        with loaded_after_commit():
-            db.session.commit()
+        row = {
+            column.key: registration.__dict__[column.key]
+            for column in table.columns
+            if column.key in registration.__dict__
+        }
+        connection = db.session.connection()
+        registration.id = connection.execute(insert(table).values(row).returning(table.c.id)).scalar_one()
+        move_event_counters(connection, {event.id: held_seats(registration.status, details.accompanying)})
+        mail = mail_row("confirmation", registration)
+        connection.execute(insert(OutboxMessage.__table__).values(registration_id=registration.id, **mail))
+        db.session.commit()
     except RegistrationRefused:
         db.session.rollback()
         raise
