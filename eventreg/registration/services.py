@@ -110,10 +110,11 @@ def register_delegate(
             if column.key in registration.__dict__
         }
         connection = db.session.connection()
-        registration.id = connection.execute(insert(table).values(row).returning(table.c.id)).scalar_one()
+        # Values passed apart from the statement: SQLAlchemy caches the compiled INSERT instead of building it anew.
+        registration.id = connection.execute(insert(table).returning(table.c.id), row).scalar_one()
         move_event_counters(connection, {event.id: held_seats(registration.status, details.accompanying)})
         mail = mail_row("confirmation", registration)
-        connection.execute(insert(OutboxMessage.__table__).values(registration_id=registration.id, **mail))
+        connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
         db.session.commit()
     except RegistrationRefused:
         db.session.rollback()
