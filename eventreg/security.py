@@ -4,8 +4,16 @@ from flask import Flask, current_app, request
 
 from .auth.access import is_public_endpoint
 
-# Public pages that show one person's data: never cached, never indexed.
-PRIVATE_PUBLIC_ENDPOINTS = {"registration.view_registration"}
+# Public pages that show one person's registration (the private link and what a delegate does through it): never
+# cached, never indexed. The lost-link page is not stored either: its message repeats the typed address.
+PRIVATE_PUBLIC_ENDPOINTS = {
+    "registration.view_registration",
+    "registration.edit_own",
+    "registration.cancel_own",
+    "registration.change_email",
+    "registration.confirm_new_email",
+}
+NO_STORE_ENDPOINTS = {"registration.lost_link"}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
@@ -23,6 +31,8 @@ def _set_headers(response):
     if endpoint in PRIVATE_PUBLIC_ENDPOINTS or not is_public_endpoint(current_app, endpoint):
         headers["Cache-Control"] = "no-store"
         headers["X-Robots-Tag"] = "noindex, nofollow"
+    elif endpoint in NO_STORE_ENDPOINTS:
+        headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -18,14 +18,13 @@ from ..capacity import promote_waitlisted
 from ..extensions import db
 from ..mail.outbox import queue_mail
 from ..models import ACTIVE, Event, Registration, Status
-from ..registration.changes import ORGANIZER, apply_edit, email_taken
+from ..registration.changes import EDITABLE_FIELDS, ORGANIZER, apply_edit, email_taken
 from ..registration.services import (
     DelegateDetails,
     RegistrationRefused,
     lock_event,
 )
 
-EDITABLE_FIELDS = tuple(DelegateDetails.__dataclass_fields__)
 MAX_BULK = 1000  # far more than one page of the list shows; keeps one transaction reasonable
 
 

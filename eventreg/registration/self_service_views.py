@@ -29,28 +29,10 @@ from .self_service import (
 from .services import DelegateDetails, RegistrationRefused, find_registration
 from .views import bp, event_or_404
 
-# Pages that show one person's registration: never cached, never indexed (like the private page itself).
-PRIVATE_ENDPOINTS = {
-    "registration.view_registration",
-    "registration.edit_own",
-    "registration.cancel_own",
-    "registration.change_email",
-    "registration.confirm_new_email",
-}
 MAX_KEY_LENGTH = 1000  # far longer than a real confirmation key
 
 bp.register_error_handler(429, limits.too_many_requests)
 bp.add_app_template_global(changed_rows, "changed_rows")
-
-
-@bp.after_request
-def _keep_private(response):
-    if request.endpoint in PRIVATE_ENDPOINTS:
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    elif request.endpoint == "registration.lost_link":
-        response.headers["Cache-Control"] = "no-store"  # its message repeats the typed address
-    return response
 
 
 def _own_or_404(token: str) -> Registration:

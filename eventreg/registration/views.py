@@ -9,7 +9,7 @@ from ..auth.access import public
 from ..events import event_by_slug
 from ..extensions import csrf
 from ..models import Status
-from .forms import RegistrationForm
+from .forms import RegistrationForm, token_expired
 from .services import (
     DelegateDetails,
     DuplicateRegistration,
@@ -88,14 +88,13 @@ def register(slug: str):
             else:
                 flash(_("Thank you, your registration has been received."), "success")
             return redirect(url_for(".view_registration", token=registration.token))
-    elif form.is_submitted() and form.meta.csrf and form.csrf_token.errors:
-        form.csrf_token.errors = []
-        form.form_errors.append(
-            _(
-                "This form had expired, so nothing was sent. Please check your details and press Register again. "
-                "If you see this message again, please allow cookies for this site."
-            )
-        )
+    elif token_expired(
+        form,
+        _(
+            "This form had expired, so nothing was sent. Please check your details and press Register again. "
+            "If you see this message again, please allow cookies for this site."
+        ),
+    ):
         status = 400
     page = render_template(
         "registration/register.html",
