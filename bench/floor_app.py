@@ -41,6 +41,7 @@ def connection() -> psycopg.Connection:
     if getattr(_local, "connection", None) is None or _local.connection.closed:
         _local.connection = psycopg.connect(database_url())
         _local.counter = seat_counter_column(_local.connection)
+        _local.waitlist_counter = has_waitlist_counter(_local.connection)
     return _local.connection
 
 
@@ -51,6 +52,15 @@ def seat_counter_column(conn: psycopg.Connection) -> str:
     ).fetchone()
     conn.commit()
     return "seats_taken" if row else "stats_version"
+
+
+def has_waitlist_counter(conn: psycopg.Connection) -> bool:
+    """Whether the schema counts the waiting list on the event row (`waitlisted`, migration 0004)."""
+    row = conn.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'event' AND column_name = 'waitlisted'"
+    ).fetchone()
+    conn.commit()
+    return row is not None
 
 
 @app.get("/")
@@ -76,12 +86,19 @@ def register(slug: str):
             event_id, capacity, taken = cursor.fetchone()
             confirmed = capacity is None or counter != "seats_taken" or taken + seats <= capacity
             bump = seats if confirmed or counter != "seats_taken" else 0
-            cursor.execute(
-                f"UPDATE event SET {counter} = {counter} + %s, stats_version = stats_version + 1 WHERE id = %s"
-                if counter == "seats_taken"
-                else "UPDATE event SET stats_version = stats_version + %s WHERE id = %s",
-                (bump, event_id),
-            )
+            if _local.waitlist_counter:
+                cursor.execute(
+                    "UPDATE event SET seats_taken = seats_taken + %s, waitlisted = waitlisted + %s, "
+                    "stats_version = stats_version + 1 WHERE id = %s",
+                    (bump, 0 if confirmed else 1, event_id),
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE event SET {counter} = {counter} + %s, stats_version = stats_version + 1 WHERE id = %s"
+                    if counter == "seats_taken"
+                    else "UPDATE event SET stats_version = stats_version + %s WHERE id = %s",
+                    (bump, event_id),
+                )
             given, family, institution = form["given_name"], form.get("family_name", ""), form["institution"]
             cursor.execute(
                 f"INSERT INTO registration ({REGISTRATION_COLUMNS}) VALUES "

@@ -72,6 +72,8 @@ def prepare_event(app, existing: int, free_seats: int) -> RushEvent:
             values = {"stats_version": events.c.stats_version + 1, "capacity": seats + free_seats}
             if has_column("event", "seats_taken"):
                 values["seats_taken"] = seats
+            if has_column("event", "waitlisted"):
+                values["waitlisted"] = connection.scalar(waitlisted(event_id))
             connection.execute(update(events).where(events.c.id == event_id).values(**values))
         vacuum()
         with db.engine.connect() as connection:
@@ -86,6 +88,12 @@ def seats_held(event_id: int):
     return select(func.coalesce(func.sum(1 + table.c.accompanying), 0)).where(
         table.c.event_id == event_id, table.c.status.in_(SEAT_HOLDING)
     )
+
+
+def waitlisted(event_id: int):
+    """SELECT of how many of the event's registrations are on the waiting list."""
+    table = Registration.__table__
+    return select(func.count()).where(table.c.event_id == event_id, table.c.status == "waitlisted")
 
 
 def backend_pids(app) -> list[int]:
@@ -151,6 +159,9 @@ def outcome(app, event: RushEvent, started: datetime, ended: datetime) -> RunOut
             problems.append(f"{sum(by_status.values())} registrations but only {mails} with an outbox mail")
         if "seats_taken" in row and row["seats_taken"] != held:
             problems.append(f"event.seats_taken is {row['seats_taken']}, the rows hold {held}")
+        waiting = connection.scalar(waitlisted(event.id))
+        if "waitlisted" in row and row["waitlisted"] != waiting:
+            problems.append(f"event.waitlisted is {row['waitlisted']}, the rows have {waiting} waitlisted")
         if "waitlist_position" in registrations.c:
             positions = connection.scalars(
                 select(registrations.c.waitlist_position)

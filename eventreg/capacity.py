@@ -1,8 +1,9 @@
 """Capacity: the one place that locks an event, decides who gets a seat and who waits, and promotes the waiting list.
 
 An event's `seats_taken` counter (kept by the flush hook in eventreg/models/registration.py) holds the seats of its
-confirmed and pending registrations. Every decision reads it from the event row locked for the transaction, so two
-registrations can never take the same last seat, and nothing is counted under the lock.
+confirmed and pending registrations, and `waitlisted` the length of its waiting list. Every decision reads them
+from the event row locked for the transaction, so two registrations can never take the same last seat, and nothing
+is counted under the lock.
 """
 
 import time
@@ -132,15 +133,21 @@ def _promote(event: Event, registration: Registration) -> None:
 
 
 def recount_seats(event_ids=None) -> Update:
-    """The statement that sets events' seat counters from their registrations (all events when `event_ids` is None)
-    and moves their stats_version on: for writes that bypass the ORM's flush hook (bulk loads, hand-written SQL)."""
+    """The statement that sets events' counters (seats taken, waitlisted) from their registrations (all events when
+    `event_ids` is None) and moves their stats_version on: for writes that bypass the ORM's flush hook (bulk loads,
+    hand-written SQL)."""
     table = Event.__table__
     held = (
         select(func.coalesce(func.sum(1 + Registration.accompanying), 0))
         .where(Registration.event_id == table.c.id, Registration.status.in_(SEAT_HOLDING))
         .scalar_subquery()
     )
-    statement = update(table).values(seats_taken=held, stats_version=table.c.stats_version + 1)
+    waiting = (
+        select(func.count())
+        .where(Registration.event_id == table.c.id, Registration.status == Status.WAITLISTED)
+        .scalar_subquery()
+    )
+    statement = update(table).values(seats_taken=held, waitlisted=waiting, stats_version=table.c.stats_version + 1)
     if event_ids is not None:
         statement = statement.where(table.c.id.in_(list(event_ids)))
     return statement

@@ -1,12 +1,16 @@
 """Form pieces shared by every feature: length limits from the columns, email checks, clean text."""
 
+import functools
 import unicodedata
 
+from babel.support import Translations
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # Flask-WTF's "read the request" marker
+from wtforms.i18n import messages_path
 from wtforms.validators import Length, ValidationError
 
 
@@ -19,6 +23,20 @@ class Form(FlaskForm):
             if formdata is not _Auto:
                 return formdata
             return request.form if request.method in SUBMIT_METHODS else None
+
+        def get_translations(self, form):
+            """WTForms' own messages in the request's language. Flask-WTF reads them from disk on every
+            request that needs one; they never change while the app runs, so they are read once per language."""
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return wtforms_translations(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=32)
+def wtforms_translations(locale: str) -> Translations:
+    """WTForms' built-in messages ("Not a valid choice.", …) translated into `locale` (one of the app's few
+    languages, so the cache stays small); English when WTForms has no translation for it."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -58,9 +58,13 @@ def waiting_order(app, event_id) -> list[tuple[str, int]]:
 
 
 def counter(app, event_id) -> tuple[int, int]:
-    """The event's seat counter and the seats recounted from its registrations."""
+    """The event's seat counter and the seats recounted from its registrations; its waiting-list counter is
+    checked against a count on the way."""
     with app.app_context():
-        return db.session.get(Event, event_id).seats_taken, stats.seats_taken(event_id)
+        event = db.session.get(Event, event_id)
+        waiting = select(func.count()).where(Registration.event_id == event_id, Registration.status == "waitlisted")
+        assert event.waitlisted == db.session.scalar(waiting)
+        return event.seats_taken, stats.seats_taken(event_id)
 
 
 def mail_kinds(app, email) -> list[str]:

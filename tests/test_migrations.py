@@ -136,21 +136,22 @@ def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> t
         db.session.commit()
         upgrade()
         key = db.session.scalar(text("SELECT name_key FROM registration WHERE token = 't1'"))
-        seats = db.session.scalar(text("SELECT seats_taken FROM event"))
+        seats, waitlisted = db.session.execute(text("SELECT seats_taken, waitlisted FROM event")).one()
         db.session.remove()
         db.engine.dispose()
-    return key, seats
+    return key, seats, waitlisted
 
 
 def test_upgrade_fills_the_name_key_of_existing_registrations_on_sqlite(tmp_path):
-    key, seats = upgrade_with_a_registration_from_0001(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
+    key, seats, waitlisted = upgrade_with_a_registration_from_0001(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
     assert key == "zhang wei 张伟"
     assert seats == 1 + 3  # confirmed and pending hold seats; cancelled and waitlisted do not
+    assert waitlisted == 1
 
 
 @pytest.mark.postgresql
 def test_upgrade_fills_the_name_key_of_existing_registrations_on_postgresql(empty_postgresql_database, tmp_path):
-    assert upgrade_with_a_registration_from_0001(empty_postgresql_database, tmp_path) == ("zhang wei 张伟", 4)
+    assert upgrade_with_a_registration_from_0001(empty_postgresql_database, tmp_path) == ("zhang wei 张伟", 4, 1)
 
 
 SAMPLE_PEOPLE = [

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from eventreg import stats
+from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.extensions import db
 from eventreg.models import OutboxMessage, Registration, utcnow
 
@@ -280,3 +282,21 @@ def test_the_native_name_is_not_repeated(client, make_event, make_registration):
     page = client.get(f"/r/{token}").text
     assert "白春礼" in page
     assert "(<bdi>白春礼</bdi>)" not in page
+
+
+def test_the_place_told_on_joining_counts_only_those_still_waiting(app, client, make_event, make_registration):
+    """The thank-you page's place comes from the event's waiting-list counter: it must agree with a count after
+    people ahead have left the list (cancelled) or moved up (a seat freed)."""
+    event = make_event(capacity=1)
+    make_registration(event, email="seated@example.org")
+    ahead = [make_registration(event, email=f"w{n}@example.org")[0] for n in range(3)]  # places 1, 2, 3
+    with app.app_context():
+        apply_action(event.id, ahead[1], StatusAction.CANCEL)
+    response = client.post(f"/e/{event.slug}/register", data=form(email="late@example.org", accompanying="0"))
+    assert "you are on the waiting list: number 3." in client.get(response.headers["Location"]).text
+    with app.app_context():
+        apply_action(event.id, ahead[0], StatusAction.CANCEL)  # w0 cancels a waiting place: still 1 seat taken
+        late = db.session.scalar(select(Registration).where(Registration.email == "late@example.org"))
+        assert stats.waitlist_position(late) == 2
+    response = client.post(f"/e/{event.slug}/register", data=form(email="later@example.org", accompanying="0"))
+    assert "you are on the waiting list: number 3." in client.get(response.headers["Location"]).text

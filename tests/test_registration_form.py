@@ -219,3 +219,24 @@ def test_people_with_a_single_name_can_register(app, client, make_event):
     event = make_event()
     assert client.post(f"/e/{event.slug}/register", data=form(given_name="Sukarno", family_name="")).status_code == 302
     assert registrations(app)[0].display_name == "Prof. Sukarno"
+
+
+def test_wtforms_messages_follow_each_requests_language(app, client, make_event):
+    """WTForms' own messages are read once per language and kept: each request still gets its own language."""
+    app.config["LANGUAGES"] = ["en", "de", "zh"]
+    event = make_event()
+    expected = {
+        "de": "Keine gültige, ganze Zahl.",
+        "zh": "不是有效的整数。",
+        "en": "Not a valid integer value.",
+    }
+    for language in ["de", "zh", "en", "de"]:
+        response = client.post(
+            f"/e/{event.slug}/register",
+            data=form(accompanying="two"),
+            headers={"Accept-Language": language},
+        )
+        assert response.status_code == 200
+        assert expected[language] in response.text
+        assert all(text not in response.text for other, text in expected.items() if other != language)
+    assert registrations(app) == []

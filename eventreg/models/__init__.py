@@ -15,6 +15,7 @@ from .registration import (
     Event,
     Registration,
     Status,
+    counted,
     held_seats,
     move_event_counters,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Status",
     "UTCDateTime",
     "casefold_key",
+    "counted",
     "event_organizer",
     "held_seats",
     "move_event_counters",

@@ -102,6 +102,8 @@ class Event(db.Model):
     # Seats held by confirmed and pending registrations (with their accompanying persons), kept by the same hook
     # in the same statement: capacity is decided from this row, locked, without counting registrations.
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Registrations on the waiting list, kept the same way: a new one's place is this number, known without a count.
+    waitlisted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     registrations: Mapped[list["Registration"]] = relationship(back_populates="event", lazy="raise_on_sql")
@@ -193,6 +195,10 @@ class Registration(db.Model):
 
     event: Mapped[Event] = relationship(back_populates="registrations")
 
+    # Not a column: register_delegate sets it on a registration that joins the waiting list to its place at that
+    # moment (the event's waitlisted counter, under the lock), so the thank-you page needs no count.
+    place_on_joining = None
+
     @validates("email", "institution")
     def _keep_keys(self, name: str, value: str) -> str:
         """Every change of the email or the institution updates its comparison key."""
@@ -232,8 +238,13 @@ def held_seats(status, accompanying) -> int:
     return 1 + (accompanying or 0) if status in SEAT_HOLDING else 0
 
 
-def _seats_before(registration: Registration) -> int:
-    """Seats the registration held as last flushed (none for a new one)."""
+def counted(status, accompanying) -> tuple[int, int]:
+    """What a registration in `status` adds to its event's counters: (seats held, places on the waiting list)."""
+    return held_seats(status, accompanying), 1 if status == Status.WAITLISTED else 0
+
+
+def _counted_before(registration: Registration) -> tuple[int, int]:
+    """What the registration added to the counters as last flushed (nothing for a new one)."""
 
     def flushed(name):
         history = get_history(registration, name)
@@ -241,20 +252,25 @@ def _seats_before(registration: Registration) -> int:
             return history.deleted[0]
         return (history.unchanged or history.added or [None])[0]
 
-    return held_seats(flushed("status"), flushed("accompanying"))
+    return counted(flushed("status"), flushed("accompanying"))
 
 
-def move_event_counters(connection, seat_changes: dict[int, int]) -> dict:
-    """Move each event's seats_taken by its change and its stats_version on, one UPDATE … RETURNING per event, in
-    the caller's transaction: the flush hook below, and writes that bypass the ORM (the registration hot path)."""
+def move_event_counters(connection, changes: dict[int, tuple[int, int]]) -> dict:
+    """Move each event's seats_taken and waitlisted by their changes (seats, waitlisted) and its stats_version
+    on, one UPDATE … RETURNING per event, in the caller's transaction: the flush hook below, and writes that bypass
+    the ORM (the registration hot path). Returns each event's new (stats_version, seats_taken, waitlisted)."""
     table = Event.__table__
     fresh = {}
-    for event_id, delta in sorted(seat_changes.items()):  # id order: two writers never wait on each other in a cycle
+    for event_id, (seats, waiting) in sorted(changes.items()):  # id order: writers never wait on each other in a cycle
         statement = (
             update(table)
             .where(table.c.id == event_id)
-            .values(stats_version=table.c.stats_version + 1, seats_taken=table.c.seats_taken + delta)
-            .returning(table.c.stats_version, table.c.seats_taken)
+            .values(
+                stats_version=table.c.stats_version + 1,
+                seats_taken=table.c.seats_taken + seats,
+                waitlisted=table.c.waitlisted + waiting,
+            )
+            .returning(table.c.stats_version, table.c.seats_taken, table.c.waitlisted)
         )
         fresh[event_id] = connection.execute(statement).one()
     return fresh
@@ -262,26 +278,29 @@ def move_event_counters(connection, seat_changes: dict[int, int]) -> dict:
 
 @event.listens_for(Session, "before_flush")
 def _keep_event_counters(session, flush_context, instances) -> None:
-    """Any change to an event's registrations moves its stats_version on and its seats_taken by the seats
-    gained or freed, in ONE statement of the same transaction; the session's event objects get the new values."""
-    seat_changes: dict[int, int] = {}
+    """Any change to an event's registrations moves its stats_version on, its seats_taken by the seats gained or
+    freed and its waitlisted by the places, in ONE statement of the same transaction; the session's event objects
+    get the new values."""
+    changes: dict[int, tuple[int, int]] = {}
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, Registration):
             continue
+        now = counted(obj.status, obj.accompanying)
         if obj in session.new:
-            delta = held_seats(obj.status, obj.accompanying)
+            before = (0, 0)
         elif obj in session.deleted:
-            delta = -_seats_before(obj)
+            now, before = (0, 0), _counted_before(obj)
         elif session.is_modified(obj):
-            delta = held_seats(obj.status, obj.accompanying) - _seats_before(obj)
+            before = _counted_before(obj)
         else:
             continue
         event_id = obj.event_id if obj.event_id is not None else obj.event.id
-        seat_changes[event_id] = seat_changes.get(event_id, 0) + delta
-    if not seat_changes:
+        seats, waiting = changes.get(event_id, (0, 0))
+        changes[event_id] = (seats + now[0] - before[0], waiting + now[1] - before[1])
+    if not changes:
         return
-    fresh = move_event_counters(session.connection(), seat_changes)
+    fresh = move_event_counters(session.connection(), changes)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Event) and obj.id in fresh:
-            set_committed_value(obj, "stats_version", fresh[obj.id].stats_version)
-            set_committed_value(obj, "seats_taken", fresh[obj.id].seats_taken)
+            for name in ("stats_version", "seats_taken", "waitlisted"):
+                set_committed_value(obj, name, getattr(fresh[obj.id], name))

@@ -16,8 +16,9 @@ from ..models import (
     Event,
     OutboxMessage,
     Registration,
+    Status,
     casefold_key,
-    held_seats,
+    counted,
     move_event_counters,
     new_token,
     utcnow,
@@ -80,7 +81,8 @@ def register_delegate(
     The hot path of a registration rush, so the event stays locked for four statements only (lock, insert the
     registration, move the event's counters, insert the mail) and they are plain SQL, not an ORM flush: the row and
     its keys are built before the lock, and duplicates are refused by the partial unique index (no query first).
-    The registration returned is not attached to a session: its columns are loaded, its relationships are not.
+    The registration returned is not attached to a session: its columns are loaded, its relationships are not;
+    when it joined the waiting list, `place_on_joining` is its place there.
     """
     email_key = casefold_key(details.email, column_length(Registration.email_key))
     seats = 1 + details.accompanying
@@ -112,7 +114,9 @@ def register_delegate(
         connection = db.session.connection()
         # Values passed apart from the statement: SQLAlchemy caches the compiled INSERT instead of building it anew.
         registration.id = connection.execute(insert(table).returning(table.c.id), row).scalar_one()
-        move_event_counters(connection, {event.id: held_seats(registration.status, details.accompanying)})
+        fresh = move_event_counters(connection, {event.id: counted(registration.status, details.accompanying)})
+        if registration.status == Status.WAITLISTED:
+            registration.place_on_joining = fresh[event.id].waitlisted  # the newest on the list is the last
         mail = mail_row("confirmation", registration)
         connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
         db.session.commit()

@@ -81,7 +81,7 @@ def register(slug: str):
                         "Thank you, your registration has been received. There are not enough free seats at the "
                         "moment, so you are on the waiting list: number %(place)d. We will write to you as soon as a "
                         "seat is yours.",
-                        place=stats.waitlist_position(registration),
+                        place=registration.place_on_joining or stats.waitlist_position(registration),
                     ),
                     "success",
                 )
