@@ -26,6 +26,8 @@ REGISTRATION_COLUMNS = (
     "institution_key, position, country, category, accompanying, dietary, accessibility, visa_letter, consent_at, "
     "status, language, submission_key, created_at, updated_at"
 )
+CHECKIN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as eventreg.models: the floor imports nothing of the app
+CHECKIN_CODE_LENGTH = 10
 OUTBOX_COLUMNS = (
     "kind, registration_id, recipient, state, attempts, last_error, next_attempt_at, subject, message_id, created_at"
 )
@@ -41,7 +43,8 @@ def connection() -> psycopg.Connection:
     if getattr(_local, "connection", None) is None or _local.connection.closed:
         _local.connection = psycopg.connect(database_url())
         _local.counter = seat_counter_column(_local.connection)
-        _local.waitlist_counter = has_waitlist_counter(_local.connection)
+        _local.waitlist_counter = has_column(_local.connection, "event", "waitlisted")  # migration 0004
+        _local.checkin_code = has_column(_local.connection, "registration", "checkin_code")  # migration 0005
     return _local.connection
 
 
@@ -54,10 +57,10 @@ def seat_counter_column(conn: psycopg.Connection) -> str:
     return "seats_taken" if row else "stats_version"
 
 
-def has_waitlist_counter(conn: psycopg.Connection) -> bool:
-    """Whether the schema counts the waiting list on the event row (`waitlisted`, migration 0004)."""
+def has_column(conn: psycopg.Connection, table: str, column: str) -> bool:
+    """Whether the schema has this column (the floor runs against the schema of any commit)."""
     row = conn.execute(
-        "SELECT 1 FROM information_schema.columns WHERE table_name = 'event' AND column_name = 'waitlisted'"
+        "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s", (table, column)
     ).fetchone()
     conn.commit()
     return row is not None
@@ -100,18 +103,20 @@ def register(slug: str):
                     (bump, event_id),
                 )
             given, family, institution = form["given_name"], form.get("family_name", ""), form["institution"]
-            cursor.execute(
-                f"INSERT INTO registration ({REGISTRATION_COLUMNS}) VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "RETURNING id",
-                (
-                    event_id, token, form.get("honorific", ""), given, family, form.get("native_name", ""),
-                    email, email.casefold(), f"{family} {given}".casefold(), institution, institution.casefold(),
-                    form.get("position", ""), form["country"], form.get("category", "delegate"), seats - 1,
-                    form.get("dietary", ""), form.get("accessibility", ""), bool(form.get("visa_letter")), now,
-                    "confirmed" if confirmed else "waitlisted", "en", form.get("submission") or None, now, now,
-                ),
+            values = (
+                event_id, token, form.get("honorific", ""), given, family, form.get("native_name", ""),
+                email, email.casefold(), f"{family} {given}".casefold(), institution, institution.casefold(),
+                form.get("position", ""), form["country"], form.get("category", "delegate"), seats - 1,
+                form.get("dietary", ""), form.get("accessibility", ""), bool(form.get("visa_letter")), now,
+                "confirmed" if confirmed else "waitlisted", "en", form.get("submission") or None, now, now,
             )  # fmt: skip
+            columns = REGISTRATION_COLUMNS
+            if _local.checkin_code:
+                columns += ", checkin_code"
+                values += ("".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_CODE_LENGTH)),)
+            cursor.execute(
+                f"INSERT INTO registration ({columns}) VALUES ({', '.join(['%s'] * len(values))}) RETURNING id", values
+            )
             (registration_id,) = cursor.fetchone()
             cursor.execute(
                 f"INSERT INTO outbox_message ({OUTBOX_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",

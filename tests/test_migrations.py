@@ -1,6 +1,7 @@
 """`flask db upgrade` builds exactly the schema the models describe, on SQLite and on PostgreSQL."""
 
 import importlib.util
+import re
 import uuid
 from pathlib import Path
 
@@ -137,6 +138,8 @@ def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> t
         upgrade()
         key = db.session.scalar(text("SELECT name_key FROM registration WHERE token = 't1'"))
         seats, waitlisted = db.session.execute(text("SELECT seats_taken, waitlisted FROM event")).one()
+        codes = db.session.scalars(text("SELECT checkin_code FROM registration")).all()
+        assert len(set(codes)) == 4 and all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{10}", code) for code in codes)
         db.session.remove()
         db.engine.dispose()
     return key, seats, waitlisted

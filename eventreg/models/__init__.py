@@ -2,8 +2,19 @@
 and the mail outbox; one module each, everything importable from here."""
 
 from .accounts import ROLE_LABELS, ROLE_RIGHTS, ApiToken, AuditEntry, Organizer, Right, event_organizer
-from .common import KEY_EXPANSION, UTCDateTime, casefold_key, new_token, person_search_key, search_key, utcnow
-from .outbox import OutboxMessage, OutboxState
+from .common import (
+    CHECKIN_ALPHABET,
+    CHECKIN_CODE_LENGTH,
+    KEY_EXPANSION,
+    UTCDateTime,
+    casefold_key,
+    new_checkin_code,
+    new_token,
+    person_search_key,
+    search_key,
+    utcnow,
+)
+from .outbox import OutboxAttempt, OutboxMessage, OutboxState
 from .registration import (
     ACTIVE,
     ACTIVE_SQL,
@@ -24,6 +35,8 @@ __all__ = [
     "ACTIVE",
     "ACTIVE_SQL",
     "CATEGORY_LABELS",
+    "CHECKIN_ALPHABET",
+    "CHECKIN_CODE_LENGTH",
     "KEY_EXPANSION",
     "NAME_KEY_WIDTH",
     "ROLE_LABELS",
@@ -35,6 +48,7 @@ __all__ = [
     "Category",
     "Event",
     "Organizer",
+    "OutboxAttempt",
     "OutboxMessage",
     "OutboxState",
     "Registration",
@@ -46,6 +60,7 @@ __all__ = [
     "event_organizer",
     "held_seats",
     "move_event_counters",
+    "new_checkin_code",
     "new_token",
     "person_search_key",
     "search_key",

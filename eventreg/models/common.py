@@ -57,6 +57,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# Crockford's base 32: digits and capitals without I, L, O and U, so a code read aloud or typed is hard to get wrong.
+CHECKIN_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECKIN_CODE_LENGTH = 10  # 50 bits: not guessable at a desk, short enough to type and for a small QR code
+
+
+def new_checkin_code() -> str:
+    """A short random code for the ticket's QR code; it admits at the door and grants no other right."""
+    return "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_CODE_LENGTH))
+
+
 def _is_east_asian(text: str) -> bool:
     """True when the text is written in Chinese, Japanese or Korean characters (family name first)."""
     return bool(text) and all(

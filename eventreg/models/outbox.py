@@ -47,3 +47,19 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration | None] = relationship()
+    attempt_log: Mapped[list["OutboxAttempt"]] = relationship(
+        back_populates="message", order_by="OutboxAttempt.id", cascade="all, delete-orphan"
+    )
+
+
+class OutboxAttempt(db.Model):
+    """One try at sending an outbox message: when, how it ended, and the error (empty when it was sent)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "sent", "retry" (a transient failure: tried again later) or "failed" (permanent, or the last try).
+    outcome: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    message: Mapped[OutboxMessage] = relationship(back_populates="attempt_log")

@@ -22,10 +22,12 @@ from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from ..extensions import db
 from .common import (
+    CHECKIN_CODE_LENGTH,
     KEY_EXPANSION,
     UTCDateTime,
     _is_east_asian,
     casefold_key,
+    new_checkin_code,
     new_token,
     person_search_key,
     search_key,
@@ -189,11 +191,16 @@ class Registration(db.Model):
     language: Mapped[str] = mapped_column(String(10))
     # Random per rendered form: a second submit of the same form (a double tap) finds the first registration.
     submission_key: Mapped[str | None] = mapped_column(String(64))
+    # What the ticket's QR code holds: separate from the private-link token, so a photographed ticket only admits.
+    checkin_code: Mapped[str] = mapped_column(String(CHECKIN_CODE_LENGTH), unique=True, default=new_checkin_code)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The staff account that checked the delegate in (None when not checked in).
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="registrations")
+    checked_in_by: Mapped["Organizer | None"] = relationship()
 
     # Not a column: register_delegate sets it on a registration that joins the waiting list to its place at that
     # moment (the event's waitlisted counter, under the lock), so the thank-you page needs no count.

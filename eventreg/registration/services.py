@@ -20,6 +20,7 @@ from ..models import (
     casefold_key,
     counted,
     move_event_counters,
+    new_checkin_code,
     new_token,
     utcnow,
 )
@@ -91,6 +92,7 @@ def register_delegate(
     registration = Registration(
         event_id=event_id,
         token=new_token(),
+        checkin_code=new_checkin_code(),
         consent_at=now,
         created_at=now,
         updated_at=now,
