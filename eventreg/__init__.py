@@ -60,7 +60,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from . import admin, api, auth, cli, converters, errors, organizer, registration, security, templating
     from .attendees import bp as attendees_bp
     from .auth import token_views
-    from .organizer import event_settings, export_views
+    from .checkin import json_views as checkin_json
+    from .checkin import views as checkin
+    from .organizer import event_settings, export_views, outbox_views
     from .registration.counter import bp as counter_bp
 
     converters.init_app(app)
@@ -73,8 +75,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(admin.bp)
     app.register_blueprint(attendees_bp)
     app.register_blueprint(export_views.bp)
+    app.register_blueprint(outbox_views.bp)
     app.register_blueprint(token_views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(checkin.bp)
+    app.register_blueprint(checkin_json.bp)
     auth.init_app(app)
     errors.init_app(app)
     security.init_app(app)

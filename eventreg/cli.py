@@ -122,7 +122,7 @@ def demo_command(if_empty: bool) -> None:
 @with_appcontext
 def outbox_worker_command(once: bool) -> None:
     """Send queued mail until stopped (SIGTERM finishes the message in hand)."""
-    from .mail.outbox import run_worker
+    from .mail.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:

@@ -28,7 +28,9 @@ class DefaultConfig:
     MAIL_USE_SSL = False
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
+    # "Display name <address>": the name is the From that delegates see (any script; encoded per RFC 2047).
     MAIL_DEFAULT_SENDER = "Event registration <noreply@example.org>"  # set your own in production
+    # Seconds any one SMTP step may take (Flask-Mail has no timeout: a hung server would block the worker forever).
     MAIL_TIMEOUT = 30
     MAIL_FILE_DIR = None
 
@@ -37,6 +39,12 @@ class DefaultConfig:
     OUTBOX_POLL_SECONDS = 2.0
     OUTBOX_BATCH_SIZE = 100
     OUTBOX_MAX_RETRY_DELAY = 3600
+    # Retries after a passing failure (refused connection, timeout, 4xx) wait this long first, doubling each time
+    # up to OUTBOX_MAX_RETRY_DELAY, less a random part of up to half; so the first three come within a minute.
+    OUTBOX_FIRST_RETRY_DELAY = 15
+    # Seconds after its first try (or a resend) that a message still failing is marked failed, for organizers
+    # to see and resend; a 5xx refusal of the recipient or the message fails it at once.
+    OUTBOX_GIVE_UP_AFTER = 24 * 3600
 
     # email-validator checks syntax only unless this is on (it needs working DNS).
     EMAIL_CHECK_DELIVERABILITY = False

@@ -12,6 +12,9 @@ PRIVATE_PUBLIC_ENDPOINTS = {
     "registration.cancel_own",
     "registration.change_email",
     "registration.confirm_new_email",
+    "registration.ticket",
+    "registration.ticket_qr",
+    "registration.ticket_calendar",
 }
 NO_STORE_ENDPOINTS = {"registration.lost_link"}
 

@@ -252,7 +252,7 @@ def test_a_wrong_own_password_change_explains_itself(app, organizer, data, field
 
 
 @pytest.mark.parametrize(
-    ("role", "landing"), [("admin", "/organizer/"), ("organizer", "/organizer/"), ("checkin", "/auth/account")]
+    ("role", "landing"), [("admin", "/organizer/"), ("organizer", "/organizer/"), ("checkin", "/checkin/")]
 )
 def test_login_lands_where_the_role_can_work(app, make_organizer, role, landing):
     make_organizer("someone@example.org", PASSWORD, role=role)
@@ -260,7 +260,7 @@ def test_login_lands_where_the_role_can_work(app, make_organizer, role, landing)
     assert log_in(client, "someone@example.org").headers["Location"] == landing
     assert client.get("/auth/login").headers["Location"] == landing  # already logged in
     page = client.get("/auth/account").text
-    assert ("check-in desk you will work at is not built yet" in page) == (role == "checkin")
+    assert ("Go to the check-in desk" in page) == (role == "checkin")
 
 
 def test_login_still_follows_next(app, make_organizer):

@@ -17,6 +17,10 @@ PUBLIC_ENDPOINTS = {
     "registration.change_email",
     "registration.confirm_new_email",
     "registration.lost_link",
+    # the ticket behind the private link: the printable page, its QR code, the calendar entry
+    "registration.ticket",
+    "registration.ticket_qr",
+    "registration.ticket_calendar",
     "counter.delegates",
     "counter.delegates_json",
     "auth.login",

@@ -38,6 +38,14 @@ KNOWN_SESSION_ENDPOINTS = {
     "admin.audit",
     "auth.account",
     "auth.logout",
+    "checkin.index",
+    "checkin.desk",
+    "checkin.card",
+    "checkin.check_in_view",
+    "checkin.undo",
+    "checkin_json.lookup",
+    "checkin_json.check_in_json",
+    "checkin_json.counts",
 }
 
 
@@ -69,6 +77,7 @@ def world(app, make_organizer, make_event, make_registration) -> World:
         ids = dict(db.session.execute(select(Organizer.email, Organizer.id)).all())
         assign_events(ids[email_of("organizer")], {event.id})
         assign_events(ids["target@example.org"], {event.id})
+        assign_events(ids[email_of("checkin")], {event.id})  # check-in staff reach the desks of their events
         token_ids, raw_tokens = {}, {}
         for name in ("admin", "organizer", "outsider"):
             token, raw = create_token(db.session.get(Organizer, ids[f"{name}@example.org"]), "walk")
@@ -92,6 +101,7 @@ def url_values(world: World, role: str) -> dict:
         "token": world.registration_token,
         "organizer_id": world.target_id,
         "token_id": world.token_ids.get(role, world.token_ids["admin"]),
+        "message_id": 1,  # the outbox's first mail: the world's registration's confirmation
     }
 
 

@@ -29,6 +29,9 @@ ACTION_LABELS = {
     "registration.approved": _l("Approved"),
     "registration.rejected": _l("Rejected"),
     "registration.promoted": _l("Promoted from the waiting list"),
+    "registration.checked_in": _l("Checked in"),
+    "registration.check_in_undone": _l("Check-in undone"),
+    "mail.resent": _l("Failed mail queued again"),
 }
 MAIL_LABELS = {
     "confirmation": _l("Confirmation"),

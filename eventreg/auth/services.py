@@ -112,5 +112,8 @@ def change_own_password(organizer: Organizer, current_password: str, new_passwor
 
 
 def home_endpoint(organizer: Organizer) -> str:
-    """Where an organizer lands after logging in: the events when their role runs events, else their account."""
-    return "organizer.index" if organizer.can(Right.MANAGE_EVENTS) else "auth.account"
+    """Where an organizer lands after logging in: the events when their role runs events, the check-in desk for
+    check-in staff, else their account."""
+    if organizer.can(Right.MANAGE_EVENTS):
+        return "organizer.index"
+    return "checkin.index" if organizer.can(Right.CHECK_IN) else "auth.account"

@@ -37,21 +37,26 @@ class SmtpTransport:
         self.connection: TimeoutConnection | None = None
 
     def send(self, message: flask_mail.Message, name: str) -> None:
-        """Send one message; a connection that dropped while idle is reopened once."""
+        """Send one message; a connection the server closed while it was idle is reopened once."""
         if self.connection is None:
             self.connection = self._open()
         try:
             try:
                 self.connection.send(message)
-            except smtplib.SMTPServerDisconnected:
+            except smtplib.SMTPServerDisconnected as error:
+                if isinstance(error.__context__, TimeoutError):
+                    # The server went silent mid-conversation, maybe after taking the message: sending it again
+                    # at once could repeat it and hang as long again; the outbox retries it later instead.
+                    raise
                 self.close()
                 self.connection = self._open()
                 self.connection.send(message)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
             raise  # the server answered: the session is still usable for the next message
         except OSError:
-            # A timeout or broken connection leaves the session in an unknown state: start afresh next time.
-            self.close()
+            # A timeout or broken connection leaves the session in an unknown state: start afresh next time,
+            # without the QUIT a silent server would leave unanswered for another MAIL_TIMEOUT.
+            self._drop()
             raise
 
     def close(self) -> None:
@@ -62,6 +67,11 @@ class SmtpTransport:
                 connection.host.quit()
             except OSError:
                 connection.host.close()
+
+    def _drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and connection.host is not None:
+            connection.host.close()
 
     def _open(self) -> TimeoutConnection:
         state = current_app.extensions["mail"]

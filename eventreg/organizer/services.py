@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .. import charts, stats
 from ..auth.access import managed_event
+from ..checkin.counts import CheckInCounts, checkin_counts
 from ..events import events_run_by
 from ..extensions import db
 from ..models import Event, Organizer, Registration
@@ -24,6 +25,7 @@ class Dashboard:
     report: dict
     charts: dict[str, Markup]
     newest: list[Registration]
+    checkin: CheckInCounts  # checked in against expected, refreshed live by static/js/checkin-counts.js
 
     @property
     def subregions_represented(self) -> int:
@@ -77,4 +79,10 @@ def event_dashboard(slug: str) -> Dashboard:
     """The dashboard of the event at `slug`; 404 when there is no such event, 403 when the organizer does not run it."""
     event = managed_event(slug)
     report = stats.event_report(event)
-    return Dashboard(event=event, report=report, charts=dashboard_charts(report), newest=newest_registrations(event))
+    return Dashboard(
+        event=event,
+        report=report,
+        charts=dashboard_charts(report),
+        newest=newest_registrations(event),
+        checkin=checkin_counts(event),
+    )

@@ -1,0 +1,88 @@
+"""Checked in against expected, in all and per country: what the desk and the dashboard show, live.
+
+The numbers count registrations (delegates), not people: one check-in admits a delegate together with their
+accompanying persons, and the desk shows how many those are on the delegate's card. Expected are the confirmed
+registrations; pending, waitlisted, cancelled and rejected ones are refused at the desk, so they are not expected.
+
+The counts come from the dashboard's own one-pass aggregate over the covering index and are kept in the stats
+cache under the event's stats_version, which every check-in and undo moves on (the flush hook), with the same
+guards as stats/report.py: a session with uncommitted changes neither reads nor fills it, and a value is stored
+only if no commit landed while it was computed.
+"""
+
+from dataclasses import dataclass
+
+from ..countries import country_name, flag
+from ..extensions import db
+from ..models import Event, Status
+from ..stats import aggregates
+from ..stats.cache import app_cache, unsettled
+
+_CACHE_KIND = "checkin"  # apart from the report's keys (event id, version, timezone) in the same cache
+
+
+@dataclass(frozen=True)
+class CountryCheckIns:
+    """Confirmed delegates of one country: how many are expected and how many are in."""
+
+    code: str
+    checked_in: int
+    expected: int
+
+
+@dataclass(frozen=True)
+class CheckInCounts:
+    """Confirmed delegates of one event checked in, expected, and both per country (codes only: cacheable)."""
+
+    checked_in: int
+    expected: int
+    accompanying_expected: int
+    by_country: tuple[CountryCheckIns, ...]
+
+    def as_json(self) -> dict:
+        """JSON-ready, with the countries' names in the request's language, most expected first."""
+        rows = [
+            {
+                "code": row.code,
+                "name": country_name(row.code),
+                "flag": flag(row.code),
+                "checked_in": row.checked_in,
+                "expected": row.expected,
+            }
+            for row in self.by_country
+        ]
+        rows.sort(key=lambda row: (-row["expected"], row["name"].casefold()))
+        return {
+            "checked_in": self.checked_in,
+            "expected": self.expected,
+            "accompanying_expected": self.accompanying_expected,
+            "by_country": rows,
+        }
+
+
+def _compute(event_id: int) -> CheckInCounts:
+    rows = [row for row in aggregates.counts_by_country_and_status(event_id) if row.status == Status.CONFIRMED]
+    return CheckInCounts(
+        checked_in=sum(row.checked_in for row in rows),
+        expected=sum(row.count for row in rows),
+        accompanying_expected=sum(row.accompanying for row in rows),
+        by_country=tuple(
+            CountryCheckIns(row.country, row.checked_in, row.count) for row in sorted(rows, key=lambda row: row.country)
+        ),
+    )
+
+
+def checkin_counts(event: Event) -> CheckInCounts:
+    """The event's check-in numbers for the data this session sees, from the cache when that state was counted."""
+    if unsettled(db.session(), event.id):
+        return _compute(event.id)
+    version = aggregates.stats_version(event.id)
+    key = (_CACHE_KIND, event.id, version)
+    cache = app_cache()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = _compute(event.id)
+    if version is not None and aggregates.stats_version(event.id) == version:
+        cache.put(key, result)
+    return result

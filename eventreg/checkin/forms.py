@@ -1,0 +1,41 @@
+"""Forms of the check-in desk: the code and name search (GET, so the desk works without scripts), and the buttons."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SearchField, StringField
+from wtforms.validators import Length
+
+from ..forms import Form
+from ..models import CHECKIN_CODE_LENGTH
+from ..organizer.filters import MAX_QUERY_LENGTH
+
+
+class CodeForm(Form):
+    """The ticket's code as typed (spaces, hyphens, lower case and O for 0 are all understood)."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        _l("Ticket code"),
+        validators=[Length(max=CHECKIN_CODE_LENGTH * 3)],
+        description=_l("The 10 letters and digits under the QR code on the ticket."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+class NameSearchForm(Form):
+    """A name (any script), email or institution, when the delegate has no ticket with them."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Name"),
+        validators=[Length(max=MAX_QUERY_LENGTH)],
+        description=_l("Family or given name in any script, email or institution."),
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class ButtonForm(Form):
+    """A button that needs only the CSRF token: check in, undo."""

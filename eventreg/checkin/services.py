@@ -1,0 +1,205 @@
+"""The check-in desk's rules: which events an account may staff, finding a ticket by its code or a delegate by
+name, checking in (once, under the event lock) and undoing it, each with its audit entry."""
+
+from dataclasses import dataclass
+
+from flask import abort
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import audit
+from ..auth.access import current_organizer
+from ..capacity import lock_event
+from ..events import event_by_slug, events_run_by
+from ..extensions import db
+from ..models import (
+    CHECKIN_ALPHABET,
+    CHECKIN_CODE_LENGTH,
+    Event,
+    Organizer,
+    Registration,
+    Right,
+    Status,
+    utcnow,
+)
+from ..organizer.filters import MAX_QUERY_LENGTH, AttendeeFilter
+
+SEARCH_LIMIT = 20  # names shown for one search at the desk; a longer list means the staff should type more
+# Crockford's base 32 reads O as 0 and I, L as 1, so a code read aloud or typed from a smudged ticket still matches.
+_CROCKFORD_READS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_IGNORED = str.maketrans("", "", " -\t\u00a0")
+
+
+class CheckInRefused(Exception):
+    """The desk cannot admit: no such ticket, another event's ticket, or a registration without a seat."""
+
+    def __init__(self, message: str, registration: Registration | None = None):
+        super().__init__(message)
+        self.message, self.registration = message, registration
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    """What a tap on "Check in" did: `newly` is False when the delegate had already been checked in."""
+
+    registration: Registration
+    newly: bool
+
+
+def may_staff(organizer: Organizer, event: Event) -> bool:
+    """True when the account may work at the event's desk: an admin anywhere, anyone with the check-in right at the
+    events assigned to them (check-in staff are assigned to events like organizers)."""
+    if organizer.can(Right.MANAGE_ALL_EVENTS):
+        return True
+    return organizer.can(Right.CHECK_IN) and any(own.id == event.id for own in organizer.events)
+
+
+def desk_event(slug: str) -> Event:
+    """The event at `slug` if the acting account may staff its desk; 404 when there is none, 403 when not theirs."""
+    event = event_by_slug(slug)
+    if event is None:
+        abort(404)
+    organizer = current_organizer()
+    if organizer is None or not may_staff(organizer, event):
+        abort(403)
+    return event
+
+
+def desk_events(organizer: Organizer) -> list[Event]:
+    """The events whose desk the account may staff (every event, for an admin), latest start first."""
+    return events_run_by(organizer)
+
+
+def normalise_code(typed: str) -> str:
+    """A typed code as stored: spaces and hyphens dropped, upper case, O read as 0 and I, L as 1 (Crockford)."""
+    return typed.translate(_IGNORED).upper().translate(_CROCKFORD_READS)[: CHECKIN_CODE_LENGTH * 2]
+
+
+def _code_is_well_formed(code: str) -> bool:
+    return len(code) == CHECKIN_CODE_LENGTH and all(ch in CHECKIN_ALPHABET for ch in code)
+
+
+def find_by_code(event: Event, typed: str) -> Registration:
+    """The registration whose ticket carries this code, for this event; CheckInRefused otherwise."""
+    code = normalise_code(typed)
+    if not _code_is_well_formed(code):
+        raise CheckInRefused(
+            _(
+                "A ticket code has %(length)d letters and digits; %(code)r is not one.",
+                length=CHECKIN_CODE_LENGTH,
+                code=typed.strip()[:40],
+            )
+        )
+    registration = db.session.scalar(select(Registration).where(Registration.checkin_code == code))
+    if registration is None:
+        raise CheckInRefused(_("No ticket has the code %(code)s. Check it, or search by name.", code=code))
+    if registration.event_id != event.id:
+        raise CheckInRefused(_("This ticket is for another event: not admitted here."))
+    return registration
+
+
+def search_by_name(event: Event, query: str) -> list[Registration]:
+    """The event's registrations (any status) whose name, email or institution has every typed word, by name;
+    the attendee list's own search."""
+    words = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    if not words:
+        return []
+    select_ = AttendeeFilter(q=words, sort="name").select(event).limit(SEARCH_LIMIT + 1)
+    return list(db.session.scalars(select_))
+
+
+def registration_at_desk(event: Event, registration_id: int) -> Registration:
+    """One registration of the event; 404 when it has no such one."""
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == registration_id, Registration.event_id == event.id)
+    )
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def refusal(registration: Registration) -> str | None:
+    """Why the desk must not admit this registration, or None when it holds a confirmed seat."""
+    messages = {
+        Status.CANCELLED: lambda: _("Not admitted: this registration was cancelled."),
+        Status.REJECTED: lambda: _("Not admitted: this registration was declined by the organizers."),
+        Status.WAITLISTED: lambda: _("Not admitted: this delegate is on the waiting list and has no seat."),
+        Status.PENDING: lambda: _("Not admitted: this registration still awaits approval by the organizers."),
+    }
+    message = messages.get(registration.status)
+    return message() if message else None
+
+
+def already_message(event: Event, registration: Registration) -> str:
+    """'Already checked in at 09:14 by desk@…', the time in the event's timezone (with the date on another day)."""
+    moment = event.local(registration.checked_in_at)
+    staff = registration.checked_in_by.email if registration.checked_in_by is not None else _("an unknown account")
+    if moment.date() != event.local(utcnow()).date():
+        return _(
+            "Already checked in on %(date)s at %(time)s by %(staff)s.",
+            date=moment.strftime("%Y-%m-%d"),
+            time=moment.strftime("%H:%M"),
+            staff=staff,
+        )
+    return _("Already checked in at %(time)s by %(staff)s.", time=moment.strftime("%H:%M"), staff=staff)
+
+
+def _locked_registration(event: Event, registration_id: int) -> Registration:
+    """Lock the event (as every change to its registrations does, so desks and status changes queue in one
+    order and never deadlock), then read the registration afresh."""
+    lock_event(event.id)
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration_id, Registration.event_id == event.id)
+        .execution_options(populate_existing=True)
+    )
+    if registration is None:
+        db.session.rollback()
+        abort(404)
+    return registration
+
+
+def check_in(event: Event, registration_id: int, staff: Organizer) -> CheckInResult:
+    """Check the delegate in, once: a second tap (another desk, a double scan) changes nothing and says when and by
+    whom it was done. Refuses registrations without a confirmed seat (CheckInRefused)."""
+    registration = _locked_registration(event, registration_id)
+    problem = refusal(registration)
+    if problem is not None:
+        db.session.rollback()
+        raise CheckInRefused(problem, registration)
+    if registration.checked_in_at is not None:
+        db.session.rollback()
+        return CheckInResult(registration, newly=False)
+    registration.checked_in_at = utcnow()
+    registration.checked_in_by_id = staff.id
+    audit.record(
+        "registration.checked_in",
+        registration=registration,
+        before={"checked_in_at": None},
+        after={"checked_in_at": registration.checked_in_at.isoformat()},
+        organizer=staff,
+    )
+    db.session.commit()  # the flush hook moves event.stats_version on: the dashboard's numbers follow at once
+    return CheckInResult(registration, newly=True)
+
+
+def undo_check_in(event: Event, registration_id: int, organizer: Organizer) -> Registration:
+    """Take a check-in back (a wrong person admitted, a tap on the wrong card); nothing happens when there is none."""
+    registration = _locked_registration(event, registration_id)
+    if registration.checked_in_at is None:
+        db.session.rollback()
+        raise CheckInRefused(_("This delegate is not checked in."), registration)
+    before = {"checked_in_at": registration.checked_in_at.isoformat()}
+    if registration.checked_in_by is not None:
+        before["organizer"] = registration.checked_in_by.email
+    registration.checked_in_at = None
+    registration.checked_in_by_id = None
+    audit.record(
+        "registration.check_in_undone",
+        registration=registration,
+        before=before,
+        after={"checked_in_at": None},
+        organizer=organizer,
+    )
+    db.session.commit()
+    return registration

@@ -1,0 +1,120 @@
+"""The ticket in a mail: the QR code as an inline image beside the HTML, and the calendar entry as an attachment.
+
+The MIME tree mail programs render is
+
+    multipart/mixed
+      multipart/related            (type="multipart/alternative")
+        multipart/alternative
+          text/plain
+          text/html                <img src="cid:…">
+        image/png                  Content-ID: <…>, inline
+      text/calendar; method=…      event.ics, attachment
+
+Flask-Mail 0.10 puts every attachment straight into multipart/mixed, where several mail programs list an inline
+image as an attachment instead of showing it in the HTML; so the related part is built here, on Flask-Mail's tree.
+"""
+
+from dataclasses import dataclass
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+from ..models import OutboxMessage, Status
+from ..tickets import (
+    CANCELLING_KINDS,
+    TICKET_KINDS,
+    calendar_entry,
+    calendar_sequence,
+    grouped_code,
+    has_ticket,
+    qr_png,
+    ticket_was_sent,
+)
+from .addresses import default_sender_address
+from .outbox import EncodedMessage
+
+# Pixels per QR module in mail: a version 1 code with its quiet zone is 29 modules, so 232 px square.
+MAIL_QR_SCALE = 8
+
+
+@dataclass
+class TicketParts:
+    """What a mail carries besides its text: the calendar entry, and the QR code when it is a ticket."""
+
+    method: str  # PUBLISH (add or replace the entry) or CANCEL (remove it)
+    calendar: bytes
+    qr_png: bytes | None = None
+    qr_cid: str = ""
+    code: str = ""
+
+
+def ticket_parts(message: OutboxMessage, status: str, private_url: str) -> TicketParts | None:
+    """The ticket parts of an outbox message, or None for a mail without any.
+
+    A ticket goes with the mails of TICKET_KINDS while the registration is confirmed (as queued and still now: a
+    registration cancelled before its confirmation went out gets no QR code). A cancellation or rejection removes
+    the calendar entry, when an earlier mail sent one. The copy of a change sent to a former address gets neither.
+    """
+    registration = message.registration
+    if (message.details or {}).get("old_address"):
+        return None
+    if message.kind in TICKET_KINDS and has_ticket(status) and has_ticket(registration.status):
+        sequence = calendar_sequence(registration, message.id)
+        domain = default_sender_address().rpartition("@")[2] or "localhost"
+        return TicketParts(
+            method="PUBLISH",
+            calendar=calendar_entry(registration, private_url=private_url, sequence=sequence),
+            qr_png=qr_png(registration.checkin_code, scale=MAIL_QR_SCALE),
+            # One per message, and the same on a retry: the HTML refers to the image by it.
+            qr_cid=f"ticket-qr-{message.id}@{domain}",
+            code=grouped_code(registration.checkin_code),
+        )
+    if message.kind in CANCELLING_KINDS and ticket_was_sent(registration, message.id):
+        sequence = calendar_sequence(registration, message.id)
+        return TicketParts(
+            method="CANCEL",
+            calendar=calendar_entry(registration, private_url=private_url, sequence=sequence, cancel=True),
+        )
+    return None
+
+
+def ticket_context(message: OutboxMessage, parts: TicketParts | None, status: str) -> dict:
+    """What the templates (email/_ticket.html and .txt) need to show the ticket or say why there is none yet."""
+    waiting = status in (Status.PENDING, Status.WAITLISTED)
+    return {
+        "ticket": parts if parts and parts.qr_png else None,
+        "ticket_later": message.kind in TICKET_KINDS and waiting and not (message.details or {}).get("old_address"),
+        "calendar_method": parts.method if parts else None,
+    }
+
+
+def attach_ticket(mime, parts: TicketParts):
+    """Flask-Mail's multipart/mixed message with the QR code related to the HTML and the calendar entry attached."""
+    if not mime.is_multipart():
+        return mime  # a text-only mail (every kind has HTML today): nothing to relate the image to
+    body = mime.get_payload()
+    alternative, others = body[0], body[1:]
+    if parts.qr_png:
+        related = MIMEMultipart("related", type="multipart/alternative")
+        related.attach(alternative)
+        image = MIMEImage(parts.qr_png, "png")
+        image.add_header("Content-ID", f"<{parts.qr_cid}>")
+        image.add_header("Content-Disposition", "inline", filename="ticket-qr.png")
+        related.attach(image)
+        alternative = related
+    calendar = MIMEText(parts.calendar.decode("utf-8"), "calendar", "utf-8")
+    calendar.set_param("method", parts.method)
+    calendar.add_header("Content-Disposition", "attachment", filename="event.ics")
+    mime.set_payload([alternative, *others, calendar])
+    return mime
+
+
+class TicketMessage(EncodedMessage):
+    """An EncodedMessage that carries the ticket parts (see the module's docstring for the tree)."""
+
+    def __init__(self, *args, ticket: TicketParts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+
+    def _message(self):
+        return attach_ticket(super()._message(), self.ticket)

@@ -1,0 +1,270 @@
+"""The outbox worker: claims due messages, sends them over one kept connection, retries or fails them."""
+
+import logging
+import random
+import signal
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
+
+from ..database import begin_write_transaction, is_postgresql
+from ..extensions import db
+from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
+from .outbox import _message_id, compose
+from .transport import open_transport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass of the worker did."""
+
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the n-th failed attempt in a row.
+
+    Doubling from OUTBOX_FIRST_RETRY_DELAY, capped by OUTBOX_MAX_RETRY_DELAY, then shortened by a random part of up
+    to half ("equal jitter"), so the messages that failed together in an outage do not all come back together.
+    """
+    config = current_app.config
+    ceiling = min(config["OUTBOX_FIRST_RETRY_DELAY"] * 2 ** max(attempts - 1, 0), config["OUTBOX_MAX_RETRY_DELAY"])
+    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # noqa: S311 - spreading, not secrecy
+
+
+def is_permanent(error: Exception) -> bool:
+    """True when trying again cannot help: the server refused this recipient or this message with a 5xx reply.
+
+    A refused sender, a failed login, a 4xx reply or a broken connection concern the server or our settings,
+    not the message: those are retried (until OUTBOX_GIVE_UP_AFTER), so mail flows again once they are fixed.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _reply in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return False
+
+
+def describe_error(error: Exception) -> str:
+    """The error as organizers see it on the outbox page: its kind and the server's words."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = "; ".join(
+            f"{parseaddr(address)[1] or address}: {code} {_text(reply)}"
+            for address, (code, reply) in sorted(error.recipients.items())
+        )
+        return f"SMTPRecipientsRefused: {replies}"[:2000]
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{type(error).__name__}: {error.smtp_code} {_text(error.smtp_error)}"[:2000]
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _claim_next() -> OutboxMessage | None:
+    """The oldest due message, in a fresh write transaction.
+
+    On PostgreSQL the row stays locked until commit and other workers skip it. On SQLite the
+    transaction holds the database's write lock, so the caller commits before it talks to SMTP.
+    """
+    begin_write_transaction()
+    claim = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == OutboxState.QUEUED, OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+    )
+    if is_postgresql():
+        claim = claim.with_for_update(skip_locked=True)  # only the message row: never the registration or event
+    # The row with what compose() needs, in one round trip; the join comes after the claim's LIMIT, not before
+    # it (joined in one query, PostgreSQL joined every queued row before sorting them).
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.id == claim.scalar_subquery())
+        .options(joinedload(OutboxMessage.registration).joinedload(Registration.event))
+    )
+    return db.session.scalar(query)
+
+
+def _is_connection_error(error: Exception) -> bool:
+    """A failure to reach the server (not an answer from it): the next messages would fail the same way."""
+    answered = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
+    return isinstance(error, OSError) and not isinstance(error, answered)
+
+
+def _lease() -> timedelta:
+    """How long a claimed message is left to its worker: longer than any SMTP conversation can take."""
+    return timedelta(seconds=4 * current_app.config["MAIL_TIMEOUT"] + 60)
+
+
+def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: False) -> DeliveryReport:
+    """Send due messages one by one until none is due, `limit` is reached or `should_stop()` says so
+    (it is asked before each message).
+
+    A message that fails for a passing reason stays queued with a later next_attempt_at; one the server refuses
+    for good, or that has been failing for OUTBOX_GIVE_UP_AFTER, is marked failed. Every try is recorded.
+    """
+    limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
+    report = DeliveryReport()
+    own_transport = transport is None
+    transport = transport or open_transport()
+    try:
+        for _ in range(limit):
+            if should_stop():
+                break
+            outcome = _deliver_one(transport)
+            if outcome is None:
+                break
+            state, error = outcome
+            report.sent += state == OutboxState.SENT
+            report.deferred += state == OutboxState.QUEUED
+            report.failed += state == OutboxState.FAILED
+            if error is not None and _is_connection_error(error):
+                break
+    finally:
+        db.session.rollback()
+        if own_transport:
+            transport.close()
+    return report
+
+
+def _deliver_one(transport) -> tuple[OutboxState, Exception | None] | None:
+    """Claim, compose and send the next due message; the state it is left in and the error, or None when none
+    is due."""
+    message = _claim_next()
+    if message is None:
+        db.session.rollback()
+        return None
+    if not message.message_id:
+        message.message_id = _message_id(message)
+    message.attempts += 1
+    message_id = message.id
+    started = utcnow()
+    error: Exception | None = None
+    try:
+        with db.session.no_autoflush:  # composing only reads: the attempt is written with its result
+            mail_message = compose(message)
+    except Exception as failure:  # noqa: BLE001 - a message that cannot be rendered stays queued, never lost
+        error = failure
+    if error is None:
+        if not is_postgresql():
+            # SQLite has no row locks: lease the message to this worker (another skips it until the lease ends,
+            # after which a crashed worker's message is tried again), and release the write lock while
+            # talking to the mail server.
+            message.next_attempt_at = utcnow() + _lease()
+            db.session.commit()
+        try:
+            transport.send(mail_message, name=f"{message_id:08d}-{message.kind}")
+        except Exception as failure:  # noqa: BLE001 - any failure must leave the message queued, never lost
+            error = failure
+        if not is_postgresql():
+            begin_write_transaction()
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if error is None:
+        message.state = OutboxState.SENT
+        message.subject = mail_message.subject[:300]
+        message.sent_at = utcnow()
+        message.last_error = ""
+        db.session.add(OutboxAttempt(message_id=message_id, attempted_at=started, outcome="sent", error=""))
+    else:
+        _record_failure(message, started, error)
+    state = OutboxState(message.state)  # read before the commit expires the row
+    db.session.commit()
+    return state, error
+
+
+def _record_failure(message: OutboxMessage, started: datetime, error: Exception) -> None:
+    """Schedule the next try, or mark the message failed when the error is permanent or time is up."""
+    text = describe_error(error)
+    now = utcnow()
+    deadline = _first_try(message, started) + timedelta(seconds=current_app.config["OUTBOX_GIVE_UP_AFTER"])
+    message.last_error = text
+    if is_permanent(error) or now >= deadline:
+        message.state = OutboxState.FAILED
+        outcome = "failed"
+        log.error("outbox message %s failed: %s", message.id, text)
+    else:
+        # The last try falls on the deadline, not a whole backoff step after it.
+        message.next_attempt_at = min(now + retry_delay(message.attempts), deadline)
+        outcome = "retry"
+        log.warning("outbox message %s not sent, retrying at %s: %s", message.id, message.next_attempt_at, text)
+    db.session.add(OutboxAttempt(message_id=message.id, attempted_at=started, outcome=outcome, error=text))
+
+
+def _first_try(message: OutboxMessage, started: datetime) -> datetime:
+    """When the current run of tries began: `attempts` counts the tries since the message was queued or resent,
+    and the earliest of them is that many rows back in its attempt log (the one in hand is not written yet)."""
+    if message.attempts <= 1:
+        return started
+    earlier = db.session.scalar(
+        select(OutboxAttempt.attempted_at)
+        .where(OutboxAttempt.message_id == message.id)
+        .order_by(OutboxAttempt.id.desc())
+        .offset(message.attempts - 2)
+        .limit(1)
+    )
+    return earlier or message.created_at
+
+
+def run_worker(once: bool = False) -> None:
+    """Deliver due messages until SIGTERM or SIGINT; the message in hand is finished first.
+
+    `once` sends what is due now (in batches of OUTBOX_BATCH_SIZE) and returns.
+    """
+    if not current_app.config.get("SERVER_NAME"):
+        raise RuntimeError("Set FLASK_SERVER_NAME: links in mails are built outside any request.")
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    transport = open_transport()
+    try:
+        while not stopping:
+            try:
+                report = deliver_due(transport=transport, should_stop=lambda: stopping)
+            except SQLAlchemyError as error:
+                if once:
+                    raise
+                # The database restarted or stayed locked too long: nothing is lost (the message stays
+                # queued); wait and carry on rather than leave the web server without a worker.
+                log.error(
+                    "outbox: database error, retrying in %s s: %s", current_app.config["OUTBOX_POLL_SECONDS"], error
+                )
+                db.session.rollback()
+                transport.close()
+                _sleep_unless(lambda: stopping, current_app.config["OUTBOX_POLL_SECONDS"])
+                continue
+            done = report.sent + report.deferred + report.failed
+            if done:
+                log.info("outbox: %d sent, %d deferred, %d failed", report.sent, report.deferred, report.failed)
+            if once and done < current_app.config["OUTBOX_BATCH_SIZE"]:
+                break
+            if not report.sent:
+                # Nothing left to send right now: let the SMTP connection go and wait.
+                transport.close()
+                _sleep_unless(lambda: stopping, current_app.config["OUTBOX_POLL_SECONDS"])
+    finally:
+        transport.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _sleep_unless(stopped, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not stopped() and time.monotonic() < deadline:
+        time.sleep(min(0.2, deadline - time.monotonic()))

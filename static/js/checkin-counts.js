@@ -1,0 +1,101 @@
+// Check-in numbers, live: on the desk and on the dashboard, fetch "checked in of expected" (in all and per country)
+// every few seconds and update the page in place. Text only (textContent, never HTML); paused while the tab is
+// hidden. Without scripts the numbers are those of the last page load.
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-counts-url]");
+  if (!root || !window.fetch) {
+    return;
+  }
+  var url = root.getAttribute("data-counts-url");
+  var seconds = parseFloat(root.getAttribute("data-refresh-seconds")) || 30;
+  var timer = null;
+  var inFlight = false;
+
+  function setText(id, value) {
+    var element = document.getElementById(id);
+    if (element && element.textContent !== String(value)) {
+      element.textContent = String(value);
+    }
+  }
+
+  function countryRow(row) {
+    var tr = document.createElement("tr");
+    tr.setAttribute("data-country", row.code);
+    var name = document.createElement("td");
+    var flag = document.createElement("span");
+    flag.className = "flag";
+    flag.setAttribute("aria-hidden", "true");
+    flag.textContent = row.flag;
+    name.append(flag, " " + row.name);
+    tr.append(name);
+    [row.checked_in, row.expected].forEach(function (value) {
+      var cell = document.createElement("td");
+      cell.className = "num";
+      cell.textContent = String(value);
+      tr.append(cell);
+    });
+    return tr;
+  }
+
+  function show(data) {
+    setText("desk-counts-text", data.headline);
+    setText("checkin-headline", data.headline);
+    setText("checked-in", data.checked_in);
+    setText("checked-in-expected", data.expected);
+    var body = document.querySelector("#checkin-by-country tbody");
+    if (body && data.by_country.length) {
+      var rows = data.by_country.map(countryRow);
+      var changed = rows.length !== body.children.length || rows.some(function (row, index) {
+        return row.textContent !== body.children[index].textContent;
+      });
+      if (changed) {
+        body.replaceChildren.apply(body, rows);
+      }
+    }
+  }
+
+  function refresh() {
+    timer = null;
+    if (inFlight || document.visibilityState === "hidden") {
+      return;
+    }
+    inFlight = true;
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        return response.ok && json ? response.json() : null; // a login page after the session ended: keep the numbers
+      })
+      .then(function (data) {
+        if (data) {
+          show(data);
+        }
+      })
+      .catch(function () {
+        // Offline or a server restart: keep the last numbers and try again later.
+      })
+      .finally(function () {
+        inFlight = false;
+        schedule();
+      });
+  }
+
+  function schedule() {
+    if (timer === null && !inFlight && document.visibilityState !== "hidden") {
+      timer = window.setTimeout(refresh, seconds * 1000);
+    }
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      window.clearTimeout(timer);
+      timer = null;
+    } else if (timer === null) {
+      refresh();
+    }
+  });
+
+  window.eventregRefreshCheckinCounts = refresh; // checkin.js calls it after a check-in
+  schedule();
+})();
