@@ -5,13 +5,11 @@
   "use strict";
 
   var root = document.querySelector("[data-counts-url]");
-  if (!root || !window.fetch) {
+  if (!root || !window.fetch || !window.eventregPoll) {
     return;
   }
   var url = root.getAttribute("data-counts-url");
   var seconds = parseFloat(root.getAttribute("data-refresh-seconds")) || 30;
-  var timer = null;
-  var inFlight = false;
 
   function setText(id, value) {
     var element = document.getElementById(id);
@@ -56,46 +54,5 @@
     }
   }
 
-  function refresh() {
-    timer = null;
-    if (inFlight || document.visibilityState === "hidden") {
-      return;
-    }
-    inFlight = true;
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-        return response.ok && json ? response.json() : null; // a login page after the session ended: keep the numbers
-      })
-      .then(function (data) {
-        if (data) {
-          show(data);
-        }
-      })
-      .catch(function () {
-        // Offline or a server restart: keep the last numbers and try again later.
-      })
-      .finally(function () {
-        inFlight = false;
-        schedule();
-      });
-  }
-
-  function schedule() {
-    if (timer === null && !inFlight && document.visibilityState !== "hidden") {
-      timer = window.setTimeout(refresh, seconds * 1000);
-    }
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") {
-      window.clearTimeout(timer);
-      timer = null;
-    } else if (timer === null) {
-      refresh();
-    }
-  });
-
-  window.eventregRefreshCheckinCounts = refresh; // checkin.js calls it after a check-in
-  schedule();
+  window.eventregRefreshCheckinCounts = window.eventregPoll(url, seconds, show); // checkin.js calls it after a check-in
 })();

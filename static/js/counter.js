@@ -4,7 +4,7 @@
   "use strict";
 
   var root = document.getElementById("delegate-counter");
-  if (!root || !window.fetch) {
+  if (!root || !window.fetch || !window.eventregPoll) {
     return;
   }
   var url = root.getAttribute("data-counter-url");
@@ -13,8 +13,6 @@
   var list = document.getElementById("counter-countries");
   var empty = document.getElementById("counter-empty");
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
-  var timer = null;
-  var inFlight = false;
 
   function flash(element) {
     if (reducedMotion && reducedMotion.matches) {
@@ -59,44 +57,5 @@
     empty.hidden = data.by_country.length > 0;
   }
 
-  function refresh() {
-    timer = null;
-    if (inFlight || document.visibilityState === "hidden") {
-      return; // resumed by the visibilitychange handler, or by the fetch under way
-    }
-    inFlight = true;
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        return response.ok ? response.json() : null;
-      })
-      .then(function (data) {
-        if (data) {
-          show(data);
-        }
-      })
-      .catch(function () {
-        // Offline or a server restart: keep the last numbers and try again later.
-      })
-      .finally(function () {
-        inFlight = false;
-        schedule();
-      });
-  }
-
-  function schedule() {
-    if (timer === null && !inFlight && document.visibilityState !== "hidden") {
-      timer = window.setTimeout(refresh, seconds * 1000);
-    }
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") {
-      window.clearTimeout(timer);
-      timer = null;
-    } else if (timer === null) {
-      refresh();
-    }
-  });
-
-  schedule();
+  window.eventregPoll(url, seconds, show);
 })();
