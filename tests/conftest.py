@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import sync_playwright
+from sqlalchemy import create_engine
 from werkzeug.serving import make_server
 
 from eventreg import create_app
@@ -23,6 +24,19 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BROWSER_TIMEOUT_MS = 15_000
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def require_postgresql(**engine_options):
+    """An engine on POSTGRES_URL that answers; skips the test where no server runs, and fails it in CI."""
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5}, **engine_options)
+    try:
+        engine.connect().close()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
+        engine.dispose()
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
+    return engine
 
 
 @pytest.fixture(autouse=True)

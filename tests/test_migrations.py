@@ -9,13 +9,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import NAME_KEY_WIDTH, person_search_key, search_key
-from tests.conftest import IN_CI, POSTGRES_URL
+from tests.conftest import POSTGRES_URL, require_postgresql
 
 
 def upgrade_and_compare(database_url: str, instance_path) -> list:
@@ -49,13 +49,7 @@ def test_upgrade_on_empty_sqlite_matches_the_models(tmp_path):
 def empty_postgresql_database():
     """A new, empty PostgreSQL database, dropped afterwards; skipped where no server runs (never in CI)."""
     admin_url = make_url(POSTGRES_URL)
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        admin.connect().close()
-    except Exception as error:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
+    admin = require_postgresql(isolation_level="AUTOCOMMIT")
     name = f"eventreg_migration_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         leftovers = connection.scalars(

@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import insert, select, update
 
 from eventreg.extensions import db
 from eventreg.mail import worker
@@ -21,7 +21,6 @@ from eventreg.mail.transport import SmtpTransport
 from eventreg.mail.worker import deliver_due, retry_delay, run_worker
 from eventreg.models import Event, OutboxAttempt, OutboxMessage, Registration, utcnow
 from tests.conftest import (
-    IN_CI,
     POSTGRES_URL,
     Collect,
     create_test_event,
@@ -29,6 +28,7 @@ from tests.conftest import (
     free_port,
     make_app,
     register_test_delegate,
+    require_postgresql,
 )
 
 
@@ -337,15 +337,7 @@ def test_sigterm_lets_the_worker_finish_the_message_in_hand_and_stop(app, make_e
 @pytest.fixture
 def postgres_smtp_app(tmp_path, smtp_server):
     """An app on PostgreSQL (POSTGRES_URL) sending to the in-process SMTP server."""
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
-    try:
-        engine.connect().close()
-    except Exception as error:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
-    finally:
-        engine.dispose()
+    require_postgresql().dispose()
     app = make_app(
         tmp_path,
         SQLALCHEMY_DATABASE_URI=POSTGRES_URL,

@@ -15,7 +15,7 @@ from http.client import HTTPException
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from eventreg import stats
 from eventreg.attendees.services import StatusAction, apply_action
@@ -24,7 +24,14 @@ from eventreg.events import update_event
 from eventreg.extensions import db
 from eventreg.models import Event, OutboxMessage, Registration
 from eventreg.registration.services import _duplicate
-from tests.conftest import IN_CI, POSTGRES_URL, create_test_event, drop_tables, make_app, register_test_delegate
+from tests.conftest import (
+    POSTGRES_URL,
+    create_test_event,
+    drop_tables,
+    make_app,
+    register_test_delegate,
+    require_postgresql,
+)
 from tests.gunicorn_server import Browser, GunicornServer, start_gunicorn_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.postgresql
@@ -37,15 +44,7 @@ PRIVATE_PAGE = re.compile(r"/r/[A-Za-z0-9_-]+")
 @pytest.fixture(scope="module")
 def rush_app(tmp_path_factory):
     """An app on PostgreSQL (POSTGRES_URL, in both CI passes) with fresh tables, dropped at the module's end."""
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
-    try:
-        engine.connect().close()
-    except Exception as error:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
-    finally:
-        engine.dispose()
+    require_postgresql().dispose()
     with pytest.MonkeyPatch.context() as environment:  # a developer's FLASK_* settings must not leak in
         for name in [name for name in os.environ if name.startswith("FLASK_")]:
             environment.delenv(name)
