@@ -13,7 +13,7 @@ from eventreg.attendees.services import StatusAction, apply_action, apply_bulk_a
 from eventreg.capacity import recount_seats
 from eventreg.events import update_event
 from eventreg.extensions import db
-from eventreg.mail.outbox import deliver_due
+from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxMessage, Registration
 from eventreg.registration.services import DuplicateRegistration, EventFull, register_delegate
 from tests.conftest import create_test_event, delegate, drop_tables, make_app, register_test_delegate

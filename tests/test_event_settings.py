@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from eventreg.events import EventError, update_event
 from eventreg.extensions import db
-from eventreg.mail.outbox import deliver_due
+from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, Organizer
 
 PASSWORD = "correct horse battery"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from eventreg.extensions import db
-from eventreg.mail.outbox import deliver_due
+from eventreg.mail.worker import deliver_due
 from eventreg.models import OutboxMessage, utcnow
 from tests.conftest import create_test_event, drop_tables, free_port, make_app, register_test_delegate
 from tests.test_registration import form

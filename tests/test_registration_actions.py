@@ -10,7 +10,7 @@ from sqlalchemy import select
 from eventreg import stats
 from eventreg.attendees.services import StatusAction, apply_bulk_action, change_status
 from eventreg.extensions import db
-from eventreg.mail.outbox import deliver_due
+from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxMessage, Registration
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose, deliver_due
+from eventreg.mail.outbox import compose
+from eventreg.mail.worker import deliver_due
 from eventreg.models import OutboxMessage, Registration
 from eventreg.registration.self_service import cancel_own_registration, edit_own_registration
 from tests.conftest import create_test_event, delegate, register_test_delegate

@@ -21,19 +21,6 @@ from ..models import OutboxMessage, OutboxState, Registration, utcnow
 from ..stats import waitlist_position
 from .addresses import default_sender_address, smtp_address
 
-# The worker lives in worker.py; these names are still found here, where callers have always imported them.
-_WORKER_NAMES = {"DeliveryReport", "deliver_due", "retry_delay", "run_worker"}
-
-
-def __getattr__(name: str):
-    """`from eventreg.mail.outbox import deliver_due` (imported late: the worker imports this module)."""
-    if name in _WORKER_NAMES:
-        from . import worker
-
-        return getattr(worker, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # Each kind of mail: the template pair under templates/email/ and the subject line.
 KINDS = {
     "confirmation": "email/confirmation",
