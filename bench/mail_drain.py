@@ -119,23 +119,35 @@ def drain(app) -> tuple[float, int]:
         return time.perf_counter() - started, sent
 
 
-def _drain_in_process(database_url: str, smtp_port: int, results) -> None:
-    """One worker process of a parallel drain (its own app, connections and SMTP session)."""
-    results.put(drain(bench_app(database_url, smtp_port)))
+def _drain_in_process(database_url: str, smtp_port: int, ready, go, results) -> None:
+    """One worker process of a parallel drain (its own app, connections and SMTP session): it says when it is ready
+    (imports done, app created), waits for the start, drains."""
+    app = bench_app(database_url, smtp_port)
+    ready.put(True)
+    go.wait()
+    results.put(drain(app))
 
 
 def parallel_drain(database_url: str, smtp_port: int, workers: int) -> tuple[float, int]:
-    """`workers` processes drain the outbox side by side (PostgreSQL: SKIP LOCKED); (wall seconds, mails sent)."""
+    """`workers` processes drain the outbox side by side (PostgreSQL: SKIP LOCKED); (wall seconds, mails sent).
+
+    The clock starts once every process has started and created its app, as a running `flask outbox-worker` has:
+    as in the one-worker drain, where the app exists before the clock starts.
+    """
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
     processes = [
-        context.Process(target=_drain_in_process, args=(database_url, smtp_port, results)) for _ in range(workers)
+        context.Process(target=_drain_in_process, args=(database_url, smtp_port, ready, go, results))
+        for _ in range(workers)
     ]
-    started = time.perf_counter()
     for process in processes:
         process.start()
+    for _ in processes:
+        ready.get()
+    started = time.perf_counter()
+    go.set()
     outcomes = [results.get() for _ in processes]
-    seconds = time.perf_counter() - started  # includes each process's start (imports, app): a fair upper bound
+    seconds = time.perf_counter() - started
     for process in processes:
         process.join()
     return seconds, sum(sent for _seconds, sent in outcomes)

@@ -171,7 +171,9 @@ def measure(app, event, server, target: str, run: str, connections: int, options
         "cpu_ms_server": cpu_ms(workers),
         "cpu_ms_postgres": cpu_ms(backends),
         "cpu_ms_wrk": 1000 * wrk_cpu / made,
-        "problems": found.problems,
+        # Rate limits are off for the load (FLASK_RATELIMIT_ENABLED=false): a 429 would mean they were not.
+        "problems": found.problems
+        + ([f"{summary['statuses']['429']} answers were 429"] if "429" in summary["statuses"] else []),
         "load": os.getloadavg()[0],
     }
 

@@ -22,7 +22,7 @@ from eventreg.auth.services import create_organizer, find_organizer
 from eventreg.capacity import recount_seats
 from eventreg.events import create_event
 from eventreg.extensions import db
-from eventreg.models import Category, Event, Registration, Status, new_token, utcnow
+from eventreg.models import Category, Event, Registration, Status, new_token, token_digest, utcnow
 
 from .common import ADMIN_EMAIL, ADMIN_PASSWORD, EVENT_SLUG, EVENT_TITLE, bench_event, database_argument, make_app
 from .seed_data import HEAD_COUNTRIES, INSTITUTIONS, NAMES, SCRIPT_OF
@@ -86,9 +86,11 @@ def registration_rows(event_id: int, count: int, now, seed: int = 3):
             institution = institution.upper()
         email = f"delegate.{number}@example.org" if rng.random() < 0.9 else f"Delegate.{number}@Example.ORG"
         created = now - timedelta(days=DAYS * rng.random() ** 1.5, seconds=rng.randrange(86_400))
+        token = new_token()
         yield {
             "event_id": event_id,
-            "token": new_token(),
+            "token": token,
+            "token_digest": token_digest(token),
             "honorific": rng.choice(("Prof.", "Dr.", "")),
             "given_name": given,
             "family_name": family,

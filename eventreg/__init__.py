@@ -82,6 +82,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(checkin_json.bp)
     auth.init_app(app)
     errors.init_app(app)
+    registration.limits.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

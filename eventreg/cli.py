@@ -1,4 +1,4 @@
-"""Flask commands: organizers, events, demo data and the outbox worker."""
+"""Flask commands: organizers, events, demo data, the outbox worker and the purge of past events' personal data."""
 
 import logging
 from datetime import datetime
@@ -131,7 +131,43 @@ def outbox_worker_command(once: bool) -> None:
         raise click.ClickException(str(error)) from None
 
 
+@click.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    help="Erase registrations of events that ended more than this many days ago; PURGE_AFTER_DAYS if not given.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be erased and change nothing.")
+@with_appcontext
+def purge_command(days: int | None, dry_run: bool) -> None:
+    """Erase the personal data of registrations of past events, keeping their counts (run it daily)."""
+    from .privacy import purge_candidates, purge_event
+
+    if days is None:
+        days = current_app.config["PURGE_AFTER_DAYS"]
+    candidates = purge_candidates(days)
+    if not candidates:
+        click.echo(f"Nothing to erase: no event that ended more than {days} days ago holds personal data.")
+        return
+    for candidate in candidates:
+        event = candidate.event
+        ended = event.ends_at.strftime("%Y-%m-%d")
+        if dry_run:
+            click.echo(f"Would erase {candidate.registrations} registration(s) of {event.slug} (ended {ended}).")
+        else:
+            erased = purge_event(event.id)
+            click.echo(f"Erased {erased} registration(s) of {event.slug} (ended {ended}).")
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (create_organizer_command, create_event_command, demo_command, outbox_worker_command):
+    for command in (
+        create_organizer_command,
+        create_event_command,
+        demo_command,
+        outbox_worker_command,
+        purge_command,
+    ):
         app.cli.add_command(command)

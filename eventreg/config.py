@@ -13,6 +13,14 @@ class DefaultConfig:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # The session cookie is Secure on every request that came over HTTPS (eventreg/security.py); this makes it
+    # Secure always.
+    SESSION_COOKIE_SECURE = False
+    # Production: true redirects plain HTTP to HTTPS (308), sends HSTS for HSTS_SECONDS, makes cookies Secure and
+    # links https. Behind a proxy that ends TLS, set TRUSTED_PROXY_COUNT too, or every request looks like HTTP
+    # and is redirected forever.
+    FORCE_HTTPS = False
+    HSTS_SECONDS = 365 * 24 * 3600
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -38,6 +46,10 @@ class DefaultConfig:
     # and how long it waits at most before retrying a message whose sending failed.
     OUTBOX_POLL_SECONDS = 2.0
     OUTBOX_BATCH_SIZE = 100
+    # On PostgreSQL a worker claims this many due messages in one transaction (their rows locked, other workers
+    # skip them), sends them one by one and records the results in one commit. A crash before that commit sends
+    # those already sent again (same Message-ID). SQLite claims one at a time.
+    OUTBOX_CLAIM_SIZE = 20
     OUTBOX_MAX_RETRY_DELAY = 3600
     # Retries after a passing failure (refused connection, timeout, 4xx) wait this long first, doubling each time
     # up to OUTBOX_MAX_RETRY_DELAY, less a random part of up to half; so the first three come within a minute.
@@ -71,6 +83,18 @@ class DefaultConfig:
     LOST_LINK_LIMIT_PER_IP = "20 per hour"
     EMAIL_CHANGE_LIMIT_PER_REGISTRATION = "5 per hour"
     EMAIL_CHANGE_LIMIT_PER_IP = "20 per hour"
+    # Every POST of the registration form from one network address, valid or not. An office registering its
+    # delegation of 20, with a form or two sent again after a mistake, uses about 30; 100 leaves room for a few
+    # such groups behind one NAT at once and still stops a script. A venue whose on-site desk or guest Wi-Fi
+    # registers hundreds through one address raises it (FLASK_REGISTRATION_LIMIT_PER_IP="1000 per hour").
+    REGISTRATION_LIMIT_PER_IP = "100 per hour"
+    # Failed organizer logins (auth/throttle.py): per account typed, and per network address (an office's
+    # organizers share one). A browser that logged in to the account before has its own count per account.
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
+    # The lost-link form answers no sooner than this (seconds), mail queued or not: far above the ~10 ms either
+    # takes, so its timing does not tell a registered address; unnoticed by people.
+    LOST_LINK_MIN_SECONDS = 0.1
 
     # How many reverse proxies stand in front of the app (0: none). With 1, nginx's X-Forwarded-For and
     # X-Forwarded-Proto are trusted for one hop: the client's address (rate limits) and https links.
@@ -79,3 +103,7 @@ class DefaultConfig:
     REGISTRATIONS_PER_PAGE = 50
     # How often the public counter page (/e/<slug>/delegates) fetches fresh numbers, in seconds.
     COUNTER_REFRESH_SECONDS = 30
+
+    # `flask purge` erases the personal data of registrations of events that ended more than this many days ago
+    # (the registration form tells delegates so); their counts stay. Run it daily, e.g. from cron.
+    PURGE_AFTER_DAYS = 90

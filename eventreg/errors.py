@@ -21,6 +21,12 @@ API_MESSAGES = {
     404: _l("There is no such resource."),
     405: _l("This resource cannot be used with that method."),
 }
+CSRF_MESSAGE = _l("Your form expired or was sent without its security token. Please reload the page and try again.")
+API_CSRF_MESSAGE = _l("The request was refused: its security token is missing or expired.")
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
 
 
 def _render(error: HTTPException):
@@ -28,15 +34,16 @@ def _render(error: HTTPException):
     message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
     # Keep what the exception says in its headers (Allow on a 405, Retry-After on a 429), not its body type.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
-    if request.path.startswith("/api/"):
+    if _is_api():
         # API clients read JSON, never an HTML page
         return jsonify(error=str(API_MESSAGES.get(code, message))), code, headers
     return render_template("error.html", code=code, message=message), code, headers
 
 
 def _csrf_error(error: CSRFError):
-    message = _l("Your form expired or was sent without its security token. Please reload the page and try again.")
-    return render_template("error.html", code=400, message=message), 400
+    if _is_api():
+        return jsonify(error=str(API_CSRF_MESSAGE)), 400
+    return render_template("error.html", code=400, message=CSRF_MESSAGE), 400
 
 
 def init_app(app: Flask) -> None:

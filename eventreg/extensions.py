@@ -21,5 +21,6 @@ mail = Mail()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-# Limits are declared on the views that send mail on request (lost link, change of email); none by default.
+# Limits are declared on the views they guard (registration/limits.py: registration, lost link, change of email;
+# auth/throttle.py: failed logins); none by default.
 limiter = Limiter(key_func=get_remote_address)

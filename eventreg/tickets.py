@@ -7,12 +7,17 @@ check in, so they get neither QR code nor calendar entry.
 
 import functools
 import io
+import re
+import struct
+import zlib
 from datetime import date
+from urllib.parse import quote
 
 import icalendar
 import segno
 from flask import current_app, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import OutboxMessage, Registration, Status, utcnow
@@ -24,6 +29,8 @@ CANCELLING_KINDS = ("cancelled", "rejected")
 # Medium error correction: survives a crease or a smudge on paper and keeps the 10-character code in a version 1
 # symbol (21 × 21 modules), which phone cameras and desk scanners read at a glance.
 QR_ERROR = "m"
+QR_BORDER = 4  # modules of quiet zone around the code, as the standard asks
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def has_ticket(status: str) -> bool:
@@ -42,17 +49,41 @@ def _qr(code: str) -> segno.QRCode:
 
 
 def qr_png(code: str, scale: int = 8) -> bytes:
-    """The QR code of `code` as a PNG (for mail: common mail programs do not show SVG)."""
-    buffer = io.BytesIO()
-    _qr(code).save(buffer, kind="png", scale=scale, border=4)
-    return buffer.getvalue()
+    """The QR code of `code` as a PNG (for mail: common mail programs do not show SVG): black on white, one bit
+    per pixel, `scale` pixels per module, with the quiet zone.
+
+    Written here from segno's module matrix: segno's own PNG writer packs every pixel in Python, a millisecond of
+    the three a QR code took to make, for every ticket mail. tests/test_tickets.py checks the pixels against segno's.
+    """
+    matrix = _qr(code).matrix
+    width = len(matrix[0]) + 2 * QR_BORDER
+    dark, light = "0" * scale, "1" * scale  # grey level 0 is black
+    padding = "1" * (-width * scale % 8)  # each image row fills whole bytes
+    quiet = [bytes(width - 2 * QR_BORDER)] * QR_BORDER
+    rows = []
+    for modules in (*quiet, *matrix, *quiet):
+        bits = light * QR_BORDER + "".join(dark if module else light for module in modules) + light * QR_BORDER
+        row = b"\0" + int(bits + padding, 2).to_bytes((len(bits) + len(padding)) // 8, "big")  # filter 0: none
+        rows.append(row * scale)
+    size = width * scale
+    header = struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0)  # 1 bit, greyscale, deflate, no interlace
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + (_png_chunk(b"IEND", b""))
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def qr_svg(code: str) -> str:
     """The QR code of `code` as a standalone SVG document that scales to any size (page and print)."""
     buffer = io.BytesIO()
     # Without width and height the SVG takes the size the page gives it, sharp at any zoom and in print.
-    _qr(code).save(buffer, kind="svg", border=4, omitsize=True, xmldecl=True, svgclass=None, lineclass=None)
+    _qr(code).save(buffer, kind="svg", border=QR_BORDER, omitsize=True, xmldecl=True, svgclass=None, lineclass=None)
     return buffer.getvalue().decode("utf-8")
 
 
@@ -77,7 +108,21 @@ def calendar_sequence(registration: Registration, message_id: int | None = None)
     Each mail is a new outbox row, so the number grows with every change that is mailed, whatever the clocks say;
     a calendar keeps the entry with the highest SEQUENCE for a UID.
     """
-    return len(_mails_before(registration, message_id))
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.registration_id == registration.id)
+    if message_id is not None:
+        query = query.where(OutboxMessage.id <= message_id)
+    return db.session.scalar(query)
+
+
+def mails_so_far():
+    """SQL for OutboxMessage.mails_so_far: the calendar_sequence() of each message loaded, in the same query."""
+    earlier = aliased(OutboxMessage)
+    return (
+        select(func.count())
+        .where(earlier.registration_id == OutboxMessage.registration_id, earlier.id <= OutboxMessage.id)
+        .correlate(OutboxMessage)
+        .scalar_subquery()
+    )
 
 
 def ticket_was_sent(registration: Registration, message_id: int) -> bool:
@@ -86,6 +131,16 @@ def ticket_was_sent(registration: Registration, message_id: int) -> bool:
         kind in TICKET_KINDS and has_ticket(details.get("status", "")) and not details.get("old_address")
         for kind, details in _mails_before(registration, message_id - 1)
     )
+
+
+# What a mailto: URI may not hold as it is (RFC 6068): spaces and control characters, line breaks among them.
+NOT_IN_MAILTO = re.compile("[\x00-\x20\x7f-\x9f\u2028\u2029]")
+
+
+def mailto(address: str) -> str:
+    """The mailto: URI of an address, with any space or control character percent-encoded: icalendar refuses a line
+    break in an address (a row written around the forms could hold one), which would make every ticket mail fail."""
+    return "mailto:" + NOT_IN_MAILTO.sub(lambda match: quote(match.group(), safe=""), address)
 
 
 def calendar_entry(registration: Registration, *, private_url: str, sequence: int, cancel: bool = False) -> bytes:
@@ -113,15 +168,23 @@ def calendar_entry(registration: Registration, *, private_url: str, sequence: in
     entry.add("status", "CANCELLED" if cancel else "CONFIRMED")
     entry.add("transp", "OPAQUE")
     # RFC 5546 asks for an ORGANIZER in PUBLISH and CANCEL, and an ATTENDEE in CANCEL.
-    entry.add("organizer", f"mailto:{event.contact_email}", parameters={"CN": event.title})
+    entry.add("organizer", mailto(event.contact_email), parameters={"CN": event.title})
     if cancel:
-        entry.add("attendee", f"mailto:{registration.email}", parameters={"CN": registration.display_name})
+        entry.add("attendee", mailto(registration.email), parameters={"CN": registration.display_name})
     calendar.add_component(entry)
-    for tzid in calendar.get_missing_tzids():
-        timezone = vtimezone(tzid, event.starts_at.year - 1, event.ends_at.year + 1)
-        if timezone is not None:
-            calendar.subcomponents.insert(0, timezone)  # a VTIMEZONE comes before the events that use it
-    return calendar.to_ical()
+    zones = b"".join(
+        vtimezone_ical(tzid, event.starts_at.year - 1, event.ends_at.year + 1) for tzid in calendar.get_missing_tzids()
+    )
+    # A VTIMEZONE comes before the events that use it; written once per zone (a third of the file's lines).
+    head, begin, rest = calendar.to_ical().partition(b"BEGIN:VEVENT\r\n")
+    return head + zones + begin + rest
+
+
+@functools.lru_cache(maxsize=64)
+def vtimezone_ical(tzid: str, first_year: int, last_year: int) -> bytes:
+    """The VTIMEZONE of `tzid` (see vtimezone) as iCalendar lines; nothing for a zone icalendar does not know."""
+    timezone = vtimezone(tzid, first_year, last_year)
+    return timezone.to_ical() if timezone is not None else b""
 
 
 @functools.lru_cache(maxsize=64)

@@ -95,7 +95,7 @@ def shoot_registration_form(browser: Browser, demo: Demo, path: Path) -> None:
         page.get_by_label("Email").fill("layla.haddad@")
         page.get_by_label("Institution or organization").fill("Royal Scientific Society")
         page.get_by_label("Country or region").select_option(label="Jordan")
-        page.get_by_label("I agree that my data is processed as described in the privacy notice").check()
+        page.get_by_label("I agree that the organizers store my details and use them to run this event").check()
         page.get_by_role("button", name="Register", exact=True).click()
         expect(page.get_by_role("alert")).to_be_visible()
         _shoot(page, path)

@@ -62,6 +62,7 @@ def base_config(tmp_path, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,  # only the rate-limit tests turn it on
+        "LOST_LINK_MIN_SECONDS": 0,  # only the timing test (test_account_security.py) pads the lost-link answer
         "SERVER_NAME": "localhost",
         "MAIL_FILE_DIR": str(tmp_path / "mail"),
         "MAIL_DEFAULT_SENDER": "Ceremony Office <office@example.org>",

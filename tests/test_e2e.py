@@ -33,7 +33,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     page.get_by_label("Dietary requirements (optional)", exact=True).fill("Vegetarian · 素食 · نباتي")
     page.get_by_label("Accessibility needs (optional)", exact=True).fill("Step-free access, please")
     page.get_by_label("I need a visa invitation letter", exact=True).check()
-    page.get_by_label("I agree that my data is processed as described in the privacy notice").check()
+    page.get_by_label("I agree that the organizers store my details and use them to run this event").check()
     page.get_by_role("button", name="Register", exact=True).click()
 
     # The error sits next to the field, is announced with it, and nothing typed is lost.

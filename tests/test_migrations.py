@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from eventreg import create_app
 from eventreg.extensions import db
-from eventreg.models import NAME_KEY_WIDTH, person_search_key, search_key
+from eventreg.models import NAME_KEY_WIDTH, person_search_key, search_key, token_digest
 from tests.conftest import POSTGRES_URL, require_postgresql
 
 
@@ -134,6 +134,8 @@ def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> t
         seats, waitlisted = db.session.execute(text("SELECT seats_taken, waitlisted FROM event")).one()
         codes = db.session.scalars(text("SELECT checkin_code FROM registration")).all()
         assert len(set(codes)) == 4 and all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{10}", code) for code in codes)
+        digests = dict(db.session.execute(text("SELECT token, token_digest FROM registration")).all())
+        assert digests == {token: token_digest(token) for token in ("t1", "t2", "t3", "t4")}  # 0007, as the model
         db.session.remove()
         db.engine.dispose()
     return key, seats, waitlisted

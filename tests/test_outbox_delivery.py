@@ -403,3 +403,62 @@ def test_two_workers_drain_500_messages_on_postgresql_each_arriving_once(postgre
         tries = db.session.scalars(select(OutboxAttempt.outcome)).all()
     assert states == ["sent"] * 500
     assert tries == ["sent"] * 500
+
+
+class FailsAfter:
+    """A transport that takes `good` mails, then finds the server gone (or asks the worker to stop)."""
+
+    def __init__(self, good: int, error: Exception | None = None):
+        self.good, self.error, self.sent = good, error, []
+
+    def send(self, message, name):
+        if len(self.sent) == self.good and self.error is not None:
+            raise self.error
+        self.sent.append(name)
+
+    def close(self):
+        pass
+
+
+def claimed_batch(app, count: int) -> list[int]:
+    """`count` queued confirmations on one event, all claimed by one transaction (OUTBOX_CLAIM_SIZE)."""
+    app.config["OUTBOX_CLAIM_SIZE"] = count
+    event = create_test_event(app)
+    for number in range(count):
+        register_test_delegate(app, event, email=f"batch{number}@example.org")
+    return [message.id for message in messages(app)]
+
+
+@pytest.mark.postgresql
+def test_a_stop_in_the_middle_of_a_claimed_batch_leaves_the_rest_untouched(postgres_smtp_app):
+    app = postgres_smtp_app
+    ids = claimed_batch(app, 5)
+    transport = FailsAfter(good=5)
+    report = deliver(app, transport=transport, should_stop=lambda: len(transport.sent) >= 2)
+    assert report.sent == 2 and len(transport.sent) == 2
+    rows = messages(app)
+    assert [row.state for row in rows] == ["sent", "sent", "queued", "queued", "queued"]
+    assert [row.attempts for row in rows] == [1, 1, 0, 0, 0]
+    assert [len(attempts(app, message_id)) for message_id in ids] == [1, 1, 0, 0, 0]
+    assert deliver(app, transport=transport).sent == 3  # due as before: the next pass sends them
+    assert len(transport.sent) == 5
+
+
+@pytest.mark.postgresql
+def test_the_server_going_away_in_the_middle_of_a_batch_defers_only_the_mail_in_hand(postgres_smtp_app):
+    app = postgres_smtp_app
+    ids = claimed_batch(app, 5)
+    transport = FailsAfter(good=2, error=ConnectionRefusedError(111, "Connection refused"))
+    report = deliver(app, transport=transport)
+    assert (report.sent, report.deferred, report.failed) == (2, 1, 0)
+    rows = messages(app)
+    assert [row.state for row in rows] == ["sent", "sent", "queued", "queued", "queued"]
+    assert [row.attempts for row in rows] == [1, 1, 1, 0, 0]
+    assert rows[2].next_attempt_at > utcnow() and rows[3].next_attempt_at <= utcnow()
+    assert [[outcome for outcome, _error in attempts(app, message_id)] for message_id in ids] == [
+        ["sent"],
+        ["sent"],
+        ["retry"],
+        [],
+        [],
+    ]

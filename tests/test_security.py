@@ -7,7 +7,9 @@ import pytest
 def test_every_page_carries_the_protective_headers(client, path):
     response = client.get(path)
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
-    assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'self': no inline script
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
 

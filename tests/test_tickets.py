@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
+import segno
 import zxingcpp
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
@@ -16,7 +17,7 @@ from playwright.sync_api import expect
 from eventreg.extensions import db
 from eventreg.models import Registration
 from eventreg.registration.self_service import cancel_own_registration
-from eventreg.tickets import grouped_code, qr_png
+from eventreg.tickets import QR_ERROR, grouped_code, qr_png
 from tests.conftest import create_test_event, register_test_delegate
 from tests.test_accessibility import violations
 from tests.test_ticket_mail import mails
@@ -55,6 +56,19 @@ def rasterize(svg: str, scale: int = 8) -> Image.Image:
 def test_qr_code_holds_exactly_the_checkin_code():
     assert read_qr(Image.open(io.BytesIO(qr_png("7ZK3M9QH1D")))) == "7ZK3M9QH1D"
     assert grouped_code("7ZK3M9QH1D") == "7ZK3M 9QH1D"
+
+
+@pytest.mark.parametrize("code", ["7ZK3M9QH1D", "0000000000", "ZZZZZZZZZZ", "A1B2C3D4E5"])
+@pytest.mark.parametrize("scale", [1, 3, 8])
+def test_the_qr_png_has_the_pixels_segno_draws(code, scale):
+    """qr_png() writes the PNG itself from segno's matrix: Pillow reads it as segno's own PNG writer draws it."""
+    ours = Image.open(io.BytesIO(qr_png(code, scale=scale)))
+    reference = io.BytesIO()
+    segno.make_qr(code, error=QR_ERROR).save(reference, kind="png", scale=scale, border=4)
+    theirs = Image.open(io.BytesIO(reference.getvalue()))
+    assert ours.size == theirs.size == ((21 + 8) * scale,) * 2
+    assert ours.convert("L").tobytes() == theirs.convert("L").tobytes()
+    assert read_qr(ours.resize((ours.width * 8 // scale,) * 2, Image.NEAREST)) == code
 
 
 def test_private_page_shows_the_qr_code_of_the_checkin_code(app, client):

@@ -68,6 +68,7 @@ def registration_json(registration: Registration, organizer: Organizer, place: i
         "created_at": iso(registration.created_at),
         "updated_at": iso(registration.updated_at),
         "checked_in_at": iso(registration.checked_in_at),
+        "erased_at": iso(registration.erased_at),
     }
     # Absent, not empty, without the right: an empty string would claim the delegate has no needs.
     if organizer.can(Right.SEE_DIETARY):

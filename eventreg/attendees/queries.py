@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "registration.promoted": _l("Promoted from the waiting list"),
     "registration.checked_in": _l("Checked in"),
     "registration.check_in_undone": _l("Check-in undone"),
+    "registration.erased": _l("Personal data erased"),
     "mail.resent": _l("Failed mail queued again"),
 }
 MAIL_LABELS = {

@@ -69,6 +69,7 @@ REFUSALS = {
     "not_pending": _l("Only a registration that is pending approval can be approved or rejected."),
     "not_active": _l("This registration is already cancelled or rejected."),
     "not_found": _l("There is no such registration in this event."),
+    "erased": _l("The personal data of this registration was erased: there are no details to edit."),
 }
 
 
@@ -218,6 +219,8 @@ def edit_registration(event_id: int, registration_id: int, details: DelegateDeta
         registration = _registration_in(event, registration_id)
         if registration is None:
             raise ActionRefused("not_found")
+        if registration.erased_at is not None:  # an edit would bring personal data back
+            raise ActionRefused("erased")
         if not apply_edit(event, registration, details, EDITABLE_FIELDS, by=ORGANIZER):
             db.session.rollback()
             return False

@@ -12,6 +12,7 @@ from ..capacity import promotion_message
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
 from ..organizer.services import MAX_PAGE
+from ..privacy import erase_registration
 from ..registration.services import DelegateDetails, RegistrationRefused
 from .forms import BulkActionForm, ConfirmForm, EditRegistrationForm, FilterForm
 from .queries import (
@@ -25,6 +26,7 @@ from .queries import (
 )
 from .services import (
     EDITABLE_FIELDS,
+    REFUSALS,
     ActionRefused,
     StatusAction,
     apply_action,
@@ -135,6 +137,9 @@ def registration_detail(slug: str, registration_id: int):
 def edit_registration_view(slug: str, registration_id: int):
     """Correct what the delegate gave, with the registration form's rules, the duplicate rule and the seats."""
     event, registration = registration_in(slug, registration_id)
+    if registration.erased_at is not None:
+        flash(str(REFUSALS["erased"]), "error")
+        return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
     form = EditRegistrationForm(obj=registration)
     for name, right in RESTRICTED_FIELDS.items():
         if not current_user.can(right):
@@ -180,6 +185,20 @@ def approve_registration(slug: str, registration_id: int):
 def reject_registration(slug: str, registration_id: int):
     """Reject one pending registration; the delegate gets an email."""
     return _change_status(slug, registration_id, StatusAction.REJECT)
+
+
+@bp.route("/events/<slug:slug>/registrations/<int:registration_id>/erase", methods=["GET", "POST"])
+@requires(Right.MANAGE_EVENTS)
+def erase_registration_view(slug: str, registration_id: int):
+    """Ask first; then erase the delegate's personal data (when they ask the organizers for it), keeping the
+    registration in every total."""
+    event, registration = registration_in(slug, registration_id)
+    form = ConfirmForm()
+    if registration.erased_at is None and form.validate_on_submit():
+        erase_registration(registration.id, actor=None)
+        flash(_("The personal data of this registration is erased."), "success")
+        return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
+    return render_template("attendees/confirm_erase.html", event=event, registration=registration, form=form)
 
 
 def _change_status(slug: str, registration_id: int, action: StatusAction):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..models import ROLE_LABELS, Right
+from . import throttle
 from .access import public, requires
 from .forms import ChangePasswordForm, LoginForm
 from .services import AccountError, authenticate, change_own_password, end_sessions, home_endpoint
@@ -25,8 +26,10 @@ def _safe_next(target: str | None, organizer) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@throttle.login_per_account
+@throttle.login_per_ip
 def login():
-    """The login form for organizers."""
+    """The login form for organizers; failed logins are limited per account and per client (throttle.py)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next"), current_user))
     form = LoginForm()
@@ -35,7 +38,8 @@ def login():
         if organizer is not None:
             session.permanent = True  # the login ends after PERMANENT_SESSION_LIFETIME, not only with the browser
             login_user(organizer)
-            return redirect(_safe_next(request.args.get("next"), organizer))
+            return throttle.remember_device(redirect(_safe_next(request.args.get("next"), organizer)), organizer)
+        throttle.record_failed_login()
         form.form_errors.append(_("The email address or the password is not right."))
     return render_template("auth/login.html", form=form)
 

@@ -120,6 +120,8 @@ def registration_at_desk(event: Event, registration_id: int) -> Registration:
 
 def refusal(registration: Registration) -> str | None:
     """Why the desk must not admit this registration, or None when it holds a confirmed seat."""
+    if registration.erased_at is not None:  # nobody can show who it was: its ticket no longer admits
+        return _("Not admitted: the personal data of this registration was erased.")
     messages = {
         Status.CANCELLED: lambda: _("Not admitted: this registration was cancelled."),
         Status.REJECTED: lambda: _("Not admitted: this registration was declined by the organizers."),

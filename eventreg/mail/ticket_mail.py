@@ -10,14 +10,12 @@ The MIME tree mail programs render is
         image/png                  Content-ID: <…>, inline
       text/calendar; method=…      event.ics, attachment
 
-Flask-Mail 0.10 puts every attachment straight into multipart/mixed, where several mail programs list an inline
-image as an attachment instead of showing it in the HTML; so the related part is built here, on Flask-Mail's tree.
+An inline image straight in multipart/mixed (where Flask-Mail 0.10 puts every attachment) is listed as an
+attachment by several mail programs instead of being shown in the HTML; hence the related part. mail/mime.py writes
+the tree.
 """
 
 from dataclasses import dataclass
-from email.mime.image import MIMEImage
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 
 from ..models import OutboxMessage, Status
 from ..tickets import (
@@ -30,6 +28,7 @@ from ..tickets import (
     qr_png,
     ticket_was_sent,
 )
+from . import mime
 from .addresses import default_sender_address
 from .outbox import EncodedMessage
 
@@ -59,7 +58,7 @@ def ticket_parts(message: OutboxMessage, status: str, private_url: str) -> Ticke
     if (message.details or {}).get("old_address"):
         return None
     if message.kind in TICKET_KINDS and has_ticket(status) and has_ticket(registration.status):
-        sequence = calendar_sequence(registration, message.id)
+        sequence = message.mails_so_far or calendar_sequence(registration, message.id)  # loaded with the claim
         domain = default_sender_address().rpartition("@")[2] or "localhost"
         return TicketParts(
             method="PUBLISH",
@@ -88,27 +87,6 @@ def ticket_context(message: OutboxMessage, parts: TicketParts | None, status: st
     }
 
 
-def attach_ticket(mime, parts: TicketParts):
-    """Flask-Mail's multipart/mixed message with the QR code related to the HTML and the calendar entry attached."""
-    if not mime.is_multipart():
-        return mime  # a text-only mail (every kind has HTML today): nothing to relate the image to
-    body = mime.get_payload()
-    alternative, others = body[0], body[1:]
-    if parts.qr_png:
-        related = MIMEMultipart("related", type="multipart/alternative")
-        related.attach(alternative)
-        image = MIMEImage(parts.qr_png, "png")
-        image.add_header("Content-ID", f"<{parts.qr_cid}>")
-        image.add_header("Content-Disposition", "inline", filename="ticket-qr.png")
-        related.attach(image)
-        alternative = related
-    calendar = MIMEText(parts.calendar.decode("utf-8"), "calendar", "utf-8")
-    calendar.set_param("method", parts.method)
-    calendar.add_header("Content-Disposition", "attachment", filename="event.ics")
-    mime.set_payload([alternative, *others, calendar])
-    return mime
-
-
 class TicketMessage(EncodedMessage):
     """An EncodedMessage that carries the ticket parts (see the module's docstring for the tree)."""
 
@@ -116,5 +94,25 @@ class TicketMessage(EncodedMessage):
         super().__init__(*args, **kwargs)
         self.ticket = ticket
 
-    def _message(self):
-        return attach_ticket(super()._message(), self.ticket)
+    def mime_tree(self) -> mime.Part | mime.Multipart:
+        """The text and HTML, the QR code related to the HTML, the calendar entry attached."""
+        tree = super().mime_tree()
+        if not isinstance(tree, mime.Multipart):
+            return tree  # a text-only mail (every kind has HTML today): nothing to relate the image to
+        parts = self.ticket
+        alternative = tree.parts[0]
+        if parts.qr_png:
+            image = mime.Part(
+                "image/png",
+                parts.qr_png,
+                text=False,
+                headers=[("Content-Disposition", 'inline; filename="ticket-qr.png"')],
+                ids=[("Content-ID", f"<{parts.qr_cid}>")],
+            )
+            alternative = mime.Multipart("related", [alternative, image], params='; type="multipart/alternative"')
+        calendar = mime.Part(
+            f'text/calendar; charset="utf-8"; method="{parts.method}"',
+            parts.calendar,
+            headers=[("Content-Disposition", 'attachment; filename="event.ics"')],
+        )
+        return mime.Multipart("mixed", [alternative, *tree.parts[1:], calendar])

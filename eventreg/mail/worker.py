@@ -12,11 +12,12 @@ from email.utils import parseaddr
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
+from ..tickets import mails_so_far
 from .outbox import _message_id, compose
 from .transport import open_transport
 
@@ -73,10 +74,10 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _claim_next() -> OutboxMessage | None:
-    """The oldest due message, in a fresh write transaction.
+def _claim(count: int) -> list[OutboxMessage]:
+    """Up to `count` of the oldest due messages, in a fresh write transaction, oldest first.
 
-    On PostgreSQL the row stays locked until commit and other workers skip it. On SQLite the
+    On PostgreSQL their rows stay locked until commit and other workers skip them. On SQLite the
     transaction holds the database's write lock, so the caller commits before it talks to SMTP.
     """
     begin_write_transaction()
@@ -84,18 +85,28 @@ def _claim_next() -> OutboxMessage | None:
         select(OutboxMessage.id)
         .where(OutboxMessage.state == OutboxState.QUEUED, OutboxMessage.next_attempt_at <= utcnow())
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(1)
+        .limit(count)
     )
     if is_postgresql():
-        claim = claim.with_for_update(skip_locked=True)  # only the message row: never the registration or event
-    # The row with what compose() needs, in one round trip; the join comes after the claim's LIMIT, not before
+        claim = claim.with_for_update(skip_locked=True)  # only the message rows: never a registration or event
+    # The rows with what compose() needs, in one round trip; the join comes after the claim's LIMIT, not before
     # it (joined in one query, PostgreSQL joined every queued row before sorting them).
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.id == claim.scalar_subquery())
-        .options(joinedload(OutboxMessage.registration).joinedload(Registration.event))
+        .where(OutboxMessage.id.in_(claim.scalar_subquery()))
+        .options(
+            joinedload(OutboxMessage.registration).joinedload(Registration.event),
+            with_expression(OutboxMessage.mails_so_far, mails_so_far()),  # the calendar entry's SEQUENCE
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
-    return db.session.scalar(query)
+    return list(db.session.scalars(query))
+
+
+def _claim_size() -> int:
+    """How many messages one transaction claims: OUTBOX_CLAIM_SIZE on PostgreSQL, one on SQLite, where the claim
+    holds the whole database's write lock while the mails are rendered."""
+    return current_app.config["OUTBOX_CLAIM_SIZE"] if is_postgresql() else 1
 
 
 def _is_connection_error(error: Exception) -> bool:
@@ -110,8 +121,8 @@ def _lease() -> timedelta:
 
 
 def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: False) -> DeliveryReport:
-    """Send due messages one by one until none is due, `limit` is reached or `should_stop()` says so
-    (it is asked before each message).
+    """Send due messages until none is due, `limit` is reached or `should_stop()` says so (it is asked before
+    each message).
 
     A message that fails for a passing reason stays queued with a later next_attempt_at; one the server refuses
     for good, or that has been failing for OUTBOX_GIVE_UP_AFTER, is marked failed. Every try is recorded.
@@ -121,17 +132,14 @@ def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: Fa
     own_transport = transport is None
     transport = transport or open_transport()
     try:
-        for _ in range(limit):
-            if should_stop():
-                break
-            outcome = _deliver_one(transport)
-            if outcome is None:
-                break
-            state, error = outcome
-            report.sent += state == OutboxState.SENT
-            report.deferred += state == OutboxState.QUEUED
-            report.failed += state == OutboxState.FAILED
-            if error is not None and _is_connection_error(error):
+        while report.sent + report.deferred + report.failed < limit and not should_stop():
+            done = report.sent + report.deferred + report.failed
+            outcomes = _deliver_batch(min(_claim_size(), limit - done), transport, should_stop)
+            for state, _error in outcomes:
+                report.sent += state == OutboxState.SENT
+                report.deferred += state == OutboxState.QUEUED
+                report.failed += state == OutboxState.FAILED
+            if not outcomes or any(error is not None and _is_connection_error(error) for _state, error in outcomes):
                 break
     finally:
         db.session.rollback()
@@ -140,49 +148,83 @@ def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: Fa
     return report
 
 
-def _deliver_one(transport) -> tuple[OutboxState, Exception | None] | None:
-    """Claim, compose and send the next due message; the state it is left in and the error, or None when none
-    is due."""
-    message = _claim_next()
-    if message is None:
-        db.session.rollback()
-        return None
-    if not message.message_id:
-        message.message_id = _message_id(message)
-    message.attempts += 1
-    message_id = message.id
-    started = utcnow()
+@dataclass
+class _Try:
+    """One message's attempt within a batch: when it began, the mail composed, what went wrong."""
+
+    message_id: int
+    started: datetime
+    mail: object = None
     error: Exception | None = None
-    try:
-        with db.session.no_autoflush:  # composing only reads: the attempt is written with its result
-            mail_message = compose(message)
-    except Exception as failure:  # noqa: BLE001 - a message that cannot be rendered stays queued, never lost
-        error = failure
-    if error is None:
-        if not is_postgresql():
-            # SQLite has no row locks: lease the message to this worker (another skips it until the lease ends,
-            # after which a crashed worker's message is tried again), and release the write lock while
-            # talking to the mail server.
+
+
+def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState, Exception | None]]:
+    """Claim up to `count` due messages, compose and send them one by one over `transport`, then record every
+    result in one transaction; (state, error) of each message tried, none when none was due.
+
+    It stops early when `should_stop()` says so or the server cannot be reached; the claimed messages not tried
+    are left as they were. A crash after the server took a mail and before the commit sends that mail again
+    (with the same Message-ID); the batch is kept small so that is a few mails at most.
+    """
+    messages = _claim(count)
+    if not messages:
+        db.session.rollback()
+        return []
+    for message in messages:
+        if not message.message_id:
+            message.message_id = _message_id(message)
+    if not is_postgresql():
+        # SQLite has no row locks: lease the messages to this worker (another skips them until the lease ends,
+        # after which a crashed worker's messages are tried again), and release the write lock while
+        # rendering and talking to the mail server.
+        for message in messages:
             message.next_attempt_at = utcnow() + _lease()
-            db.session.commit()
+        db.session.commit()
+    tries = []
+    for message in messages:
+        if tries and should_stop():
+            break  # the rest stay as they are
+        attempt = _Try(message.id, utcnow())
+        tries.append(attempt)
         try:
-            transport.send(mail_message, name=f"{message_id:08d}-{message.kind}")
-        except Exception as failure:  # noqa: BLE001 - any failure must leave the message queued, never lost
-            error = failure
-        if not is_postgresql():
-            begin_write_transaction()
-            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-    if error is None:
-        message.state = OutboxState.SENT
-        message.subject = mail_message.subject[:300]
-        message.sent_at = utcnow()
-        message.last_error = ""
-        db.session.add(OutboxAttempt(message_id=message_id, attempted_at=started, outcome="sent", error=""))
+            with db.session.no_autoflush:  # composing only reads: the attempt is written with its result
+                attempt.mail = compose(message)
+            transport.send(attempt.mail, name=f"{message.id:08d}-{message.kind}")
+        except Exception as failure:  # noqa: BLE001 - a message that fails stays queued (or fails), never lost
+            attempt.error = failure
+            if _is_connection_error(failure):
+                break  # the next would fail the same way: the rest stay as they are
+    return _record(messages, tries)
+
+
+def _record(messages: list[OutboxMessage], tries: list[_Try]) -> list[tuple[OutboxState, Exception | None]]:
+    """Write each try's result and attempt row, and commit; the claimed messages not tried become due again."""
+    if not is_postgresql():
+        begin_write_transaction()
+        ids = [message.id for message in messages]
+        query = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).execution_options(populate_existing=True)
+        by_id = {message.id: message for message in db.session.scalars(query)}
+        tried = {attempt.message_id for attempt in tries}
+        for message_id in ids:
+            if message_id not in tried:
+                by_id[message_id].next_attempt_at = utcnow()  # end the lease taken for it
     else:
-        _record_failure(message, started, error)
-    state = OutboxState(message.state)  # read before the commit expires the row
+        by_id = {message.id: message for message in messages}
+    outcomes = []
+    for attempt in tries:
+        message = by_id[attempt.message_id]
+        message.attempts += 1
+        if attempt.error is None:
+            message.state = OutboxState.SENT
+            message.subject = attempt.mail.subject[:300]
+            message.sent_at = utcnow()
+            message.last_error = ""
+            db.session.add(OutboxAttempt(message_id=message.id, attempted_at=attempt.started, outcome="sent", error=""))
+        else:
+            _record_failure(message, attempt.started, attempt.error)
+        outcomes.append((OutboxState(message.state), attempt.error))  # read before the commit expires the row
     db.session.commit()
-    return state, error
+    return outcomes
 
 
 def _record_failure(message: OutboxMessage, started: datetime, error: Exception) -> None:

@@ -12,6 +12,7 @@ from .common import (
     new_token,
     person_search_key,
     search_key,
+    token_digest,
     utcnow,
 )
 from .outbox import OutboxAttempt, OutboxMessage, OutboxState
@@ -64,5 +65,6 @@ __all__ = [
     "new_token",
     "person_search_key",
     "search_key",
+    "token_digest",
     "utcnow",
 ]

@@ -1,5 +1,7 @@
 """Helpers every table uses: UTC time, comparison keys, tokens, and the UTC datetime column type."""
 
+import base64
+import hashlib
 import secrets
 import unicodedata
 from datetime import UTC, datetime
@@ -55,6 +57,16 @@ def person_search_key(family_name: str, given_name: str, native_name: str, limit
 def new_token() -> str:
     """An unguessable URL-safe token of 256 bits for private links."""
     return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 of a private-link token, URL-safe base 64 without padding (43 characters).
+
+    Links are looked up by it, not by the token itself: a lookup's time can then depend only on how many leading
+    characters of this digest a guess shares with a stored one, which a guesser cannot steer (see
+    registration.services.find_registration, which then compares the tokens in constant time).
+    """
+    return base64.urlsafe_b64encode(hashlib.sha256(token.encode("utf-8")).digest()).decode("ascii").rstrip("=")
 
 
 # Crockford's base 32: digits and capitals without I, L, O and U, so a code read aloud or typed is hard to get wrong.

@@ -11,7 +11,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..extensions import db
 from .common import UTCDateTime, utcnow
@@ -24,6 +24,8 @@ class OutboxState(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    # Never to be sent: the registration's personal data was erased before the message went out.
+    CANCELLED = "cancelled"
 
 
 class OutboxMessage(db.Model):
@@ -45,6 +47,10 @@ class OutboxMessage(db.Model):
     details: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The number of the registration's mails up to this one (SEQUENCE of its calendar entry), when the query that
+    # loaded the message asked for it (the worker's claim does: see tickets.mails_so_far()); otherwise None.
+    mails_so_far: Mapped[int | None] = query_expression()
 
     registration: Mapped[Registration | None] = relationship()
     attempt_log: Mapped[list["OutboxAttempt"]] = relationship(

@@ -31,6 +31,7 @@ from .common import (
     new_token,
     person_search_key,
     search_key,
+    token_digest,
     utcnow,
 )
 
@@ -135,6 +136,11 @@ class Event(db.Model):
 NAME_KEY_WIDTH = (100 + 100 + 200 + 2) * KEY_EXPANSION
 
 
+def _digest_of_inserted_token(context) -> str:
+    """The token_digest of a row inserted with its token but no digest (a Core insert, or the token's default)."""
+    return token_digest(context.get_current_parameters()["token"])
+
+
 class Registration(db.Model):
     """One person's registration for one event."""
 
@@ -168,6 +174,8 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # What a private link is looked up by (models.common.token_digest); kept with every change of the token.
+    token_digest: Mapped[str] = mapped_column(String(43), unique=True, default=_digest_of_inserted_token)
     honorific: Mapped[str] = mapped_column(String(10), default="")
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
@@ -196,6 +204,8 @@ class Registration(db.Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The staff account that checked the delegate in (None when not checked in).
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id"))
+    # When the personal data was erased (eventreg/privacy.py); the row still counts in every total.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -205,6 +215,12 @@ class Registration(db.Model):
     # Not a column: register_delegate sets it on a registration that joins the waiting list to its place at that
     # moment (the event's waitlisted counter, under the lock), so the thank-you page needs no count.
     place_on_joining = None
+
+    @validates("token")
+    def _keep_token_digest(self, name: str, value: str) -> str:
+        """Every change of the private token (a new one, or an erased one) updates the digest it is found by."""
+        self.token_digest = token_digest(value)
+        return value
 
     @validates("email", "institution")
     def _keep_keys(self, name: str, value: str) -> str:
@@ -232,7 +248,10 @@ class Registration(db.Model):
 
     @property
     def display_name(self) -> str:
-        """The name as printed on a badge or in a salutation: family name first for names in CJK scripts."""
+        """The name as printed on a badge or in a salutation: family name first for names in CJK scripts;
+        "Erased" once the personal data is erased."""
+        if self.erased_at is not None:
+            return str(_l("Erased"))
         if _is_east_asian(self.given_name) and _is_east_asian(self.family_name):
             name = f"{self.family_name}{self.given_name}"
         else:

@@ -40,7 +40,10 @@ def _text(label, column, *, required=True, description="", multiline=False, auto
     field_class = TextAreaField if multiline else StringField
     filters = [strip, one_newline_style] if multiline else [strip]
     render_kw = {"autocomplete": autocomplete} if autocomplete else None
-    return field_class(label, validators=validators, filters=filters, description=description, render_kw=render_kw)
+    # default="": WTForms leaves a field that a hand-made request leaves out as None, which the NOT NULL columns refuse.
+    return field_class(
+        label, validators=validators, filters=filters, description=description, render_kw=render_kw, default=""
+    )
 
 
 def email_field(label, description=""):
@@ -118,7 +121,7 @@ class RegistrationForm(Form):
     accessibility = _text(_l("Accessibility needs"), Registration.accessibility, required=False, multiline=True)
     visa_letter = BooleanField(_l("I need a visa invitation letter"), false_values=FALSE_VALUES)
     consent = BooleanField(
-        _l("I agree that my data is processed as described in the privacy notice"),
+        _l("I agree that the organizers store my details and use them to run this event, as described above"),
         validators=[DataRequired(_l("Please agree to the privacy notice to register."))],
         false_values=FALSE_VALUES,
     )

@@ -1,19 +1,24 @@
-"""Rate limits of the public forms that send mail on request (lost link, change of email), and their 429 page.
+"""Rate limits of the public forms (registration; lost link and change of email, which send mail on request), the
+one 429 page of every limit (the login's are in auth/throttle.py), and an even answer time for the lost-link form.
 
 The limits are settings (LOST_LINK_LIMIT_PER_ADDRESS, …), read at each request. They count POSTs only, valid or
 not and whether or not a mail went out, so that the answers never tell a registered address from another.
 """
 
+import functools
 import hashlib
 import time
 import unicodedata
 from contextlib import suppress
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, ngettext
+from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from ..errors import MESSAGES
+from ..events import event_by_slug
 from ..extensions import limiter
 
 
@@ -46,18 +51,58 @@ email_change_per_registration = limiter.limit(
 email_change_per_ip = limiter.limit(
     _setting("EMAIL_CHANGE_LIMIT_PER_IP"), key_func=get_remote_address, methods=["POST"]
 )
+# Every POST of the registration form counts, valid or not (see REGISTRATION_LIMIT_PER_IP for the number chosen).
+registration_per_ip = limiter.limit(
+    _setting("REGISTRATION_LIMIT_PER_IP"), key_func=get_remote_address, methods=["POST"]
+)
+
+# What the 429 page says was counted: a limit's scope, else the form whose network address counts.
+_SCOPES = {"address": "address", "link": "registration", "account": "account"}
+_NETWORK_COUNTS = {"registration.register": "registrations", "auth.login": "logins"}
 
 
 def too_many_requests(error):
     """The friendly 429 page: which limit was reached, and about how long to wait (Retry-After says it to programs;
-    the other responses carry no rate-limit headers, RATELIMIT_HEADERS_ENABLED being off)."""
+    the other responses carry no rate-limit headers, RATELIMIT_HEADERS_ENABLED being off). JSON under /api/."""
     current = limiter.current_limit
     seconds = max(current.reset_at - time.time(), 1) if current is not None else None
     headers = {"Retry-After": str(int(seconds))} if seconds is not None else {}  # reset_at already adds a second
-    key_func = getattr(getattr(error, "limit", None), "key_func", None)
-    reached = {address_key: "address", private_link_key: "registration"}.get(key_func, "network")
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(MESSAGES[429])), 429, headers
+    scope = getattr(getattr(error, "limit", None), "scope", None)
+    reached = _SCOPES.get(scope) if isinstance(scope, str) else None
+    reached = reached or _NETWORK_COUNTS.get(request.endpoint or "", "network")
+    slug = (request.view_args or {}).get("slug")
+    event = event_by_slug(slug) if reached == "registrations" and slug else None
     wait = wait_in_words(seconds) if seconds is not None else None
-    return render_template("errors/429.html", reached=reached, wait=wait), 429, headers
+    return render_template("errors/429.html", reached=reached, wait=wait, event=event), 429, headers
+
+
+def even_answer_time(setting: str):
+    """Make a view's POSTs take at least the configured seconds, so that how much work the answer took (a mail
+    queued for a registered address, nothing for another) does not show in its timing, as long as the work
+    takes less than that."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def padded(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return view(*args, **kwargs)
+            finally:
+                if request.method == "POST":
+                    left = float(current_app.config[setting]) - (time.perf_counter() - started)
+                    if left > 0:
+                        time.sleep(left)
+
+        return padded
+
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    """Show the 429 page for every limit of the site (the blueprints' own limits and any added later)."""
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 
 def wait_in_words(seconds: float) -> str:

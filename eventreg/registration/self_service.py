@@ -48,6 +48,8 @@ class EmailChange:
 
 def why_not_changeable(registration: Registration, event: Event) -> str | None:
     """Why the delegate cannot change or cancel the registration any more, or None while they can."""
+    if registration.erased_at is not None:
+        return str(_l("The personal data of this registration was erased, so it can no longer be changed."))
     if registration.status == Status.CANCELLED:
         return str(_l("This registration is already cancelled."))
     if registration.status not in ACTIVE:

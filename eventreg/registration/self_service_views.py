@@ -1,16 +1,19 @@
-"""The delegate's private pages, reached through the link in their mail: view, edit, cancel, change of email; and
-the "lost your link?" form. Each view reads the request, calls one service function, and renders or redirects."""
+"""The delegate's private pages, reached through the link in their mail: view, edit, cancel, change of email,
+erasure of their personal data; and the "lost your link?" form. Each view reads the request, calls one service
+function, and renders or redirects."""
 
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import audit
 from ..attendees.forms import ConfirmForm
 from ..auth.access import public
 from ..capacity import waitlist_position
 from ..extensions import csrf
 from ..models import Registration
+from ..privacy import erase_registration, was_erased
 from . import limits
 from .changes import OWN_EDITABLE_FIELDS, changed_rows
 from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired
@@ -49,8 +52,13 @@ def _private_page(registration: Registration):
 @bp.get("/r/<token:token>")
 @public
 def view_registration(token: str):
-    """A delegate's private page, reached through the unguessable link in their email."""
-    registration = _own_or_404(token)
+    """A delegate's private page, reached through the unguessable link in their email; after an erasure, a page
+    that says so and shows nothing else."""
+    registration = find_registration(token)
+    if registration is None:
+        if was_erased(token):
+            return render_template("registration/erased.html"), 410
+        abort(404)
     return render_template(
         "registration/view.html",
         registration=registration,
@@ -121,6 +129,33 @@ def cancel_own(token: str):
             flash(_("Your registration is cancelled. We have sent you an email to confirm it."), "success")
         return _private_page(registration)
     return render_template("registration/cancel.html", registration=registration, event=registration.event, form=form)
+
+
+@bp.route("/r/<token:token>/erase", methods=["GET", "POST"])
+@public
+def erase_own(token: str):
+    """Ask first; the confirmed erasure replaces the delegate's personal data for good (the totals still count the
+    registration) and the private link then only says that it was erased."""
+    registration = find_registration(token)
+    if registration is None:
+        if was_erased(token):  # a second tap, or Back after erasing
+            return _private_page_of(token)
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        erase_registration(registration.id, actor=audit.DELEGATE)
+        return _private_page_of(token)
+    return render_template(
+        "registration/erase.html",
+        registration=registration,
+        event=registration.event,
+        form=form,
+        problem=why_not_changeable(registration, registration.event),
+    )
+
+
+def _private_page_of(token: str):
+    return redirect(url_for(".view_registration", token=token))
 
 
 @bp.route("/r/<token:token>/email", methods=["GET", "POST"])
@@ -225,6 +260,7 @@ def confirm_new_email():
 @public
 @limits.lost_link_per_address
 @limits.lost_link_per_ip
+@limits.even_answer_time("LOST_LINK_MIN_SECONDS")  # a mail queued or not takes the same time to answer
 def lost_link(slug: str):
     """Have the private link sent again; the answer is the same whether or not the address is registered."""
     event = event_or_404(slug)

@@ -9,6 +9,7 @@ from ..auth.access import public
 from ..events import event_by_slug
 from ..extensions import csrf
 from ..models import Status
+from . import limits
 from .forms import RegistrationForm, token_expired
 from .services import (
     DelegateDetails,
@@ -48,6 +49,7 @@ def show_event(slug: str):
 @bp.route("/e/<slug:slug>/register", methods=["GET", "POST"])
 @public
 @csrf.exempt  # the form checks its own token, so an expired one re-shows the form with what was typed
+@limits.registration_per_ip
 def register(slug: str):
     """The registration form; a valid submission redirects to the delegate's private page."""
     event = event_or_404(slug)

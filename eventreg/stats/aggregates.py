@@ -122,7 +122,7 @@ def top_institutions(event_id: int, limit: int = 10) -> list[tuple[str, int]]:
     # Counting by key alone is answered from the index; only the winners' rows are read for a name to show.
     counted = (
         select(Registration.institution_key, func.count())
-        .where(*_holding(event_id))
+        .where(*_holding(event_id), Registration.institution_key != "")  # "": erased, no institution to name
         .group_by(Registration.institution_key)
         .order_by(func.count().desc(), Registration.institution_key)
         .limit(limit)

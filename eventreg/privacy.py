@@ -1,0 +1,188 @@
+"""Personal data: erasing a registration, at the delegate's request or by the purge of past events.
+
+An erased registration keeps its row and everything the totals read (event, status, country, category,
+accompanying persons, visa letter, language, times), so dashboards and headcounts stay as they were; a confirmed
+one keeps its seat, as erasing is not cancelling. Everything that names or describes the person is replaced by
+neutral values, in the row, in its audit entries and in its mails; its private link and ticket stop working.
+"""
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from . import audit
+from .capacity import lock_event
+from .extensions import db
+from .models import (
+    AuditEntry,
+    Event,
+    OutboxAttempt,
+    OutboxMessage,
+    OutboxState,
+    Registration,
+    new_checkin_code,
+    token_digest,
+    utcnow,
+)
+
+# What a registration holds about the person; audit entries drop these values too.
+PERSONAL_FIELDS = (
+    "honorific",
+    "given_name",
+    "family_name",
+    "native_name",
+    "email",
+    "institution",
+    "position",
+    "dietary",
+    "accessibility",
+)
+# RFC 2606 reserves .invalid: an erased registration's address can never reach anyone.
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+# Neither a private-link token nor a check-in code ever holds "~": an erased row's values match no link or code.
+ERASED_MARK = "~"
+PURGE_BATCH = 500  # registrations erased per transaction by the purge
+
+
+def erased_token(token: str) -> str:
+    """What an erased registration keeps of its private token: a digest no link can hold, so the old link can
+    still say "erased" while the token itself is gone."""
+    return ERASED_MARK + token_digest(token)
+
+
+def was_erased(token: str) -> bool:
+    """True when `token` is the private link of a registration whose personal data was erased."""
+    if not token or len(token) > 64:
+        return False
+    erased = erased_token(token)  # found by its digest, as live links are (registration.services.find_registration)
+    stored = db.session.scalar(select(Registration.token).where(Registration.token_digest == token_digest(erased)))
+    return stored is not None and hmac.compare_digest(stored.encode(), erased.encode())
+
+
+def erase_registrations(registrations: list[Registration], *, actor: str | None) -> int:
+    """Erase the personal data of these registrations inside the caller's transaction (under their event's lock);
+    the number erased. Already erased ones are skipped.
+
+    In the row: names, address, institution, position and needs become neutral values, the private token a digest
+    and the check-in code one no desk accepts. Audit entries keep their keys but lose these values; mails not yet
+    sent are cancelled, and no mail keeps the address, what it reported, or a server's error that may quote the
+    address. Each registration gets a "registration.erased" entry without personal data, naming `actor` as
+    audit.record() does: audit.DELEGATE, "" for the system (the purge), None for the organizer of the request.
+    """
+    now = utcnow()
+    erased = [registration for registration in registrations if registration.erased_at is None]
+    for registration in erased:
+        registration.token = erased_token(registration.token)
+        registration.checkin_code = ERASED_MARK + new_checkin_code()[1:]
+        for name in PERSONAL_FIELDS:
+            setattr(registration, name, "")
+        # Unique per registration: the index that refuses a second active registration per address still holds.
+        registration.email = f"erased-{registration.id}@{ERASED_EMAIL_DOMAIN}"
+        registration.submission_key = None
+        registration.erased_at = now
+    if not erased:
+        return 0
+    ids = [registration.id for registration in erased]
+    _scrub_audit_entries(ids)
+    _scrub_mails(ids)
+    for registration in erased:
+        audit.record("registration.erased", registration=registration, actor=actor)
+    return len(erased)
+
+
+def _scrub_audit_entries(registration_ids: list[int]) -> None:
+    """Keep what happened and when, not the personal values it recorded."""
+    query = select(AuditEntry).where(AuditEntry.registration_id.in_(registration_ids))
+    for entry in db.session.scalars(query):
+        # New dicts, not changed ones: the JSON columns see a change only when the value is replaced.
+        entry.before = _without_personal_values(entry.before)
+        entry.after = _without_personal_values(entry.after)
+
+
+def _without_personal_values(values: dict | None) -> dict | None:
+    if not values:
+        return values
+    return {key: None if key in PERSONAL_FIELDS else value for key, value in values.items()}
+
+
+def _scrub_mails(registration_ids: list[int]) -> None:
+    """Cancel the mails not sent yet (failed ones too: a resend must not find them) and blank every mail's
+    address, reported details and errors."""
+    query = select(OutboxMessage).where(OutboxMessage.registration_id.in_(registration_ids))
+    messages = list(db.session.scalars(query))
+    for message in messages:
+        if message.state in (OutboxState.QUEUED, OutboxState.FAILED):
+            message.state = OutboxState.CANCELLED
+        message.recipient = ""
+        message.details = {"status": (message.details or {}).get("status")}
+        message.last_error = ""
+    if messages:
+        attempts = select(OutboxAttempt).where(OutboxAttempt.message_id.in_([message.id for message in messages]))
+        for attempt in db.session.scalars(attempts):
+            attempt.error = ""
+
+
+def erase_registration(registration_id: int, *, actor: str | None) -> bool:
+    """Erase one registration's personal data in one transaction under its event's lock; False when it was
+    already erased (a second tap). Totals do not change: see the module's docstring."""
+    try:
+        registration = db.session.get(Registration, registration_id)
+        if registration is None:
+            raise LookupError(f"no registration {registration_id}")
+        lock_event(registration.event_id)
+        query = select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
+        erased = erase_registrations([db.session.scalar(query)], actor=actor)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return erased == 1
+
+
+@dataclass(frozen=True)
+class PurgeCandidate:
+    """An event that ended long enough ago, and how many of its registrations still hold personal data."""
+
+    event: Event
+    registrations: int
+
+
+def purge_candidates(days: int) -> list[PurgeCandidate]:
+    """Events that ended more than `days` days ago with registrations not erased yet, the oldest first."""
+    cutoff = utcnow() - timedelta(days=days)
+    query = (
+        select(Event, func.count(Registration.id))
+        .join(Registration, Registration.event_id == Event.id)
+        .where(Event.ends_at < cutoff, Registration.erased_at.is_(None))
+        .group_by(Event.id)
+        .order_by(Event.ends_at, Event.id)
+    )
+    candidates = [PurgeCandidate(event, count) for event, count in db.session.execute(query)]
+    db.session.rollback()
+    return candidates
+
+
+def purge_event(event_id: int, batch: int = PURGE_BATCH) -> int:
+    """Erase every registration of the event that still holds personal data, `batch` per transaction (each
+    under the event's lock, so a crash leaves whole batches done and a second run finishes); the number erased."""
+    total = 0
+    while True:
+        try:
+            lock_event(event_id)
+            query = (
+                select(Registration)
+                .where(Registration.event_id == event_id, Registration.erased_at.is_(None))
+                .order_by(Registration.id)
+                .limit(batch)
+            )
+            registrations = list(db.session.scalars(query))
+            if not registrations:
+                db.session.rollback()
+                return total
+            total += erase_registrations(registrations, actor="")
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise

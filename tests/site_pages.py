@@ -1,0 +1,139 @@
+"""Every GET page of the app with its arguments filled in from seeded data, and HTML checks that read pages with a
+real parser: for the tests that look at all pages at once (escaping, security headers)."""
+
+from dataclasses import dataclass, replace
+
+import lxml.html
+from flask import Flask
+from sqlalchemy import select
+
+from eventreg.attendees.services import edit_registration
+from eventreg.auth.tokens import create_token
+from eventreg.extensions import db
+from eventreg.models import Organizer, OutboxMessage, Registration
+from eventreg.registration.self_service import request_email_change
+from tests.conftest import create_test_event, delegate, register_test_delegate
+
+# Text fields of a registration that people type (the others are choices, numbers or a code).
+TEXT_FIELDS = ("given_name", "family_name", "native_name", "institution", "position", "dietary", "accessibility")
+# Attributes whose value a browser follows as a URL.
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background", "srcset"}
+STATIC_PREFIX = "/static/"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What the pages' URLs are filled in from: one event with one registration, an organizer and an API token."""
+
+    slug: str
+    event_id: int
+    registration_id: int
+    token: str
+    organizer_id: int
+    api_token: str
+    checkin_code: str
+    email_change_key: str
+
+
+def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, text: str | None = None) -> Seeded:
+    """An event (with `event_fields`) and a registration whose every text field is `text` (when given), written by
+    an organizer's edit so the audit log and the "changed" mail hold it too; plus an API token named `text` and
+    a change of email address waiting for its confirmation."""
+    event = create_test_event(app, **(event_fields or {}))
+    registration_id, token = register_test_delegate(app, event)
+    with app.app_context():
+        organizer = db.session.scalar(select(Organizer).where(Organizer.email == organizer_email))
+        if text is not None:
+            details = replace(delegate(), **dict.fromkeys(TEXT_FIELDS, text))
+            assert edit_registration(event.id, registration_id, details)
+        _row, api_token = create_token(organizer, text or "tests")
+        code = db.session.get(Registration, registration_id).checkin_code
+        request_email_change(registration_id, "new.address@example.org")
+        last_mail = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)).one()
+        key = last_mail.details["key"]
+        return Seeded(event.slug, event.id, registration_id, token, organizer.id, api_token, code, key)
+
+
+def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, str]]:
+    """(endpoint, URL) of every GET route, `query` in the search and filter parameters that pages echo back."""
+    values = {
+        "slug": seeded.slug,
+        "registration_id": seeded.registration_id,
+        "organizer_id": seeded.organizer_id,
+        "token": seeded.token,
+        "filename": "css/site.css",
+    }
+    query_strings = {
+        "attendees.list_registrations": {"q": query},
+        "checkin.desk": {"q": query},
+        "checkin_json.lookup": {"code": seeded.checkin_code},
+        "admin.audit": {"event": seeded.slug},
+        "registration.confirm_new_email": {"key": seeded.email_change_key},
+    }
+    urls = []
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods:
+                continue
+            arguments = {name: values[name] for name in rule.arguments} | query_strings.get(rule.endpoint, {})
+            urls.append((rule.endpoint, adapter.build(rule.endpoint, arguments)))
+    return sorted(urls)
+
+
+def fetch(client, endpoint: str, url: str, seeded: Seeded):
+    """GET a page as a browser would, or with the API token for the API."""
+    headers = {"Authorization": f"Bearer {seeded.api_token}"} if endpoint.startswith("api.") else {}
+    response = client.get(url, headers=headers)
+    response.get_data()  # read a streamed body (static files, exports) and close it
+    response.close()
+    return response
+
+
+def parse(html: str):
+    """The page as a browser builds it (lxml's HTML parser: attributes and elements as they end up, not substrings)."""
+    return lxml.html.document_fromstring(html)
+
+
+def elements(document):
+    """Every element of a parsed page (comments and processing instructions left out)."""
+    return [element for element in document.iter() if isinstance(element.tag, str)]
+
+
+def active_content(document) -> list[str]:
+    """What in the page would run script: script elements other than our own files, event handler attributes,
+    javascript: (or vbscript:/data:text/html) URLs, and inline frames/objects. Empty for an inert page."""
+    found = []
+    for element in elements(document):
+        tag = element.tag.lower()
+        if tag == "script" and not (element.get("src", "").startswith(STATIC_PREFIX) and not element.text):
+            found.append(f"<script> {lxml.html.tostring(element, encoding=str)[:80]}")
+        if tag in {"iframe", "frame", "object", "embed", "base"}:
+            found.append(f"<{tag}>")
+        for name, value in element.attrib.items():
+            if name.lower().startswith("on"):
+                found.append(f"<{tag} {name}={value!r}>")
+            scheme = "".join(value.split()).lower()
+            if name.lower() in URL_ATTRIBUTES and scheme.startswith(("javascript:", "vbscript:", "data:text/html")):
+                found.append(f"<{tag} {name}={value!r}>")
+        if tag == "meta" and element.get("http-equiv", "").lower() == "refresh":
+            found.append("<meta http-equiv=refresh>")
+    return found
+
+
+def inline_styles_and_scripts(document) -> list[str]:
+    """What a Content-Security-Policy without 'unsafe-inline' would block: inline <script> and <style> blocks,
+    event handler attributes, style attributes and javascript: URLs."""
+    found = [problem for problem in active_content(document) if not problem.startswith("<iframe")]
+    for element in elements(document):
+        if element.tag.lower() == "style":
+            found.append("<style> block")
+        if "style" in element.attrib:
+            found.append(f"<{element.tag} style={element.get('style')!r}>")
+    return found
+
+
+def shown_text(document) -> str:
+    """Everything a reader can see or edit on the page: its text and the values of its fields."""
+    values = [element.get("value", "") for element in elements(document) if element.tag.lower() == "input"]
+    return "\n".join([document.text_content(), *values])

@@ -1,0 +1,229 @@
+"""Rate limits, counted in the real Redis that production uses: the registration form per network address, failed
+logins per account and per network address (with the known-device exemption), the lost-link form; each limit is
+reached, shows the 429 page (JSON under /api/) with Retry-After, and lets requests through again once its
+window has passed (short windows, waited out for real)."""
+
+import time
+import uuid
+
+import pytest
+import redis
+
+from eventreg.auth.access import public
+from eventreg.auth.services import create_organizer
+from eventreg.auth.throttle import DEVICE_COOKIE
+from eventreg.extensions import limiter
+from tests.conftest import IN_CI, create_test_event, drop_tables, make_app, register_test_delegate
+from tests.test_registration import form
+
+REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own; each test also has its own key prefix
+PASSWORD = "correct horse battery"
+WINDOW = 3  # seconds: the short window the reset tests configure ("3 per 3 second") and wait out; a failed
+# login takes a quarter of a second (scrypt), so three of them and a refusal fit in it on a busy machine
+
+
+@pytest.fixture
+def store():
+    """The Redis that holds the counts, and a key prefix of this test's own; skipped without Redis (failed in CI)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        client.close()
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI but unreachable at {REDIS_URL}: {error}")
+        pytest.skip(f"no Redis answers at {REDIS_URL}; set CI=true to make this a failure")
+    prefix = f"eventreg-test-{uuid.uuid4().hex}"
+    yield client, prefix
+    for key in client.scan_iter(match=f"LIMITS:LIMITER/{prefix}/*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def limited(tmp_path, store, monkeypatch):
+    """An app with rate limits on, counting in Redis under this test's prefix, plus the settings given."""
+    # The one Limiter keeps the key prefix of the first app it was bound to; forget it, so this app's is used.
+    monkeypatch.setattr(limiter, "_key_prefix", None)
+    apps = []
+
+    def make(**config):
+        settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": store[1]}
+        app = make_app(tmp_path, **settings, **config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        drop_tables(app)
+
+
+def from_ip(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def log_in(client, email, password=PASSWORD, ip="192.0.2.1"):
+    return client.post("/auth/login", data={"email": email, "password": password}, **from_ip(ip))
+
+
+def add_organizer(app, email="chair@example.org"):
+    with app.app_context():
+        create_organizer(email, PASSWORD, "organizer")
+    return email
+
+
+def wait_out_the_window():
+    time.sleep(WINDOW + 0.2)
+
+
+def assert_friendly_429(response, *phrases):
+    """The 429 page in the site's layout, saying what was counted and when to come back."""
+    assert response.status_code == 429
+    assert response.mimetype == "text/html"
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+    assert "Please wait a little before you try again" in response.text
+    assert 'href="/auth/login"' in response.text  # the site's header: the page is in the layout
+    for phrase in phrases:
+        assert phrase in response.text
+
+
+def test_the_test_suite_runs_with_limits_off(app, client, make_event, make_organizer):
+    """Every other test module relies on this: without it, their many requests would meet the limits."""
+    assert app.config["RATELIMIT_ENABLED"] is False
+    email, _ = make_organizer()
+    assert {log_in(client, email, "a wrong password").status_code for _ in range(31)} == {200}
+    event = make_event()
+    assert {client.post(f"/e/{event.slug}/register", data={}).status_code for _ in range(105)} == {200}
+
+
+def test_the_registration_form_is_limited_per_network_address_and_resets(limited, store):
+    app = limited(REGISTRATION_LIMIT_PER_IP=f"3 per {WINDOW} second")
+    event = create_test_event(app)
+    client = app.test_client()
+    office = from_ip("198.51.100.7")
+    sent = [
+        client.post(f"/e/{event.slug}/register", data=form(email=f"delegate{n}@example.org"), **office)
+        for n in range(2)
+    ]
+    sent.append(client.post(f"/e/{event.slug}/register", data={}, **office))  # a form with mistakes counts too
+    assert [response.status_code for response in sent] == [302, 302, 200]
+    refused = client.post(f"/e/{event.slug}/register", data=form(email="delegate3@example.org"), **office)
+    assert_friendly_429(refused, "The registration form has been sent many times in a short while from your network")
+    assert "please write to the organizers" in refused.text and "mailto:office@example.org" in refused.text
+    assert "emails per hour" not in refused.text  # the mail forms' explanation is not this form's
+    assert client.get(f"/e/{event.slug}/register", **office).status_code == 200  # reading the form is not limited
+    other = client.post(f"/e/{event.slug}/register", data=form(email="other@example.org"), **from_ip("203.0.113.9"))
+    assert other.status_code == 302
+    wait_out_the_window()
+    again = client.post(f"/e/{event.slug}/register", data=form(email="delegate3@example.org"), **office)
+    assert again.status_code == 302
+
+
+def test_failed_logins_are_limited_per_account_and_reset(limited, store):
+    app = limited(LOGIN_LIMIT_PER_ACCOUNT=f"3 per {WINDOW} second", LOGIN_LIMIT_PER_IP="100 per hour")
+    email = add_organizer(app)
+    other = add_organizer(app, "treasurer@example.org")
+    client = app.test_client()
+    # one account however its address is typed, failures from anywhere: three failures fill its count
+    for n, typed in enumerate([email, email.upper(), f"  {email.title()} "]):
+        answer = log_in(client, typed, "a wrong password", ip=f"192.0.2.{n + 10}")
+        assert answer.status_code == 200 and "The email address or the password is not right." in answer.text
+    refused = log_in(app.test_client(), email, ip="192.0.2.99")  # the right password, from elsewhere
+    assert_friendly_429(refused, "Logging in to this account has failed many times in a short while")
+    assert "emails per hour" not in refused.text
+    assert log_in(app.test_client(), other).status_code == 302  # other accounts are not held up
+    wait_out_the_window()
+    assert log_in(app.test_client(), email, ip="192.0.2.99").status_code == 302
+
+
+def test_unknown_addresses_are_limited_like_accounts(limited, store):
+    """The limit answers the same whether or not an account exists: it tells no one which addresses are real."""
+    app = limited(LOGIN_LIMIT_PER_ACCOUNT="2 per hour", LOGIN_LIMIT_PER_IP="100 per hour")
+    add_organizer(app)
+    client = app.test_client()
+    for email in ("chair@example.org", "nobody@example.org"):
+        assert [log_in(client, email, "a wrong password").status_code for _ in range(3)] == [200, 200, 429]
+    # the counts are in Redis, under this test's prefix, and hold no address
+    keys = [key.decode() for key in store[0].scan_iter(match=f"LIMITS:LIMITER/{store[1]}/*")]
+    assert len([key for key in keys if "/account:" in key]) == 2
+    assert not any("example.org" in key for key in keys)
+
+
+def test_successful_logins_do_not_count(limited):
+    app = limited(LOGIN_LIMIT_PER_ACCOUNT="2 per hour", LOGIN_LIMIT_PER_IP="2 per hour")
+    email = add_organizer(app)
+    assert [log_in(app.test_client(), email).status_code for _ in range(5)] == [302] * 5
+    client = app.test_client()
+    assert [log_in(client, email, "a wrong password").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_known_browser_is_not_locked_out_by_someone_elses_failures(limited):
+    app = limited(LOGIN_LIMIT_PER_ACCOUNT="3 per hour", LOGIN_LIMIT_PER_IP="100 per hour")
+    email = add_organizer(app)
+    own_browser = app.test_client()
+    assert log_in(own_browser, email).status_code == 302
+    cookie = own_browser.get_cookie(DEVICE_COOKIE, path="/auth/login")
+    assert cookie is not None and cookie.http_only and cookie.max_age > 0
+    own_browser.post("/auth/logout")
+    attacker = app.test_client()
+    codes = [log_in(attacker, email, f"guess {n}", ip="203.0.113.66").status_code for n in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert log_in(app.test_client(), email).status_code == 429  # a browser the account never used waits
+    assert log_in(own_browser, email).status_code == 302  # the organizer's own browser logs in
+    own_browser.post("/auth/logout")
+    # the known browser's own failures count too, in its own count of the same size
+    assert [log_in(own_browser, email, "a typo").status_code for _ in range(4)] == [200, 200, 200, 429]
+    # a stolen cookie is worth no more than that; copied to another account, or altered, it is worth nothing
+    other = add_organizer(app, "treasurer@example.org")
+    for _ in range(3):
+        log_in(attacker, other, "a guess", ip="203.0.113.66")
+    thief = app.test_client()
+    thief.set_cookie(DEVICE_COOKIE, cookie.value, path="/auth/login")
+    assert log_in(thief, other).status_code == 429
+    thief.set_cookie(DEVICE_COOKIE, cookie.value[:-2] + "xx", path="/auth/login")
+    assert log_in(thief, email).status_code == 429
+
+
+def test_failed_logins_are_limited_per_network_address_and_reset(limited):
+    app = limited(LOGIN_LIMIT_PER_ACCOUNT="100 per hour", LOGIN_LIMIT_PER_IP=f"3 per {WINDOW} second")
+    email = add_organizer(app)
+    client = app.test_client()
+    for n in range(3):  # a spray: one password tried on many addresses
+        assert log_in(client, f"person{n}@example.org", ip="203.0.113.5").status_code == 200
+    refused = log_in(client, email, ip="203.0.113.5")
+    assert_friendly_429(refused, "Logging in has failed many times in a short while from your network")
+    assert log_in(app.test_client(), email, ip="203.0.113.6").status_code == 302
+    wait_out_the_window()
+    assert log_in(app.test_client(), email, ip="203.0.113.5").status_code == 302
+
+
+def test_the_lost_link_limit_resets(limited):
+    app = limited(LOST_LINK_LIMIT_PER_ADDRESS=f"3 per {WINDOW} second")
+    event = create_test_event(app)
+    register_test_delegate(app, event, email="chunli.bai@example.org")
+    client = app.test_client()
+
+    def ask():
+        return client.post(f"/e/{event.slug}/lost-link", data={"email": "chunli.bai@example.org"})
+
+    assert [ask().status_code for _ in range(3)] == [302, 302, 302]
+    assert_friendly_429(ask(), "asked for many times in a short while for this email address")
+    wait_out_the_window()
+    assert ask().status_code == 302
+
+
+def test_a_limit_under_the_api_answers_json(limited):
+    app = limited()
+
+    @app.get("/api/v1/limited-for-a-test")
+    @public
+    @limiter.limit("1 per hour")
+    def limited_for_a_test():
+        return {"ok": True}
+
+    client = app.test_client()
+    assert client.get("/api/v1/limited-for-a-test").status_code == 200
+    refused = client.get("/api/v1/limited-for-a-test")
+    assert refused.status_code == 429 and refused.mimetype == "application/json"
+    assert refused.json == {"error": "Too many requests. Please wait a moment and try again."}
+    assert 3500 < int(refused.headers["Retry-After"]) <= 3600
