@@ -10,6 +10,8 @@ waitlisted, as the app does. No form validation, no CSRF, no ORM, no templates: 
 It imports nothing from eventreg, and reads the form fields the rush sends (bench/rush.lua).
 """
 
+import base64
+import hashlib
 import os
 import secrets
 import threading
@@ -45,6 +47,7 @@ def connection() -> psycopg.Connection:
         _local.counter = seat_counter_column(_local.connection)
         _local.waitlist_counter = has_column(_local.connection, "event", "waitlisted")  # migration 0004
         _local.checkin_code = has_column(_local.connection, "registration", "checkin_code")  # migration 0005
+        _local.token_digest = has_column(_local.connection, "registration", "token_digest")  # migration 0007
     return _local.connection
 
 
@@ -114,6 +117,9 @@ def register(slug: str):
             if _local.checkin_code:
                 columns += ", checkin_code"
                 values += ("".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_CODE_LENGTH)),)
+            if _local.token_digest:  # the SHA-256 a private link is found by, as eventreg.models.token_digest
+                columns += ", token_digest"
+                values += (base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).decode().rstrip("="),)
             cursor.execute(
                 f"INSERT INTO registration ({columns}) VALUES ({', '.join(['%s'] * len(values))}) RETURNING id", values
             )
