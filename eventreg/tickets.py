@@ -110,21 +110,20 @@ def calendar_sequence(registration: Registration, message_id: int | None = None)
     Each mail is a new outbox row, so the number grows with every change that is mailed, whatever the clocks say;
     a calendar keeps the entry with the highest SEQUENCE for a UID.
     """
-    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.registration_id == registration.id)
-    if message_id is not None:
-        query = query.where(OutboxMessage.id <= message_id)
-    return db.session.scalar(query)
+    return db.session.scalar(_count_mails(registration.id, message_id))
 
 
 def mails_so_far():
     """SQL for OutboxMessage.mails_so_far: the calendar_sequence() of each message loaded, in the same query."""
+    return _count_mails(OutboxMessage.registration_id, OutboxMessage.id).correlate(OutboxMessage).scalar_subquery()
+
+
+def _count_mails(registration_id, up_to_id):
+    """SELECT count(*) of a registration's mails up to a message (all when `up_to_id` is None); the arguments are
+    values, or the outer query's columns for a correlated count."""
     earlier = aliased(OutboxMessage)
-    return (
-        select(func.count())
-        .where(earlier.registration_id == OutboxMessage.registration_id, earlier.id <= OutboxMessage.id)
-        .correlate(OutboxMessage)
-        .scalar_subquery()
-    )
+    query = select(func.count()).select_from(earlier).where(earlier.registration_id == registration_id)
+    return query if up_to_id is None else query.where(earlier.id <= up_to_id)
 
 
 def ticket_was_sent(registration: Registration, message_id: int) -> bool:

@@ -12,6 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy.orm import with_expression
 
 from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.extensions import db
@@ -19,6 +20,7 @@ from eventreg.mail.outbox import compose
 from eventreg.mail.worker import deliver_due
 from eventreg.models import OutboxMessage, Registration
 from eventreg.registration.self_service import cancel_own_registration, edit_own_registration
+from eventreg.tickets import calendar_sequence, mails_so_far
 from tests.conftest import create_test_event, delegate, register_test_delegate
 
 
@@ -124,6 +126,25 @@ def test_confirmation_carries_qr_code_and_calendar_entry(app, zone, local_start)
     assert str(entry["URL"]) == f"http://localhost/r/{token}"
     assert str(entry["STATUS"]) == "CONFIRMED"
     assert str(entry["UID"]) == f"registration-{registration_id}@localhost"
+
+
+def test_the_sequence_loaded_with_the_claim_is_the_one_counted_alone(app):
+    """tickets.mails_so_far() (a correlated count loaded with the worker's claim) and calendar_sequence() (a query
+    of its own) give each message the number of its registration's mails up to it, with other delegates' mails
+    in between."""
+    event = create_test_event(app)
+    first_id, _token = register_test_delegate(app, event)
+    other_id, _token = register_test_delegate(app, event, email="other@example.org")
+    with app.app_context():
+        edit_own_registration(first_id, delegate(institution="Peking University"))
+        edit_own_registration(other_id, delegate(email="other@example.org", institution="Tsinghua University"))
+        cancel_own_registration(first_id)
+        query = select(OutboxMessage).options(with_expression(OutboxMessage.mails_so_far, mails_so_far()))
+        messages = db.session.scalars(query.order_by(OutboxMessage.id)).all()
+        loaded = [(message.registration_id, message.mails_so_far) for message in messages]
+        counted = [calendar_sequence(message.registration, message.id) for message in messages]
+    assert loaded == [(first_id, 1), (other_id, 1), (first_id, 2), (other_id, 2), (first_id, 3)]
+    assert counted == [sequence for _registration, sequence in loaded]
 
 
 def test_a_change_replaces_the_entry_and_a_cancellation_removes_it(app):
