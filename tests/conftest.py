@@ -18,11 +18,10 @@ from eventreg.events import create_event
 from eventreg.extensions import db
 from eventreg.models import utcnow
 from eventreg.registration.services import DelegateDetails, register_delegate
-from tests.browser import CHROMIUM, launch
+from tests.browser import BROWSER_TIMEOUT_MS, CHROMIUM, launch
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-BROWSER_TIMEOUT_MS = 15_000
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -6,11 +6,10 @@ import re
 from http.cookies import SimpleCookie
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from eventreg.security import CONTENT_SECURITY_POLICY
-from tests.browser import CSP_WATCH, csp_violations, launch
-from tests.conftest import BROWSER_TIMEOUT_MS, drop_tables, make_app
+from tests.browser import csp_violations, log_in, watched_page
+from tests.conftest import drop_tables, make_app
 from tests.site_pages import fetch, inline_styles_and_scripts, page_urls, parse, seed
 
 ADMIN = "admin@example.org"
@@ -190,30 +189,20 @@ def test_pages_show_no_csp_violation_in_a_real_browser(chromium, live_server):
         f"{base_url}/r/{seeded.token}/edit",
     ]
     found, console = [], []
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(BROWSER_TIMEOUT_MS)
-            page.add_init_script(CSP_WATCH)
-            page.on("console", lambda message: console.append(message.text))
-            page.goto(f"{base_url}/auth/login")
-            # Control: an inline script is blocked and reported, so an empty list below means something.
-            page.evaluate("document.body.append(Object.assign(document.createElement('script'), {text: '1'}))")
-            page.wait_for_function("window.__cspViolations.length > 0")
-            assert csp_violations(page) == ["script-src-elem blocked inline"]
-            assert any("Content Security Policy" in text for text in console)
-            console.clear()
-            page.get_by_label("Email").fill(ADMIN)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base_url}/organizer/")
-            for url in pages:
-                page.goto(url)
-                page.wait_for_load_state("load")
-                page.wait_for_timeout(200)  # the deferred scripts ran, and their first poll
-                found += [f"{url}: {violation}" for violation in csp_violations(page)]
-        finally:
-            browser.close()
+    with watched_page() as page:
+        page.on("console", lambda message: console.append(message.text))
+        page.goto(f"{base_url}/auth/login")
+        # Control: an inline script is blocked and reported, so an empty list below means something.
+        page.evaluate("document.body.append(Object.assign(document.createElement('script'), {text: '1'}))")
+        page.wait_for_function("window.__cspViolations.length > 0")
+        assert csp_violations(page) == ["script-src-elem blocked inline"]
+        assert any("Content Security Policy" in text for text in console)
+        console.clear()
+        log_in(page, base_url, ADMIN, PASSWORD)
+        for url in pages:
+            page.goto(url)
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(200)  # the deferred scripts ran, and their first poll
+            found += [f"{url}: {violation}" for violation in csp_violations(page)]
     assert found == []
     assert [text for text in console if "Content Security Policy" in text] == []

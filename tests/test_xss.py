@@ -15,15 +15,13 @@ import icalendar
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from eventreg.auth.services import create_organizer
 from eventreg.extensions import db
 from eventreg.mail.outbox import compose
 from eventreg.models import ApiToken, OutboxMessage
-from tests.browser import CSP_WATCH, csp_violations, launch
-from tests.conftest import BROWSER_TIMEOUT_MS
+from tests.browser import csp_violations, log_in, watched_page
 from tests.site_pages import (
     TEXT_FIELDS,
     active_content,
@@ -323,30 +321,20 @@ def test_no_payload_runs_in_a_real_browser(chromium, live_server):
         f"{base_url}/admin/audit",
     ]
     dialogs, violations = [], []
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(BROWSER_TIMEOUT_MS)
-            page.add_init_script(CSP_WATCH)
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            page.goto(f"{base_url}/auth/login")
-            page.evaluate("alert('control')")  # the listener hears a dialog that does open
-            assert dialogs == ["control"]
-            dialogs.clear()
-            page.get_by_label("Email").fill(ADMIN)
-            page.get_by_label("Password").fill("correct horse battery")
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base_url}/organizer/")
-            for url in pages:
-                page.goto(url)
-                page.wait_for_load_state("load")
-                page.mouse.move(200, 300)  # hovering is how an onmouseover would fire
-                page.keyboard.press("Tab")
-                page.wait_for_timeout(100)
-                assert PAYLOADS[0] in page.locator("main").inner_text(), url  # the payload is there, as text
-                violations += [f"{url}: {violation}" for violation in csp_violations(page)]
-        finally:
-            browser.close()
+    with watched_page() as page:
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{base_url}/auth/login")
+        page.evaluate("alert('control')")  # the listener hears a dialog that does open
+        assert dialogs == ["control"]
+        dialogs.clear()
+        log_in(page, base_url, ADMIN, "correct horse battery")
+        for url in pages:
+            page.goto(url)
+            page.wait_for_load_state("load")
+            page.mouse.move(200, 300)  # hovering is how an onmouseover would fire
+            page.keyboard.press("Tab")
+            page.wait_for_timeout(100)
+            assert PAYLOADS[0] in page.locator("main").inner_text(), url  # the payload is there, as text
+            violations += [f"{url}: {violation}" for violation in csp_violations(page)]
     assert dialogs == []
     assert violations == []
