@@ -71,14 +71,17 @@ class DefaultConfig:
 
     # Rate limits (Flask-Limiter) on the forms that send mail on request. memory:// counts in each process, so
     # with several processes or hosts every one allows the full limit: production sets one shared store, e.g.
-    # FLASK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379. If that store is unreachable, requests are let through
-    # (and the error logged) rather than refused. Tests and load tests set RATELIMIT_ENABLED=false.
+    # FLASK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379. If that store is unreachable, each process goes on
+    # counting the same limits in its own memory (a warning is logged) and tries the store again now and then, so
+    # requests are answered and failed logins still throttled, per process. Tests and load tests set
+    # RATELIMIT_ENABLED=false.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_KEY_PREFIX = "eventreg"
     RATELIMIT_HEADERS_ENABLED = False  # Retry-After only on the 429 page (limits.py)
-    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # no RATELIMIT_IN_MEMORY_FALLBACK: the views' own limits apply
+    RATELIMIT_SWALLOW_ERRORS = True  # a store failing mid-request (after its limits were checked) is no 500
     LOST_LINK_LIMIT_PER_ADDRESS = "5 per hour"
     LOST_LINK_LIMIT_PER_IP = "20 per hour"
     EMAIL_CHANGE_LIMIT_PER_REGISTRATION = "5 per hour"

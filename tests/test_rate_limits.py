@@ -1,8 +1,10 @@
 """Rate limits, counted in the real Redis that production uses: the registration form per network address, failed
 logins per account and per network address (with the known-device exemption), the lost-link form; each limit is
 reached, shows the 429 page (JSON under /api/) with Retry-After, and lets requests through again once its
-window has passed (short windows, waited out for real)."""
+window has passed (short windows, waited out for real). With Redis unreachable, the site answers and the same
+limits count in the process's memory."""
 
+import logging
 import time
 import uuid
 
@@ -13,7 +15,7 @@ from eventreg.auth.access import public
 from eventreg.auth.services import create_organizer
 from eventreg.auth.throttle import DEVICE_COOKIE
 from eventreg.extensions import limiter
-from tests.conftest import IN_CI, create_test_event, drop_tables, make_app, register_test_delegate
+from tests.conftest import IN_CI, create_test_event, drop_tables, free_port, make_app, register_test_delegate
 from tests.test_registration import form
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own; each test also has its own key prefix
@@ -45,11 +47,30 @@ def limited(tmp_path, store, monkeypatch):
     """An app with rate limits on, counting in Redis under this test's prefix, plus the settings given."""
     # The one Limiter keeps the key prefix of the first app it was bound to; forget it, so this app's is used.
     monkeypatch.setattr(limiter, "_key_prefix", None)
+    # It also remembers a store found unreachable (by an earlier test), and would count in memory for a while.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
     apps = []
 
     def make(**config):
         settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": store[1]}
         app = make_app(tmp_path, **settings, **config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        drop_tables(app)
+
+
+@pytest.fixture
+def redis_down(tmp_path, monkeypatch):
+    """An app with rate limits on and its store a Redis address where nothing listens, plus the settings given."""
+    monkeypatch.setattr(limiter, "_storage_dead", False)  # found dead by this app, and forgotten after the test
+    unreachable = f"redis://127.0.0.1:{free_port()}/11"
+    apps = []
+
+    def make(**config):
+        app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=unreachable, **config)
         apps.append(app)
         return app
 
@@ -227,3 +248,47 @@ def test_a_limit_under_the_api_answers_json(limited):
     assert refused.status_code == 429 and refused.mimetype == "application/json"
     assert refused.json == {"error": "Too many requests. Please wait a moment and try again."}
     assert 3500 < int(refused.headers["Retry-After"]) <= 3600
+
+
+def test_an_unreachable_store_takes_no_form_down(redis_down, caplog):
+    """A Redis outage is no 500: the forms answer as usual, and the log says the limits count in memory."""
+    app = redis_down()
+    event = create_test_event(app)
+    email = add_organizer(app)
+    client = app.test_client()
+    assert client.get(f"/e/{event.slug}/register").status_code == 200
+    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 302
+    assert client.get("/auth/login").status_code == 200
+    wrong = log_in(client, email, "a wrong password")
+    assert wrong.status_code == 200 and "The email address or the password is not right." in wrong.text
+    assert log_in(client, email).status_code == 302
+    warning = "Rate limit storage unreachable - falling back to in-memory storage"
+    assert ("eventreg", logging.WARNING, warning) in caplog.record_tuples  # in the app's log, where it shows
+
+
+def test_failed_logins_are_still_limited_while_the_store_is_unreachable(redis_down):
+    """Making Redis unreachable must not buy unlimited guesses: the configured limit holds, in each process."""
+    app = redis_down()
+    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == "10 per 15 minutes"
+    email = add_organizer(app)
+    guesses = [log_in(app.test_client(), email, f"guess {n}", ip=f"192.0.2.{n + 10}") for n in range(10)]
+    assert [answer.status_code for answer in guesses] == [200] * 10
+    refused = log_in(app.test_client(), email, ip="192.0.2.99")  # the 11th, with the right password
+    assert_friendly_429(refused, "Logging in to this account has failed many times in a short while")
+    assert log_in(app.test_client(), add_organizer(app, "treasurer@example.org")).status_code == 302
+
+
+def test_the_registration_form_is_still_limited_while_the_store_is_unreachable(redis_down):
+    app = redis_down(REGISTRATION_LIMIT_PER_IP="3 per hour")
+    event = create_test_event(app)
+    client = app.test_client()
+    office = from_ip("198.51.100.7")
+    sent = [
+        client.post(f"/e/{event.slug}/register", data=form(email=f"delegate{n}@example.org"), **office)
+        for n in range(3)
+    ]
+    assert [response.status_code for response in sent] == [302, 302, 302]
+    refused = client.post(f"/e/{event.slug}/register", data=form(email="delegate3@example.org"), **office)
+    assert_friendly_429(refused, "The registration form has been sent many times in a short while from your network")
+    other = client.post(f"/e/{event.slug}/register", data=form(email="other@example.org"), **from_ip("203.0.113.9"))
+    assert other.status_code == 302

@@ -7,6 +7,7 @@ not and whether or not a mail went out, so that the answers never tell a registe
 
 import functools
 import hashlib
+import logging
 import time
 import unicodedata
 from contextlib import suppress
@@ -100,9 +101,26 @@ def even_answer_time(setting: str):
     return decorate
 
 
+class _AppLogHandler(logging.Handler):
+    """Passes a record on to the app's logger, so that it shows wherever the app's own messages do."""
+
+    def __init__(self, app_logger: logging.Logger):
+        super().__init__()
+        self.app_logger = app_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.app_logger.log(record.levelno, "%s", record.getMessage(), exc_info=record.exc_info)
+
+
 def init_app(app: Flask) -> None:
-    """Show the 429 page for every limit of the site (the blueprints' own limits and any added later)."""
+    """Show the 429 page for every limit of the site (the blueprints' own limits and any added later), and log
+    Flask-Limiter's warnings (above all "Rate limit storage unreachable - falling back to in-memory storage")."""
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+    # Flask-Limiter's logger has only a NullHandler: unless the root logger is configured (gunicorn does not), its
+    # warnings would go nowhere. They go through the app's logger instead, once (every app here is "eventreg").
+    if not any(isinstance(handler, _AppLogHandler) for handler in limiter.logger.handlers):
+        limiter.logger.addHandler(_AppLogHandler(app.logger))
+        limiter.logger.propagate = False
 
 
 def wait_in_words(seconds: float) -> str:
