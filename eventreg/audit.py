@@ -68,6 +68,7 @@ KEY_LABELS = {
     "registration_opens_at": _l("Registration opens"),
     "registration_closes_at": _l("Registration closes"),
     "requires_approval": _l("Registrations need approval"),
+    "delegates_told": _l("Delegates told by mail"),
     "contact_email": _l("Contact email"),
     "confirmation_note": _l("Note in the confirmation email"),
     "organizers": _l("Organizers"),

@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from slugify import slugify
 from sqlalchemy import func, select
 
-from . import audit
+from . import audit, event_changes
 from .capacity import promote_waitlisted
 from .database import begin_write_transaction
 from .extensions import db
@@ -220,13 +220,24 @@ def create_event(*, organizer: Organizer | None = None, **details) -> Event:
     return event
 
 
-def update_event(event: Event, *, organizer: Organizer | None = None, promoted: list | None = None, **changes) -> dict:
+def update_event(
+    event: Event,
+    *,
+    organizer: Organizer | None = None,
+    promoted: list | None = None,
+    tell_delegates: bool = False,
+    told: list | None = None,
+    **changes,
+) -> dict:
     """Change some of an event's details, checked by the same rules as a new event, in one transaction.
 
     The slug never changes. Records `event.updated` with the changed fields before and after, and returns
     the changed fields' new values (empty when nothing changed). Raises EventError saying what is wrong.
     A new capacity promotes the waiting list in the same transaction; the registrations promoted are added to
     `promoted` when the caller passes a list.
+    With `tell_delegates`, a change to what a ticket shows (date, time, place, title) queues an "event_changed"
+    mail to every active delegate in the same transaction; their number is appended to `told` (a list) and
+    recorded in the audit entry as `delegates_told`.
     """
     unknown = set(changes) - set(EVENT_FIELDS)
     if unknown:
@@ -247,14 +258,25 @@ def update_event(event: Event, *, organizer: Organizer | None = None, promoted: 
     before = audit.snapshot(event, EVENT_FIELDS)
     for name, value in values.items():
         setattr(event, name, value)
-    before, after = audit.changes(before, audit.snapshot(event, EVENT_FIELDS))
+    full_before, full_after = before, audit.snapshot(event, EVENT_FIELDS)
+    before, after = audit.changes(full_before, full_after)
     if after:
         actor = db.session.get(Organizer, organizer.id) if organizer is not None else None
-        audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
+        entry = audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
         if "capacity" in after:
             moved_up = promote_waitlisted(event)  # more seats (or none counted any more): the waiting list moves up now
             if promoted is not None:
                 promoted.extend(moved_up)
+        if tell_delegates and event_changes.moved(after):
+            # After the promotions: a delegate who just moved up is told too, with the ticket now theirs.
+            count = event_changes.tell_delegates(
+                event,
+                {name: full_before[name] for name in event_changes.CALENDAR_FIELDS},
+                {name: full_after[name] for name in event_changes.CALENDAR_FIELDS},
+            )
+            entry.after = {**after, "delegates_told": count}
+            if told is not None:
+                told.append(count)
     db.session.commit()
     return after
 

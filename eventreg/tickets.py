@@ -24,7 +24,7 @@ from .models import OutboxMessage, Registration, Status, utcnow
 from .qr import qr_rows
 
 # Mails that carry the ticket when the registration is confirmed, and mails that take the calendar entry away.
-TICKET_KINDS = ("confirmation", "approved", "promoted", "changed")
+TICKET_KINDS = ("confirmation", "approved", "promoted", "changed", "event_changed")
 CANCELLING_KINDS = ("cancelled", "rejected")
 
 # At least medium error correction: survives a crease or a smudge on paper and keeps the 10-character code in a

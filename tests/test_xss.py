@@ -18,9 +18,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from eventreg.auth.services import create_organizer
+from eventreg.events import update_event
 from eventreg.extensions import db
 from eventreg.mail.outbox import compose
-from eventreg.models import ApiToken, OutboxMessage
+from eventreg.models import ApiToken, Event, OutboxMessage
 from tests.browser import csp_violations, log_in, watched_page
 from tests.site_pages import (
     TEXT_FIELDS,
@@ -209,8 +210,12 @@ def composed_mails(app, seeded) -> list[email.message.EmailMessage]:
 def test_the_mails_html_part_shows_payloads_as_text(app, make_organizer, payload):
     make_organizer()
     seeded = seed(app, ADMIN, event_fields=event_payload(payload), text=payload)
+    with app.app_context():  # the event moves, and its delegate is told: the before and after show the payload
+        update_event(db.session.get(Event, seeded.event_id), tell_delegates=True, venue=f"{payload} (Hall B)")
     mails = composed_mails(app, seeded)
-    assert len(mails) == 3  # the confirmation, the "changed" mail and the confirmation of a new address
+    # The confirmation, the "changed" mail, the confirmation of a new address and the new place.
+    assert [mail["Subject"].split(":")[0] for mail in mails][-1] == "New date, time or place"
+    assert len(mails) == 4
     for mail in mails:
         assert payload in mail["Subject"]
         html = mail.get_body(("html",)).get_content()

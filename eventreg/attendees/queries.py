@@ -41,6 +41,7 @@ MAIL_LABELS = {
     "cancelled": _l("Cancellation"),
     "promoted": _l("A seat from the waiting list"),
     "changed": _l("Changes"),
+    "event_changed": _l("New date, time or place"),
     "email_change": _l("New address to confirm"),
     "lost_link": _l("Link sent again"),
 }

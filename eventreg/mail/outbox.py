@@ -27,6 +27,7 @@ KINDS = {
     "cancelled": "email/cancelled",
     "promoted": "email/promoted",
     "changed": "email/changed",
+    "event_changed": "email/event_changed",
     "email_change": "email/email_change",
     "lost_link": "email/lost_link",
 }
@@ -74,6 +75,8 @@ def _subject(kind: str, registration: Registration, status: str) -> str:
         return gettext("A seat is free, your registration is confirmed: %(title)s", title=event.title)
     if kind == "changed":
         return gettext("Your registration was updated: %(title)s", title=event.title)
+    if kind == "event_changed":
+        return gettext("New date, time or place: %(title)s", title=event.title)
     if kind == "email_change":
         return gettext("Confirm your new email address for %(title)s", title=event.title)
     if kind == "lost_link":

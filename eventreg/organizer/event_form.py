@@ -125,6 +125,19 @@ class EventForm(Form):
         return values
 
 
+class EventSettingsForm(EventForm):
+    """An existing event's details, and whether its delegates hear of a new date, time or place."""
+
+    tell_delegates = BooleanField(
+        _l("Tell the delegates by mail when the date, time or place changes"),
+        default=True,
+        description=_l(
+            "Every delegate who is confirmed, pending approval or on the waiting list gets one email with the "
+            "change and an updated calendar entry; confirmed delegates get their ticket again."
+        ),
+    )
+
+
 def form_values(event: Event) -> dict:
     """An event's details as the form shows them: times as local wall-clock times in its timezone."""
     values = {name: getattr(event, name) for name in EVENT_FIELDS}

@@ -2,16 +2,19 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import stats
 from ..auth.access import managed_event, requires
 from ..capacity import promotion_message
+from ..event_changes import event_change_rows
 from ..events import EventError, create_event, update_event, with_local_times
 from ..models import Right
-from .event_form import EventForm, form_values
+from .event_form import EventForm, EventSettingsForm, form_values
 
 bp = Blueprint("events", __name__, url_prefix="/organizer")
+bp.add_app_template_global(event_change_rows, "event_change_rows")  # for templates/email/event_changed.*
 
 
 def _show_error(form: EventForm, error: EventError) -> None:
@@ -44,20 +47,38 @@ def new_event():
 def settings(slug: str):
     """Change an event's details; its address stays the same."""
     event = managed_event(slug)
-    form = EventForm(data=form_values(event))
+    form = EventSettingsForm(data=form_values(event))
     if form.validate_on_submit():
         try:
-            promoted = []
-            changed = update_event(event, organizer=current_user, promoted=promoted, **with_local_times(form.details()))
+            promoted, told = [], []
+            changed = update_event(
+                event,
+                organizer=current_user,
+                promoted=promoted,
+                tell_delegates=form.tell_delegates.data,
+                told=told,
+                **with_local_times(form.details()),
+            )
         except EventError as error:
             _show_error(form, error)
         else:
             flash(_("The event's settings have been saved.") if changed else _("Nothing was changed."), "success")
             if promoted:
                 flash(promotion_message(len(promoted)), "success")
+            if told and told[0]:  # an event nobody registered for yet has nobody to tell
+                flash(_told_message(told[0]), "success")
             _warn_if_over_capacity(event)
             return redirect(url_for("events.settings", slug=slug))
     return render_template("organizer/event_form.html", form=form, event=event)
+
+
+def _told_message(count: int) -> str:
+    """What an organizer is told after a new date, time or place was queued for the delegates."""
+    return ngettext(
+        "%(num)d delegate will be told of the new date, time or place by email.",
+        "%(num)d delegates will be told of the new date, time or place by email.",
+        count,
+    )
 
 
 def _warn_if_over_capacity(event) -> None:
