@@ -74,6 +74,7 @@ def promote_waitlisted(event: Event) -> list[Registration]:
 
     A registration that needs more seats than are free keeps its place and is passed over until enough free up;
     the next ones that fit are promoted. Each promoted delegate gets the "promoted" mail and an audit entry.
+    An erased registration (privacy.py) is passed over for good: nobody could be told of the seat, nor check in.
     """
     db.session.flush()  # the flush hook brings event.seats_taken up to date with this transaction's changes
     promoted: list[Registration] = []
@@ -85,6 +86,7 @@ def promote_waitlisted(event: Event) -> list[Registration]:
             .where(
                 Registration.event_id == event.id,
                 Registration.status == Status.WAITLISTED,
+                Registration.erased_at.is_(None),
                 Registration.id > last_id,
             )
             .order_by(Registration.id)

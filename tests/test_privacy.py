@@ -12,12 +12,13 @@ from sqlalchemy import inspect, select, text, update
 
 from eventreg import create_app
 from eventreg.checkin.services import CheckInRefused, find_by_code
+from eventreg.events import update_event
 from eventreg.extensions import db
 from eventreg.mail.outbox import resend_failed
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxAttempt, OutboxMessage, Registration, utcnow
 from eventreg.privacy import erase_registration
-from eventreg.stats import event_report, public_counter
+from eventreg.stats import event_report, public_counter, waitlist_position, waitlist_positions
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
 from tests.test_accessibility import violations
 from tests.test_api import check, make_account
@@ -242,6 +243,25 @@ def test_totals_do_not_change_when_a_registration_is_erased(app, make_event):
     assert {"institution": "Vexillology Institute of Ulm", "count": 2} in institutions_before
     assert {"institution": "Vexillology Institute of Ulm", "count": 1} in institutions_after
     assert all(row["institution"] for row in institutions_after)
+
+
+def test_an_erased_waitlisted_registration_is_passed_over_and_the_next_moves_up(app, make_event):
+    """Nobody could be told of a seat given to an erased registration, nor check in with it: it keeps its status
+    (totals stay as they were) but is never promoted, and the places behind it move up."""
+    event = make_event(capacity=1)
+    register_test_delegate(app, event, email="seated@example.org")
+    erased_id, _ = register_person(app, event)
+    next_id, _ = register_test_delegate(app, event, email="next@example.org")
+    with app.app_context():
+        assert waitlist_positions(event.id, [erased_id, next_id]) == {erased_id: 1, next_id: 2}
+    erase(app, erased_id)
+    with app.app_context():
+        assert waitlist_position(db.session.get(Registration, next_id)) == 1
+        assert waitlist_positions(event.id, [erased_id, next_id]) == {next_id: 1}
+        update_event(db.session.get(Event, event.id), capacity=2)
+        statuses = {row.id: row.status for row in db.session.scalars(select(Registration))}
+    assert statuses[erased_id] == "waitlisted"
+    assert statuses[next_id] == "confirmed"
 
 
 def test_the_check_in_code_of_an_erased_registration_is_refused(app, logged_in, make_event):

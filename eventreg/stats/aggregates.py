@@ -63,12 +63,14 @@ def waitlist_position(registration: Registration) -> int | None:
     """A waitlisted registration's place on its event's waiting list (1 is next), or None when not waitlisted.
 
     The list is in order of registration: the place is how many waitlisted registrations are as old or older.
+    Erased registrations are not counted: they are never promoted (capacity.promote_waitlisted).
     """
     if registration.status != Status.WAITLISTED:
         return None
     query = select(func.count()).where(
         Registration.event_id == registration.event_id,
         Registration.status == Status.WAITLISTED,
+        Registration.erased_at.is_(None),
         Registration.id <= registration.id,
     )
     return int(db.session.scalar(query))
@@ -81,7 +83,11 @@ def waitlist_positions(event_id: int, registration_ids) -> dict[int, int]:
         return {}
     ranked = (
         select(Registration.id, func.row_number().over(order_by=Registration.id).label("place"))
-        .where(Registration.event_id == event_id, Registration.status == Status.WAITLISTED)
+        .where(
+            Registration.event_id == event_id,
+            Registration.status == Status.WAITLISTED,
+            Registration.erased_at.is_(None),
+        )
         .subquery()
     )
     return dict(db.session.execute(select(ranked.c.id, ranked.c.place).where(ranked.c.id.in_(ids))).all())
