@@ -82,6 +82,10 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = False  # Retry-After only on the 429 page (limits.py)
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # no RATELIMIT_IN_MEMORY_FALLBACK: the views' own limits apply
     RATELIMIT_SWALLOW_ERRORS = True  # a store failing mid-request (after its limits were checked) is no 500
+    # A Redis that stops answering (a network fault that drops packets, a server stuck) would hold every request
+    # for as long as the operating system waits: give up on it after a second and count in memory as above.
+    # memory:// ignores these.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     LOST_LINK_LIMIT_PER_ADDRESS = "5 per hour"
     LOST_LINK_LIMIT_PER_IP = "20 per hour"
     EMAIL_CHANGE_LIMIT_PER_REGISTRATION = "5 per hour"

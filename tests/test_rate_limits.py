@@ -5,6 +5,8 @@ window has passed (short windows, waited out for real). With Redis unreachable, 
 limits count in the process's memory."""
 
 import logging
+import socket
+import threading
 import time
 import uuid
 
@@ -292,3 +294,31 @@ def test_the_registration_form_is_still_limited_while_the_store_is_unreachable(r
     assert_friendly_429(refused, "The registration form has been sent many times in a short while from your network")
     other = client.post(f"/e/{event.slug}/register", data=form(email="other@example.org"), **from_ip("203.0.113.9"))
     assert other.status_code == 302
+
+
+@pytest.fixture
+def silent_store():
+    """A Redis address that takes connections and never answers (the kernel completes the handshakes of a listening
+    socket that nobody accepts from): a store behind a network fault, or stuck."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/11"
+
+
+def test_a_store_that_stops_answering_holds_no_request_for_long(tmp_path, monkeypatch, silent_store):
+    """Without a socket timeout each request would wait for the silent store for ever; with one it gives up,
+    counts in memory and answers (the 30 s below is a bound on a hang, not a speed target)."""
+    monkeypatch.setattr(limiter, "_storage_dead", False)  # found dead by this app, and forgotten after the test
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=silent_store)
+    try:
+        email = add_organizer(app)
+        answers = []
+        attempt = threading.Thread(
+            target=lambda: answers.append(log_in(app.test_client(), email, "wrong")), daemon=True
+        )
+        attempt.start()
+        attempt.join(30)
+        assert not attempt.is_alive(), "the login waited for the silent store"
+        assert answers[0].status_code == 200 and "The email address or the password is not right." in answers[0].text
+        assert log_in(app.test_client(), email).status_code == 302
+    finally:
+        drop_tables(app)
