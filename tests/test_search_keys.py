@@ -1,8 +1,11 @@
 """The keys that search and sort compare: casefolded in Python, accents and vowel marks ignored, CJK names whole."""
 
+import unicodedata
+
 import pytest
 
 from eventreg.models import person_search_key, search_key
+from eventreg.models.common import IGNORED_MARK
 
 
 @pytest.mark.parametrize(
@@ -23,6 +26,18 @@ def test_search_key_folds_what_people_leave_out_when_they_type(typed, stored):
 
 def test_search_key_keeps_the_vowel_signs_that_are_letters_in_other_scripts():
     assert search_key("शर्मा") != search_key("शरम")  # Devanagari vowel signs stay
+
+
+def test_only_the_nonspacing_marks_of_latin_greek_cyrillic_hebrew_and_arabic_are_dropped():
+    """Every code point is checked against the rule as written: a nonspacing mark (Mn) in the combining
+    diacritics, the Hebrew points and the Arabic vowel signs is dropped; punctuation in those ranges stays."""
+    ranges = ((0x300, 0x36F), (0x591, 0x5C7), (0x610, 0x61A), (0x64B, 0x65F), (0x670, 0x670), (0x6D6, 0x6ED))
+    for code in range(0x2FF, 0x700):
+        mark = chr(code)
+        dropped = unicodedata.category(mark) == "Mn" and any(low <= code <= high for low, high in ranges)
+        assert (IGNORED_MARK.sub("", f"a{mark}b") == "ab") is dropped, hex(code)
+    assert search_key("תל־אביב") == "תל־אביב"  # the maqaf (a hyphen, not a point) stays
+    assert search_key("שָׁלוֹם") == "שלום"
 
 
 @pytest.mark.parametrize(

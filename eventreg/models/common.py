@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 import secrets
 import unicodedata
 from datetime import UTC, datetime
@@ -32,19 +33,21 @@ def casefold_key(text: str, limit: int | None = None) -> str:
 
 # Marks that change how a letter is written, not which letter it is: accents on Latin, Greek and Cyrillic letters,
 # Hebrew points, Arabic short vowels. Other scripts' combining signs (Devanagari vowels…) are part of the letter.
+# Only the nonspacing marks (category Mn) of these ranges: the Hebrew maqaf or an Arabic end-of-ayah sign stays.
 _IGNORED_MARKS = ((0x300, 0x36F), (0x591, 0x5C7), (0x610, 0x61A), (0x64B, 0x65F), (0x670, 0x670), (0x6D6, 0x6ED))
-
-
-def _is_ignored_mark(ch: str) -> bool:
-    code = ord(ch)
-    return any(low <= code <= high for low, high in _IGNORED_MARKS) and unicodedata.category(ch) == "Mn"
+_MARKS_DROPPED = "".join(
+    re.escape(chr(code))
+    for low, high in _IGNORED_MARKS
+    for code in range(low, high + 1)
+    if unicodedata.category(chr(code)) == "Mn"
+)
+IGNORED_MARK = re.compile(f"[{_MARKS_DROPPED}]")
 
 
 def search_key(text: str, limit: int | None = None) -> str:
     """casefold_key for searching: compatibility forms folded (full-width Ｌ is L, ﬁ is fi) and the marks above
     dropped, so "Jose" finds "José", "istanbul" finds "İstanbul" and Arabic typed without vowels finds it with them."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return casefold_key("".join(ch for ch in decomposed if not _is_ignored_mark(ch)), limit)
+    return casefold_key(IGNORED_MARK.sub("", unicodedata.normalize("NFKD", text.casefold())), limit)
 
 
 def person_search_key(family_name: str, given_name: str, native_name: str, limit: int | None = None) -> str:
