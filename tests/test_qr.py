@@ -33,7 +33,7 @@ def test_ticket_codes_get_segnos_symbol():
 
 @pytest.mark.parametrize("error", ["l", "m", "q", "h"])
 def test_any_content_version_and_error_level_gets_segnos_symbol(error):
-    """Numeric, alphanumeric and byte content in versions 1 to 17 (7 and up carry version information)."""
+    """Numeric, alphanumeric and byte content in versions 1 to 25 (7 and up carry version information)."""
     chooser = random.Random(error)
     versions = set()
     for length in (1, 7, 17, 30, 60, 100, 140, 200, 260, 330):
