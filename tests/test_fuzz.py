@@ -150,21 +150,25 @@ def world(tmp_path_factory):
     drop_tables(app)
 
 
-def fuzzed_routes() -> list[tuple[str, str]]:
-    """(endpoint, method) of every public route and every API route, from the URL map of a throwaway app."""
+def routes_where(chosen) -> list[tuple[str, str]]:
+    """(endpoint, method) of every route of a throwaway app's URL map for which `chosen(app, endpoint, view)`."""
     with tempfile.TemporaryDirectory(prefix="fuzz-routes-") as tmp:
         app = create_app(base_config(Path(tmp)), instance_path=f"{tmp}/instance")
     routes = set()
     for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
-            continue
-        if is_public_endpoint(app, rule.endpoint) or getattr(view, "token_right", None) is not None:
+        if chosen(app, rule.endpoint, app.view_functions[rule.endpoint]):
             routes.update((rule.endpoint, method) for method in rule.methods - {"HEAD", "OPTIONS"})
     return sorted(routes)
 
 
-ROUTES = fuzzed_routes()
+def is_fuzzed(app, endpoint: str, view) -> bool:
+    """Every public route and every API route (static files aside)."""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    return is_public_endpoint(app, endpoint) or getattr(view, "token_right", None) is not None
+
+
+ROUTES = routes_where(is_fuzzed)
 
 
 def test_the_fuzzed_routes_include_every_public_form_and_the_api():
@@ -409,15 +413,12 @@ ORGANIZER_SKIPPED = {"auth.logout", "auth.account"}
 
 
 def organizer_routes() -> list[tuple[str, str]]:
-    """(endpoint, method) of every route that needs a login, from the URL map of a throwaway app."""
-    with tempfile.TemporaryDirectory(prefix="fuzz-routes-") as tmp:
-        app = create_app(base_config(Path(tmp)), instance_path=f"{tmp}/instance")
-    routes = set()
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        if getattr(view, "required_right", None) is not None and rule.endpoint not in ORGANIZER_SKIPPED:
-            routes.update((rule.endpoint, method) for method in rule.methods - {"HEAD", "OPTIONS"})
-    return sorted(routes)
+    """(endpoint, method) of every route that needs a login."""
+    return routes_where(
+        lambda _app, endpoint, view: (
+            getattr(view, "required_right", None) is not None and endpoint not in ORGANIZER_SKIPPED
+        )
+    )
 
 
 @dataclass
