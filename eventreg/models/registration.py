@@ -107,6 +107,10 @@ class Event(db.Model):
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Registrations on the waiting list, kept the same way: a new one's place is this number, known without a count.
     waitlisted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Whether the public event page and the registration form show how many seats are left.
+    show_seats_left: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # The public counter names a country only from this many participants on: a lone delegate can be identified.
+    public_min_country_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     registrations: Mapped[list["Registration"]] = relationship(back_populates="event", lazy="raise_on_sql")
