@@ -5,6 +5,7 @@ import re
 import pytest
 
 from eventreg.models import Registration, search_key
+from eventreg.registration.forms import MAX_ACCOMPANYING
 from tests.test_registration import form, outbox_count, registrations
 
 TEXT_FIELDS = (
@@ -240,3 +241,23 @@ def test_wtforms_messages_follow_each_requests_language(app, client, make_event)
         assert expected[language] in response.text
         assert all(text not in response.text for other, text in expected.items() if other != language)
     assert registrations(app) == []
+
+
+@pytest.mark.parametrize("who", ["public", "delegate", "organizer"])
+def test_the_accompanying_persons_input_shows_its_range(client, make_event, make_registration, make_organizer, who):
+    event = make_event()
+    registration_id, token = make_registration(event)
+    if who == "organizer":
+        email, password = make_organizer()
+        client.post("/auth/login", data={"email": email, "password": password})
+    path = {
+        "public": f"/e/{event.slug}/register",
+        "delegate": f"/r/{token}/edit",
+        "organizer": f"/organizer/events/{event.slug}/registrations/{registration_id}/edit",
+    }[who]
+    page = client.get(path).text
+    tag = re.search(r'<input[^>]*\bid="accompanying"[^>]*>', page).group(0)
+    assert 'type="number"' in tag and 'min="0"' in tag and f'max="{MAX_ACCOMPANYING}"' in tag
+    assert 'aria-describedby="accompanying-hint"' in tag
+    hint = re.search(r'<p class="hint" id="accompanying-hint">([^<]*)</p>', page).group(1)
+    assert hint == f"People coming with you, from 0 to {MAX_ACCOMPANYING}; each takes a seat."

@@ -114,8 +114,9 @@ class RegistrationForm(Form):
             InputRequired(_l("Please give a number from 0 to %(max)d.", max=MAX_ACCOMPANYING)),
             NumberRange(0, MAX_ACCOMPANYING, _l("Please give a number from 0 to %(max)d.", max=MAX_ACCOMPANYING)),
         ],
-        description=_l("People coming with you; each takes a seat."),
-        render_kw={"min": 0, "max": MAX_ACCOMPANYING, "inputmode": "numeric"},
+        # NumberRange gives the input its min and max attributes (WTForms renders a number field's range flags).
+        description=_l("People coming with you, from 0 to %(max)d; each takes a seat.", max=MAX_ACCOMPANYING),
+        render_kw={"inputmode": "numeric"},
     )
     dietary = _text(_l("Dietary requirements"), Registration.dietary, required=False, multiline=True)
     accessibility = _text(_l("Accessibility needs"), Registration.accessibility, required=False, multiline=True)
