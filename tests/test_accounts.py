@@ -212,6 +212,20 @@ def test_assigning_events_decides_what_an_organizer_runs(app, admin, organizer, 
     assert refused.status_code == 200 and "One of the chosen events no longer exists." in refused.text
 
 
+def test_the_check_in_role_is_told_that_its_events_decide_its_desk(app, admin, make_organizer, make_event):
+    event = make_event(title="First Ceremony")
+    make_organizer("desk@example.org", PASSWORD, role="checkin")
+    desk_id = account_id(app, "desk@example.org")
+    admin.post(f"/admin/accounts/{desk_id}/events", data={"assign-events": [str(event.id)]})
+    page = admin.get(f"/admin/accounts/{desk_id}").text
+    assert "Check-in staff work the check-in desk of the events ticked here" in page
+    assert "count if the role becomes organizer" not in page
+    assert "check-in staff use only the check-in desk of the events assigned to them" in page
+    desk = app.test_client()
+    log_in(desk, "desk@example.org")
+    assert "First Ceremony" in desk.get("/checkin/").text  # as the hint says: the ticked event is at the desk
+
+
 @pytest.mark.parametrize("path", ["/admin/accounts/999999", "/admin/accounts/999999/role"])
 def test_unknown_accounts_are_a_404(admin, path):
     response = admin.get(path) if path.endswith("999999") else admin.post(path, data={"role-role": "admin"})
@@ -226,7 +240,10 @@ def test_changing_ones_own_password_ends_every_other_session(app, organizer):
     data = {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
     response = organizer.post("/auth/account", data=data)
     assert response.headers["Location"] == "/auth/account"
-    assert "Every other session of this account has ended." in organizer.get("/auth/account").text
+    assert (
+        "Every other session of this account has ended, and its API tokens are revoked."
+        in organizer.get("/auth/account").text
+    )
     assert organizer.get("/organizer/").status_code == 200  # this browser stays logged in
     assert other_browser.get("/organizer/").headers["Location"].startswith("/auth/login")
     assert log_in(app.test_client(), "org@example.org", NEW_PASSWORD).status_code == 302

@@ -35,7 +35,9 @@ def audit_entries(app, action):
     with app.app_context():
         return [
             (entry.actor, entry.before, entry.after)
-            for entry in db.session.scalars(select(AuditEntry).where(AuditEntry.action == action))
+            for entry in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
         ]
 
 
@@ -187,3 +189,80 @@ def test_create_and_revoke_need_the_forms_token(csrf_app):
     page = client.get("/auth/tokens").text
     response = client.post(f"/auth/tokens/{token_id}/revoke", data={"csrf_token": token_from(page)})
     assert response.status_code == 302
+
+
+NEW_PASSWORD = "a new and longer password"
+
+
+def change_own_password(app, owner, admin):
+    data = {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    assert owner.post("/auth/account", data=data).status_code == 302
+    return owner  # this browser stays logged in
+
+
+def reset_by_an_administrator(app, owner, admin):
+    organizer_id = owner_id(app)
+    data = {"password-password": NEW_PASSWORD, "password-confirm_password": NEW_PASSWORD}
+    response = admin.post(f"/admin/accounts/{organizer_id}/password", data=data)
+    assert "its API tokens are revoked" in admin.get(response.headers["Location"]).text
+    return login_again(app, NEW_PASSWORD)
+
+
+def deactivate_then_reactivate(app, owner, admin):
+    organizer_id = owner_id(app)
+    response = admin.post(f"/admin/accounts/{organizer_id}/deactivate")
+    assert "their API tokens are revoked" in admin.get(response.headers["Location"]).text
+    assert admin.post(f"/admin/accounts/{organizer_id}/reactivate").status_code == 302
+    return login_again(app, PASSWORD)
+
+
+def owner_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Organizer.id).where(Organizer.email == "organizer@example.org"))
+
+
+def login_again(app, password):
+    client = app.test_client()
+    response = client.post("/auth/login", data={"email": "organizer@example.org", "password": password})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize(
+    ("action", "actor"),
+    [
+        (change_own_password, "organizer@example.org"),
+        (reset_by_an_administrator, "admin@example.org"),
+        (deactivate_then_reactivate, "admin@example.org"),
+    ],
+)
+def test_a_password_change_reset_or_deactivation_revokes_every_token_for_good(app, action, actor):
+    owner = login(app)
+    admin = login(app, "admin@example.org", "admin")
+    raws = [new_token(owner, "Nightly sync"), new_token(owner, "Badge printing")]
+    other = new_token(admin, "The administrator's own")
+    api = app.test_client()
+    assert {api.get("/api/v1/events", headers={"Authorization": f"Bearer {raw}"}).status_code for raw in raws} == {200}
+
+    owner = action(app, owner, admin)
+
+    for raw in raws:
+        response = api.get("/api/v1/events", headers={"Authorization": f"Bearer {raw}"})
+        assert response.status_code == 401
+    assert api.get("/api/v1/events", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    listing = owner.get("/auth/tokens").text
+    assert listing.count("Revoked on") == 2 and "Revoke Nightly sync" not in listing
+    entries = audit_entries(app, "token.revoked")
+    assert [(entry_actor, before["name"], before["account"]) for entry_actor, before, _after in entries] == [
+        (actor, "Nightly sync", "organizer@example.org"),
+        (actor, "Badge printing", "organizer@example.org"),
+    ]
+    assert not any(raw in json.dumps(entries) for raw in raws)
+
+
+def test_the_header_to_send_is_shown_as_text(app):
+    client = login(app)
+    response = client.post("/auth/tokens", data={"name": "Nightly sync"})
+    assert response.status_code == 201
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in response.text
+    assert "<token>" not in response.text

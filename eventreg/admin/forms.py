@@ -18,7 +18,7 @@ def _role_field() -> SelectField:
         validators=[DataRequired(_l("Please choose a role."))],
         description=_l(
             "Administrators manage accounts and every event; organizers run the events assigned to them; "
-            "check-in staff use only the check-in desk."
+            "check-in staff use only the check-in desk of the events assigned to them."
         ),
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..auth.services import ROLES, AccountError, check_new_password
+from ..auth.tokens import revoke_all_tokens
 from ..database import begin_write_transaction
 from ..extensions import db
 from ..models import Event, Organizer, event_organizer, new_token
@@ -82,7 +83,8 @@ def change_role(organizer_id: int, role: str) -> bool:
 
 
 def set_active(organizer_id: int, active: bool) -> bool:
-    """Deactivate an account (it can no longer log in, and its sessions end) or reactivate it; False when unchanged."""
+    """Deactivate an account (it can no longer log in, its sessions end and its API tokens are revoked for good) or
+    reactivate it; False when unchanged."""
     account, admins = _locked_account(organizer_id, count_admins=True)
     if account.active == active:
         db.session.rollback()
@@ -96,17 +98,21 @@ def set_active(organizer_id: int, active: bool) -> bool:
         before={"account": account.email, "active": not active},
         after={"active": active},
     )
+    if not active:
+        revoke_all_tokens(account)
     db.session.commit()
     return True
 
 
 def reset_password(organizer_id: int, password: str) -> Organizer:
-    """Set a new password chosen by an administrator; every session of the account ends."""
+    """Set a new password chosen by an administrator; every session of the account ends and its API tokens are
+    revoked."""
     check_new_password(password)
     account, _admins = _locked_account(organizer_id)
     account.set_password(password)
     account.session_token = new_token()
     audit.record("account.password_reset", after={"account": account.email})
+    revoke_all_tokens(account)
     db.session.commit()
     return account
 

@@ -118,14 +118,20 @@ def _set_active(organizer_id: int, active: bool):
     if changed and active:
         flash(_("%(email)s can log in again.", email=account.email), "success")
     elif changed:
-        flash(_("%(email)s can no longer log in; their sessions have ended.", email=account.email), "success")
+        flash(
+            _(
+                "%(email)s can no longer log in; their sessions have ended and their API tokens are revoked.",
+                email=account.email,
+            ),
+            "success",
+        )
     return _after_change(account)
 
 
 @bp.post("/accounts/<int:organizer_id>/password")
 @requires(Right.MANAGE_ACCOUNTS)
 def reset_password(organizer_id: int):
-    """Set a new password for the account; its sessions end."""
+    """Set a new password for the account; its sessions end and its API tokens are revoked."""
     account = services.account_or_404(organizer_id)
     form = ResetPasswordForm(prefix="password")
     if form.validate_on_submit():
@@ -137,7 +143,11 @@ def reset_password(organizer_id: int):
             if account.id == current_user.id:
                 login_user(account)  # an administrator resetting their own password stays logged in here
             flash(
-                _("The password of %(email)s has been reset; its sessions have ended.", email=account.email), "success"
+                _(
+                    "The password of %(email)s has been reset; its sessions have ended and its API tokens are revoked.",
+                    email=account.email,
+                ),
+                "success",
             )
             return redirect(url_for("admin.account", organizer_id=account.id))
     return _render_account(account, password_form=form)

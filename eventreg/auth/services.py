@@ -10,6 +10,7 @@ from ..database import begin_write_transaction
 from ..extensions import db
 from ..forms import column_length
 from ..models import Organizer, Right, casefold_key, new_token
+from .tokens import revoke_all_tokens
 
 ROLES = ("admin", "organizer", "checkin")
 # 12 characters, as OWASP ASVS asks (V2.1.1); with logins throttled (throttle.py) and passwords stored as scrypt
@@ -99,7 +100,8 @@ def authenticate(email: str, password: str) -> Organizer | None:
 
 
 def change_own_password(organizer: Organizer, current_password: str, new_password: str) -> Organizer:
-    """Change one's own password (the current one is needed), ending every session of the account.
+    """Change one's own password (the current one is needed), ending every other session of the account and
+    revoking its API tokens.
 
     The caller logs the browser in again with the account's new session token. Raises AccountError.
     """
@@ -114,6 +116,7 @@ def change_own_password(organizer: Organizer, current_password: str, new_passwor
     organizer.set_password(new_password)
     organizer.session_token = new_token()
     audit.record("account.password_changed", after={"account": organizer.email}, organizer=organizer)
+    revoke_all_tokens(organizer, acting=organizer)
     db.session.commit()
     return organizer
 

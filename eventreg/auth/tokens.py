@@ -80,6 +80,18 @@ def revoke_token(organizer: Organizer, token_id: int) -> ApiToken | None:
     return token
 
 
+def revoke_all_tokens(owner: Organizer, *, acting: Organizer | None = None) -> list[ApiToken]:
+    """Revoke every live token of `owner` in the caller's transaction, one audit entry each (by `acting`, else
+    whoever acts in this request): what a password change, a reset and a deactivation do, for good."""
+    query = select(ApiToken).where(ApiToken.organizer_id == owner.id, ApiToken.revoked_at.is_(None))
+    tokens = list(db.session.scalars(query.order_by(ApiToken.id)))
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+        audit.record("token.revoked", organizer=acting, before=_described(token) | {"account": owner.email})
+    return tokens
+
+
 def authenticate_token(raw: str) -> Organizer | None:
     """The active organizer owning this live token, else None."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:

@@ -68,7 +68,13 @@ def account():
         else:
             # Every other session ended with the old token; this browser carries on with the new one.
             login_user(organizer)
-            flash(_("Your password has been changed. Every other session of this account has ended."), "success")
+            flash(
+                _(
+                    "Your password has been changed. Every other session of this account has ended, and its API "
+                    "tokens are revoked."
+                ),
+                "success",
+            )
             return redirect(url_for("auth.account"))
     return render_template(
         "auth/account.html", form=form, role_label=ROLE_LABELS.get(current_user.role, current_user.role)
