@@ -63,6 +63,7 @@ def _zone(ctx, param, value: str) -> str:
 @click.option("--description", default="")
 @click.option("--requires-approval", is_flag=True, help="Organizers approve each registration before it counts.")
 @click.option("--confirmation-note", default="", help="An extra paragraph for the confirmation email.")
+@click.option("--hide-seats-left", is_flag=True, help="The public pages do not show how many seats are left.")
 @with_appcontext
 def create_event_command(**options) -> None:
     """Create an event and print its public URL."""
@@ -87,6 +88,7 @@ def create_event_command(**options) -> None:
             contact_email=options["contact"],
             requires_approval=options["requires_approval"],
             confirmation_note=options["confirmation_note"],
+            show_seats_left=not options["hide_seats_left"],
         )
     except EventError as error:
         raise click.ClickException(str(error)) from None

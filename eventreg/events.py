@@ -22,6 +22,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2199, 12, 31, tzinfo=UTC)
 MAX_CAPACITY = 1_000_000
 MAX_LONG_TEXT = 5000  # the description and the confirmation note: a few paragraphs, not a book
+MAX_MIN_COUNTRY_COUNT = 1000  # the public counter's threshold; more would hide every country of any ceremony
 
 # Everything an organizer sets about an event; the slug is not among them: it never changes.
 EVENT_FIELDS = (
@@ -38,6 +39,8 @@ EVENT_FIELDS = (
     "requires_approval",
     "contact_email",
     "confirmation_note",
+    "show_seats_left",
+    "public_min_country_count",
 )
 
 TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
@@ -137,6 +140,8 @@ def check_event_details(
     requires_approval: bool = False,
     contact_email: str | None = None,
     confirmation_note: str = "",
+    show_seats_left: bool = True,
+    public_min_country_count: int = 1,
 ) -> dict:
     """Every rule an event's details must follow, for creating and editing alike.
 
@@ -183,6 +188,11 @@ def check_event_details(
         raise EventError(_("Registration must close after it opens."), "registration_closes_at")
     if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
         raise EventError(_("The capacity must be between 1 and %(max)s.", max=f"{MAX_CAPACITY:,}"), "capacity")
+    if not 1 <= public_min_country_count <= MAX_MIN_COUNTRY_COUNT:
+        raise EventError(
+            _("Please give a number from 1 to %(max)s.", max=f"{MAX_MIN_COUNTRY_COUNT:,}"),
+            "public_min_country_count",
+        )
     return {
         "title": title,
         "description": description,
@@ -194,6 +204,8 @@ def check_event_details(
         "requires_approval": bool(requires_approval),
         "contact_email": _mail_address(strip(contact_email or "") or default_sender_address()),
         "confirmation_note": confirmation_note,
+        "show_seats_left": bool(show_seats_left),
+        "public_min_country_count": public_min_country_count,
     }
 
 

@@ -30,6 +30,8 @@ def event_form(**changes) -> dict:
         "registration_closes_at": "2027-05-01T00:00",
         "contact_email": "chair@example.org",
         "confirmation_note": "",
+        "show_seats_left": "y",
+        "public_min_country_count": "1",
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..events import EVENT_FIELDS, MAX_CAPACITY, MAX_LONG_TEXT, TIME_FIELDS
+from ..events import EVENT_FIELDS, MAX_CAPACITY, MAX_LONG_TEXT, MAX_MIN_COUNTRY_COUNT, TIME_FIELDS
 from ..forms import EmailAddress, Form, NoControlCharacters, SingleLine, fits, one_newline_style, strip
 from ..models import Event
 
@@ -98,6 +98,32 @@ class EventForm(Form):
     requires_approval = BooleanField(
         _l("Registrations need approval"),
         description=_l("Each registration waits for an organizer to approve it before it counts as confirmed."),
+    )
+    show_seats_left = BooleanField(
+        _l("Show the seats left to the public"),
+        default=True,
+        description=_l(
+            "The event page and the registration form show how many seats are left. Untick to keep the number "
+            "to the organizers; people are still told when the event is full and they would join the waiting list."
+        ),
+    )
+    public_min_country_count = IntegerField(
+        _l("Smallest country on the public counter"),
+        default=1,
+        validators=[
+            InputRequired(_l("Please give a number from 1 to %(max)s.", max=f"{MAX_MIN_COUNTRY_COUNT:,}")),
+            NumberRange(
+                min=1,
+                max=MAX_MIN_COUNTRY_COUNT,
+                message=_l("Please give a number from 1 to %(max)s.", max=f"{MAX_MIN_COUNTRY_COUNT:,}"),
+            ),
+        ],
+        description=_l(
+            "The public counter names a country only when at least this many confirmed participants come from it; "
+            "smaller ones are counted together as other countries, so a lone delegate cannot be identified. "
+            "1 names every country."
+        ),
+        render_kw={"inputmode": "numeric"},
     )
     contact_email = EmailField(
         _l("Contact email"),
