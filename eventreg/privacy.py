@@ -4,6 +4,7 @@ An erased registration keeps its row and everything the totals read (event, stat
 accompanying persons, visa letter, language, times), so dashboards and headcounts stay as they were; a confirmed
 one keeps its seat, as erasing is not cancelling. Everything that names or describes the person is replaced by
 neutral values, in the row, in its audit entries and in its mails; its private link and ticket stop working.
+When the delegate or an organizer erases it, its address gets one last mail saying so; the purge sends none.
 """
 
 import hmac
@@ -15,10 +16,10 @@ from sqlalchemy import func, select
 from . import audit
 from .capacity import lock_event
 from .extensions import db
+from .mail.outbox import ERASURE_NOTICE, forget_addresses, queue_mail
 from .models import (
     AuditEntry,
     Event,
-    OutboxAttempt,
     OutboxMessage,
     OutboxState,
     Registration,
@@ -61,7 +62,7 @@ def was_erased(token: str) -> bool:
     return stored is not None and hmac.compare_digest(stored.encode(), erased.encode())
 
 
-def erase_registrations(registrations: list[Registration], *, actor: str | None) -> int:
+def erase_registrations(registrations: list[Registration], *, actor: str | None, notify: bool) -> int:
     """Erase the personal data of these registrations inside the caller's transaction (under their event's lock);
     the number erased. Already erased ones are skipped.
 
@@ -70,9 +71,14 @@ def erase_registrations(registrations: list[Registration], *, actor: str | None)
     sent are cancelled, and no mail keeps the address, what it reported, or a server's error that may quote the
     address. Each registration gets a "registration.erased" entry without personal data, naming `actor` as
     audit.record() does: audit.DELEGATE, "" for the system (the purge), None for the organizer of the request.
+    With `notify`, each address is first sent a last mail saying so (ERASURE_NOTICE), which the worker makes
+    forget the address once it is sent or given up on.
     """
     now = utcnow()
     erased = [registration for registration in registrations if registration.erased_at is None]
+    by = "delegate" if actor == audit.DELEGATE else "organizers"
+    # Queued while the address is still there; composed later from what the erasure leaves.
+    notices = [queue_mail(ERASURE_NOTICE, registration, details={"by": by}) for registration in erased if notify]
     for registration in erased:
         registration.token = erased_token(registration.token)
         registration.checkin_code = ERASED_MARK + new_checkin_code()[1:]
@@ -86,7 +92,7 @@ def erase_registrations(registrations: list[Registration], *, actor: str | None)
         return 0
     ids = [registration.id for registration in erased]
     _scrub_audit_entries(ids)
-    _scrub_mails(ids)
+    _scrub_mails(ids, keep=notices)
     for registration in erased:
         audit.record("registration.erased", registration=registration, actor=actor)
     return len(erased)
@@ -107,33 +113,27 @@ def _without_personal_values(values: dict | None) -> dict | None:
     return {key: None if key in PERSONAL_FIELDS else value for key, value in values.items()}
 
 
-def _scrub_mails(registration_ids: list[int]) -> None:
+def _scrub_mails(registration_ids: list[int], keep: list[OutboxMessage]) -> None:
     """Cancel the mails not sent yet (failed ones too: a resend must not find them) and blank every mail's
-    address, reported details and errors."""
+    address, reported details and errors; all but the erasure notices in `keep`, which must still go out."""
     query = select(OutboxMessage).where(OutboxMessage.registration_id.in_(registration_ids))
-    messages = list(db.session.scalars(query))
+    messages = [message for message in db.session.scalars(query) if message not in keep]
     for message in messages:
         if message.state in (OutboxState.QUEUED, OutboxState.FAILED):
             message.state = OutboxState.CANCELLED
-        message.recipient = ""
-        message.details = {"status": (message.details or {}).get("status")}
-        message.last_error = ""
-    if messages:
-        attempts = select(OutboxAttempt).where(OutboxAttempt.message_id.in_([message.id for message in messages]))
-        for attempt in db.session.scalars(attempts):
-            attempt.error = ""
+    forget_addresses(messages)
 
 
 def erase_registration(registration_id: int, *, actor: str | None) -> bool:
-    """Erase one registration's personal data in one transaction under its event's lock; False when it was
-    already erased (a second tap). Totals do not change: see the module's docstring."""
+    """Erase one registration's personal data in one transaction under its event's lock, and queue the notice to
+    its address; False when it was already erased (a second tap). Totals do not change: see the module's docstring."""
     try:
         registration = db.session.get(Registration, registration_id)
         if registration is None:
             raise LookupError(f"no registration {registration_id}")
         lock_event(registration.event_id)
         query = select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
-        erased = erase_registrations([db.session.scalar(query)], actor=actor)
+        erased = erase_registrations([db.session.scalar(query)], actor=actor, notify=True)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -181,7 +181,7 @@ def purge_event(event_id: int, batch: int = PURGE_BATCH) -> int:
             if not registrations:
                 db.session.rollback()
                 return total
-            total += erase_registrations(registrations, actor="")
+            total += erase_registrations(registrations, actor="", notify=False)  # long after the event: no mail
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -1,6 +1,8 @@
 """Personal data: consent on the registration form, the delegate's erasure, the purge of past events, and the
 migration that records erasures."""
 
+import email
+import email.policy
 import json
 import re
 from datetime import timedelta
@@ -11,6 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import inspect, select, text, update
 
 from eventreg import create_app
+from eventreg.auth.services import create_organizer
 from eventreg.checkin.services import CheckInRefused, find_by_code
 from eventreg.events import update_event
 from eventreg.extensions import db
@@ -60,9 +63,18 @@ def leaks(stored: str, trace: str) -> bool:
     return any(form.casefold() in stored for form in (trace, json.dumps(trace)[1:-1]))
 
 
+def deliver(app):
+    with app.app_context():
+        return deliver_due()
+
+
 def erase(app, registration_id, actor="delegate"):
     with app.app_context():
         return erase_registration(registration_id, actor=actor)
+
+
+def parse(envelope) -> email.message.EmailMessage:
+    return email.message_from_bytes(envelope.content, policy=email.policy.default)
 
 
 # ---- consent
@@ -169,6 +181,12 @@ def test_no_personal_data_is_left_in_the_row_the_audit_log_or_the_outbox(app, cl
     assert all(leaks(stored, trace) for trace in (*PERSON.values(), NEW_EMAIL, "Chief Vexillologist"))
 
     assert erase(app, registration_id) is True
+    # Until the worker sends it, the erasure notice holds the address, and nothing else of the person.
+    stored = everything_stored(app)
+    for trace in (*TRACES, "Chief Vexillologist"):
+        assert leaks(stored, trace) == (trace.casefold() in PERSON["email"]), trace
+    with app.app_context():
+        assert deliver_due().sent == 1
     stored = everything_stored(app)
     for trace in (*TRACES, "Chief Vexillologist"):
         assert not leaks(stored, trace), trace
@@ -184,14 +202,16 @@ def test_no_personal_data_is_left_in_the_row_the_audit_log_or_the_outbox(app, cl
         entries = db.session.scalars(
             select(AuditEntry).where(AuditEntry.registration_id == registration_id).order_by(AuditEntry.id)
         ).all()
-        assert [entry.action for entry in entries] == ["registration.edited", "registration.erased"]
-        assert entries[0].before == {"position": None} and entries[0].after == {"position": None}
+        assert [entry.action for entry in entries][-2:] == ["registration.edited", "registration.erased"]
+        assert entries[-2].before == {"position": None} and entries[-2].after == {"position": None}
         erased = entries[-1]
         assert (erased.actor, erased.organizer_id, erased.before, erased.after) == ("delegate", None, None, None)
-        states = db.session.scalars(
-            select(OutboxMessage.state).where(OutboxMessage.registration_id == registration_id)
+        states = db.session.execute(
+            select(OutboxMessage.kind, OutboxMessage.state).where(OutboxMessage.registration_id == registration_id)
         ).all()
-        assert set(states) == {"cancelled"}  # queued and failed alike: nothing of it is ever sent
+        # Queued and failed alike: nothing of it is ever sent, but the notice of the erasure.
+        assert {state for kind, state in states if kind != "erased"} == {"cancelled"}
+        assert [state for kind, state in states if kind == "erased"] == ["sent"]
         assert resend_failed(event.id) == 0
 
 
@@ -211,11 +231,16 @@ def test_mails_queued_before_the_erasure_are_never_sent(smtp_app, smtp_server):
         ).all()
         assert [(m.kind, m.state, m.recipient) for m in later] == [
             ("confirmation", "cancelled", ""),
+            ("erased", "sent", ""),
             ("cancelled", "cancelled", ""),
         ]
         assert deliver_due().sent == 0
-    assert report.sent == 1
-    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["someone.else@example.org"]]
+    assert report.sent == 2
+    received = sorted((envelope.rcpt_tos, parse(envelope)["Subject"]) for envelope in smtp_server.envelopes)
+    assert received == [
+        (["someone.else@example.org"], "Your registration for Inaugural Ceremony"),
+        ([PERSON["email"]], "Your personal data was erased: Inaugural Ceremony"),  # its only mail: the notice
+    ]
     assert load(smtp_app, kept_id).erased_at is None
 
 
@@ -286,6 +311,7 @@ def test_organizer_pages_show_erased_instead_of_the_name(app, logged_in, make_ev
     registration_id, _ = register_person(app, event)
     register_test_delegate(app, event, email="kept@example.org")
     erase(app, registration_id)
+    deliver(app)  # the notice of the erasure goes out within seconds; then its row forgets the address
     pages = [
         logged_in.get(f"/organizer/events/{event.slug}/registrations").text,
         logged_in.get(f"/organizer/events/{event.slug}/registrations/{registration_id}").text,
@@ -315,8 +341,6 @@ def test_organizer_pages_show_erased_instead_of_the_name(app, logged_in, make_ev
 
 
 def test_an_organizer_erases_a_registration_on_request_after_confirming(csrf_app):
-    from eventreg.auth.services import create_organizer
-
     event = create_test_event(csrf_app)
     registration_id, token = register_person(csrf_app, event)
     with csrf_app.app_context():
@@ -349,6 +373,120 @@ def test_an_organizer_erases_a_registration_on_request_after_confirming(csrf_app
     with csrf_app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "registration.erased"))
         assert (entry.actor, entry.before, entry.after) == ("admin@example.org", None, None)
+
+
+# ---- the notice of an erasure
+
+
+def notice_rows(app, registration_id) -> list[tuple]:
+    """The erasure notice's row, with every value it holds, and the errors of its attempts."""
+    with app.app_context():
+        query = select(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
+        [message] = db.session.scalars(query.where(OutboxMessage.kind == "erased"))
+        attempts = db.session.scalars(select(OutboxAttempt.error).where(OutboxAttempt.message_id == message.id))
+        return [(message.state, message.recipient, message.last_error, message.details), *attempts]
+
+
+def assert_nothing_of_the_person_in(mail) -> None:
+    """The notice names the event and whom to contact, and nothing of the delegate but the address it goes to."""
+    assert mail["To"].addresses[0].display_name == ""  # not even "Erased"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    headers = "\n".join(f"{name}: {value}" for name, value in mail.items() if name != "To")
+    for part in (text, html, headers):
+        for trace in TRACES:
+            assert trace.casefold() not in part.casefold(), trace
+        assert "/r/" not in part and "Erased" not in part
+    assert [part.get_content_type() for part in mail.walk() if not part.is_multipart()] == ["text/plain", "text/html"]
+
+
+def test_a_delegate_who_erases_their_data_gets_a_notice_and_then_no_address_is_left(smtp_app, smtp_server):
+    event = create_test_event(smtp_app, contact_email="protocol@ceremony.example.org")
+    registration_id, token = register_person(smtp_app, event)
+    client = smtp_app.test_client()
+    assert client.post(f"/r/{token}/erase").status_code == 302
+    assert smtp_server.envelopes == []  # nothing is sent on the request path
+
+    report = deliver(smtp_app)
+    assert (report.sent, report.deferred, report.failed) == (1, 0, 0)  # the confirmation was cancelled
+    [envelope] = smtp_server.envelopes
+    assert envelope.rcpt_tos == [PERSON["email"]]
+    mail = parse(envelope)
+    assert mail["Subject"] == "Your personal data was erased: Inaugural Ceremony"
+    assert mail["Reply-To"] == "protocol@ceremony.example.org"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "As you asked, your personal data in your registration for Inaugural Ceremony was erased." in part
+        assert "this is the last email about this registration" in part
+        assert "please write to the organizers at protocol@ceremony.example.org" in part
+    assert_nothing_of_the_person_in(mail)
+
+    # Sent: its row keeps no address, and nothing anywhere does.
+    assert notice_rows(smtp_app, registration_id) == [("sent", "", "", {"status": "confirmed"}), ""]
+    stored = everything_stored(smtp_app)
+    for trace in TRACES:
+        assert not leaks(stored, trace), trace
+    assert deliver(smtp_app).sent == 0
+
+
+def test_an_organizer_who_erases_a_registration_sends_the_notice_in_the_delegate_s_language(smtp_app, smtp_server):
+    # The event's contact is the no-reply sender: the notice points to the event's page instead.
+    event = create_test_event(smtp_app, contact_email="office@example.org")
+    registration_id, _token = register_person(smtp_app, event, language="fr")
+    with smtp_app.app_context():
+        create_organizer("admin@example.org", "correct horse battery")
+    client = smtp_app.test_client()
+    login = {"email": "admin@example.org", "password": "correct horse battery"}
+    assert client.post("/auth/login", data=login).status_code == 302
+    url = f"/organizer/events/{event.slug}/registrations/{registration_id}/erase"
+    assert client.post(url).status_code == 302
+    assert deliver(smtp_app).sent == 1
+
+    [envelope] = smtp_server.envelopes
+    assert envelope.rcpt_tos == [PERSON["email"]]
+    mail = parse(envelope)
+    html = mail.get_body(("html",)).get_content()
+    assert '<html lang="fr">' in html
+    text = mail.get_body(("plain",)).get_content()
+    for part in (text, html):
+        assert "The organizers of Inaugural Ceremony erased your personal data" in part
+        assert "office@example.org" not in part
+        assert f"https://register.example.org/e/{event.slug}" in part
+    assert_nothing_of_the_person_in(mail)
+    assert notice_rows(smtp_app, registration_id)[0][:3] == ("sent", "", "")
+
+
+def test_a_notice_the_server_refuses_keeps_no_address_and_cannot_be_resent(smtp_app, smtp_server):
+    replies = ["450 4.2.1 mailbox busy", "550 5.1.1 no such user"]
+
+    async def refuse(server, session, envelope, address, rcpt_options):
+        return replies.pop(0) if replies else "550 5.1.1 no such user"
+
+    smtp_server.handle_RCPT = refuse
+    event = create_test_event(smtp_app, contact_email="protocol@ceremony.example.org")
+    registration_id, _token = register_person(smtp_app, event)
+    erase(smtp_app, registration_id)
+    assert deliver(smtp_app).deferred == 1
+    # While it is retried, the row still holds the address, and the error that quotes it.
+    [(state, recipient, last_error, _details), retry] = notice_rows(smtp_app, registration_id)
+    assert (state, recipient) == ("queued", PERSON["email"])
+    assert PERSON["email"] in last_error and PERSON["email"] in retry
+
+    with smtp_app.app_context():
+        db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.session.commit()
+    assert deliver(smtp_app).failed == 1
+    assert notice_rows(smtp_app, registration_id) == [("failed", "", "", {"status": "confirmed"}), "", ""]
+    stored = everything_stored(smtp_app)
+    for trace in TRACES:
+        assert not leaks(stored, trace), trace
+    with smtp_app.app_context():
+        assert resend_failed(event.id) == 0
+        [message_id] = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "erased"))
+        assert resend_failed(event.id, message_id) == 0
+    assert notice_rows(smtp_app, registration_id)[0][0] == "failed"
+    assert smtp_server.envelopes == []
 
 
 # ---- flask purge
@@ -409,6 +547,18 @@ def test_purge_erases_only_events_that_ended_long_enough_ago_and_is_idempotent(a
     app.config["PURGE_AFTER_DAYS"] = 5
     assert f"Erased 3 registration(s) of {recent.slug}" in runner.invoke(args=["purge"]).output
     assert load(app, upcoming_id).erased_at is None
+
+
+def test_purge_sends_no_notice(smtp_app, smtp_server):
+    event, ids = past_event(smtp_app, 120, "Old Ceremony")
+    assert deliver(smtp_app).sent == 3  # the confirmations, long ago
+    result = smtp_app.test_cli_runner().invoke(args=["purge"])
+    assert f"Erased 3 registration(s) of {event.slug}" in result.output
+    with smtp_app.app_context():
+        kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.registration_id.in_(ids))).all()
+    assert kinds == ["confirmation"] * 3
+    assert deliver(smtp_app).sent == 0
+    assert len(smtp_server.envelopes) == 3
 
 
 def test_purge_works_in_batches(app):

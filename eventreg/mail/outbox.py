@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
-from ..models import OutboxMessage, OutboxState, Registration, utcnow
+from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
 from ..stats import waitlist_position
 from . import mime
 from .addresses import default_sender_address, smtp_address
@@ -30,7 +30,11 @@ KINDS = {
     "event_changed": "email/event_changed",
     "email_change": "email/email_change",
     "lost_link": "email/lost_link",
+    "erased": "email/erased",
 }
+# The last mail to an erased registration's address: composed from what erasure leaves (the event, the language),
+# and its row forgets the address once it is sent or given up on (see forget_addresses()).
+ERASURE_NOTICE = "erased"
 
 
 def queue_mail(
@@ -50,6 +54,20 @@ def queue_mail(
     message = OutboxMessage(registration=registration, **row)
     db.session.add(message)
     return message
+
+
+def forget_addresses(messages: list[OutboxMessage]) -> None:
+    """Blank what these mails hold of their recipient, in the caller's transaction: the address, what the mail
+    reported beyond the status, and the errors of the message and of its attempts (a server's reply may quote the
+    address)."""
+    for message in messages:
+        message.recipient = ""
+        message.details = {"status": (message.details or {}).get("status")}
+        message.last_error = ""
+    if messages:
+        attempts = select(OutboxAttempt).where(OutboxAttempt.message_id.in_([message.id for message in messages]))
+        for attempt in db.session.scalars(attempts):
+            attempt.error = ""
 
 
 def mail_row(kind: str, registration: Registration, recipient: str | None = None, details: dict | None = None) -> dict:
@@ -87,6 +105,8 @@ def _subject(kind: str, registration: Registration, status: str) -> str:
         return gettext("Your registration was not accepted: %(title)s", title=event.title)
     if kind == "cancelled":
         return gettext("Your registration is cancelled: %(title)s", title=event.title)
+    if kind == ERASURE_NOTICE:
+        return gettext("Your personal data was erased: %(title)s", title=event.title)
     return gettext("Your registration for %(title)s", title=event.title)
 
 
@@ -101,27 +121,33 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
     details = message.details or {}
     # The status when the mail was queued (older messages have none: then the current one).
     status = details.get("status", registration.status)
-    private_url = url_for("registration.view_registration", token=registration.token, _external=True)
-    ticket = ticket_parts(message, status, private_url)
+    context = {
+        "registration": registration,
+        "event": event,
+        "event_url": url_for("registration.show_event", slug=event.slug, _external=True),
+        "details": details,
+        "status": status,
+    }
+    if message.kind == ERASURE_NOTICE:
+        # Nothing of the person is left but the address on this row: no name, no private link, no ticket.
+        ticket = None
+        recipient = message.recipient
+    else:
+        private_url = url_for("registration.view_registration", token=registration.token, _external=True)
+        ticket = ticket_parts(message, status, private_url)
+        recipient = (registration.display_name, message.recipient)
+        context["private_url"] = private_url
+        # The place now, while still waiting; None once the registration has moved on.
+        context["waitlist_position"] = waitlist_position(registration)
+        context.update(ticket_context(message, ticket, status))
     with force_locale(registration.language):
-        context = {
-            "registration": registration,
-            "event": event,
-            "private_url": private_url,
-            "event_url": url_for("registration.show_event", slug=event.slug, _external=True),
-            "details": details,
-            "status": status,
-            # The place now, while still waiting; None once the registration has moved on.
-            "waitlist_position": waitlist_position(registration),
-            **ticket_context(message, ticket, status),
-        }
         template = KINDS[message.kind]
         subject = _subject(message.kind, registration, status)
         body = render_template(f"{template}.txt", **context)
         html = render_template(f"{template}.html", **context)
     fields = {
         "subject": subject,
-        "recipients": [(registration.display_name, message.recipient)],
+        "recipients": [recipient],
         "body": body,
         "html": html,
         "reply_to": smtp_address(event.contact_email),
@@ -241,7 +267,8 @@ def outbox_page(event_id: int, state: str | None, page: int, per_page: int = 50)
 
 
 def resend_failed(event_id: int, message_id: int | None = None) -> int:
-    """Queue the event's failed mails again (all, or the one given), due now; the number queued.
+    """Queue the event's failed mails that still have an address again (all, or the one given), due now; the number
+    queued.
 
     Their attempt log stays; `attempts` counts the tries from now on, so OUTBOX_GIVE_UP_AFTER starts afresh.
     Each resend is audited on its registration, in the same transaction.
@@ -251,6 +278,8 @@ def resend_failed(event_id: int, message_id: int | None = None) -> int:
         select(OutboxMessage)
         .join(Registration, OutboxMessage.registration_id == Registration.id)
         .where(Registration.event_id == event_id, OutboxMessage.state == OutboxState.FAILED)
+        # A mail whose address was forgotten (an erasure notice given up on) has nowhere to go.
+        .where(OutboxMessage.recipient != "")
         .order_by(OutboxMessage.id)
     )
     if message_id is not None:

@@ -18,7 +18,7 @@ from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
 from ..tickets import mails_so_far
-from .outbox import _message_id, compose
+from .outbox import ERASURE_NOTICE, _message_id, compose, forget_addresses
 from .transport import open_transport
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,8 @@ def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState
 
 
 def _record(messages: list[OutboxMessage], tries: list[_Try]) -> list[tuple[OutboxState, Exception | None]]:
-    """Write each try's result and attempt row, and commit; the claimed messages not tried become due again."""
+    """Write each try's result and attempt row, and commit; the claimed messages not tried become due again.
+    An erasure notice sent or failed for good keeps no address (outbox.forget_addresses())."""
     if not is_postgresql():
         begin_write_transaction()
         ids = [message.id for message in messages]
@@ -222,6 +223,8 @@ def _record(messages: list[OutboxMessage], tries: list[_Try]) -> list[tuple[Outb
             db.session.add(OutboxAttempt(message_id=message.id, attempted_at=attempt.started, outcome="sent", error=""))
         else:
             _record_failure(message, attempt.started, attempt.error)
+        if message.kind == ERASURE_NOTICE and message.state != OutboxState.QUEUED:
+            forget_addresses([message])  # the registration was erased: its address goes once the notice is done
         outcomes.append((OutboxState(message.state), attempt.error))  # read before the commit expires the row
     db.session.commit()
     return outcomes
