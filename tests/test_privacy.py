@@ -129,6 +129,7 @@ def test_erasure_asks_first_and_needs_the_csrf_token(csrf_app):
     assert page.headers["Cache-Control"] == "no-store"
     assert "Yes, erase my personal data" in page.text
     assert "Erasing does not cancel your registration" in page.text
+    assert "We send one last short email to your address to say that your data was erased" in page.text
     assert load(csrf_app, registration_id).erased_at is None  # looking at the question changes nothing
 
     assert client.post(f"/r/{token}/erase").status_code == 400  # no token
@@ -361,6 +362,7 @@ def test_an_organizer_erases_a_registration_on_request_after_confirming(csrf_app
     assert f'href="{detail_url}/erase"' in client.get(detail_url).text
     question = client.get(f"{detail_url}/erase")
     assert "Erase the personal data of Dr. Zephyrine Quarrington?" in question.text
+    assert "Their address gets one last short email saying that the data was erased" in question.text
     assert client.post(f"{detail_url}/erase").status_code == 400  # no CSRF token
     assert load(csrf_app, registration_id).erased_at is None
     response = client.post(f"{detail_url}/erase", data={"csrf_token": token_from(question.text)})
@@ -400,6 +402,16 @@ def assert_nothing_of_the_person_in(mail) -> None:
     assert [part.get_content_type() for part in mail.walk() if not part.is_multipart()] == ["text/plain", "text/html"]
 
 
+def organizer_client(app):
+    """A client logged in as a new administrator of `app`."""
+    with app.app_context():
+        create_organizer("admin@example.org", "correct horse battery")
+    client = app.test_client()
+    login = {"email": "admin@example.org", "password": "correct horse battery"}
+    assert client.post("/auth/login", data=login).status_code == 302
+    return client
+
+
 def test_a_delegate_who_erases_their_data_gets_a_notice_and_then_no_address_is_left(smtp_app, smtp_server):
     event = create_test_event(smtp_app, contact_email="protocol@ceremony.example.org")
     registration_id, token = register_person(smtp_app, event)
@@ -434,11 +446,7 @@ def test_an_organizer_who_erases_a_registration_sends_the_notice_in_the_delegate
     # The event's contact is the no-reply sender: the notice points to the event's page instead.
     event = create_test_event(smtp_app, contact_email="office@example.org")
     registration_id, _token = register_person(smtp_app, event, language="fr")
-    with smtp_app.app_context():
-        create_organizer("admin@example.org", "correct horse battery")
-    client = smtp_app.test_client()
-    login = {"email": "admin@example.org", "password": "correct horse battery"}
-    assert client.post("/auth/login", data=login).status_code == 302
+    client = organizer_client(smtp_app)
     url = f"/organizer/events/{event.slug}/registrations/{registration_id}/erase"
     assert client.post(url).status_code == 302
     assert deliver(smtp_app).sent == 1
@@ -487,6 +495,15 @@ def test_a_notice_the_server_refuses_keeps_no_address_and_cannot_be_resent(smtp_
         assert resend_failed(event.id, message_id) == 0
     assert notice_rows(smtp_app, registration_id)[0][0] == "failed"
     assert smtp_server.envelopes == []
+    # The organizer sees it failed, with no address, no error quoting one, and no Resend button.
+    client = organizer_client(smtp_app)
+    for page in (
+        client.get(f"/organizer/events/{event.slug}/outbox?state=failed").text,
+        client.get(f"/organizer/events/{event.slug}/registrations/{registration_id}").text,
+    ):
+        assert "Erasure notice" in page
+        assert f"/outbox/{message_id}/resend" not in page
+        assert "zephyrine" not in page.casefold()
 
 
 # ---- flask purge

@@ -44,6 +44,7 @@ MAIL_LABELS = {
     "event_changed": _l("New date, time or place"),
     "email_change": _l("New address to confirm"),
     "lost_link": _l("Link sent again"),
+    "erased": _l("Erasure notice"),
 }
 
 
