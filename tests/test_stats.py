@@ -189,7 +189,7 @@ def test_public_counter_counts_confirmed_delegates_only(app, known):
     event, _ = known
     with app.test_request_context():
         counter = stats.public_counter(db.session.get(Event, event.id))
-    assert counter["delegates"] == 5 and counter["countries"] == 4  # c@ (JP) is only pending
+    assert counter["participants"] == 5 and counter["countries"] == 4  # c@ (JP) is only pending
     assert [(row["code"], row["count"]) for row in counter["by_country"]] == [
         ("CN", 2),
         ("FR", 1),

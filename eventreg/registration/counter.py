@@ -1,6 +1,8 @@
-"""The public delegate counter of an event: "N delegates from M countries and regions", counts only, no people.
+"""The public counter of an event: "N confirmed participants from M countries and regions", counts only, no people.
 
-The number the press quotes, so it counts confirmed registrations only (pending ones may still be declined).
+The number the press quotes, so it counts confirmed registrations only (pending ones may still be declined), of
+every category (delegates, speakers, observers, press, guests), without accompanying persons. Countries with fewer
+participants than the event's `public_min_country_count` are counted together, not named (stats.public_counter).
 The page refreshes itself from the JSON twin every COUNTER_REFRESH_SECONDS (static/js/counter.js).
 """
 
@@ -16,19 +18,23 @@ bp = Blueprint("counter", __name__)
 
 
 def headline(counter: dict) -> str:
-    """'12 delegates from 5 countries and regions', in the request's language."""
-    delegates = ngettext("%(num)d delegate", "%(num)d delegates", counter["delegates"])
+    """'12 confirmed participants from 5 countries and regions', in the request's language."""
+    participants = ngettext("%(num)d confirmed participant", "%(num)d confirmed participants", counter["participants"])
     countries = ngettext("%(num)d country or region", "%(num)d countries and regions", counter["countries"])
-    return _("%(delegates)s from %(countries)s", delegates=delegates, countries=countries)
+    return _("%(participants)s from %(countries)s", participants=participants, countries=countries)
 
 
 def delegate_counter(slug: str) -> dict:
-    """The counter of the event at `slug` with its headline (404 when there is no such event)."""
+    """The counter of the event at `slug` with its sentences (404 when there is no such event)."""
     event = event_by_slug(slug)
     if event is None:
         abort(404)
     counter = stats.public_counter(event)
     counter["headline"] = headline(counter)
+    other = counter["other_countries"]
+    other["name"] = ngettext(
+        "%(num)d other country or region", "%(num)d other countries and regions", other["countries"]
+    )
     return counter
 
 

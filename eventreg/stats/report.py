@@ -193,18 +193,26 @@ def event_report(event) -> dict:
 
 
 def public_counter(event) -> dict:
-    """The public counter: confirmed delegates, how many countries they come from, and how many from each.
+    """The public counter: confirmed participants of every category, their countries, and how many from each.
 
-    Counts only, never a person; confirmed registrations only, since pending ones may still be declined.
+    Counts only, never a person; confirmed registrations only (pending ones may still be declined), accompanying
+    persons not counted. A country with fewer than the event's `public_min_country_count` participants is not
+    named: those countries are counted together under `other_countries`, so a lone delegate cannot be picked
+    out. `participants` and `countries` still count them: a total identifies nobody.
     """
     rows = _country_rows(snapshot(event).confirmed_by_country)
+    named = [row for row in rows if row["count"] >= event.public_min_country_count]
+    grouped = [row for row in rows if row["count"] < event.public_min_country_count]
     return {
         "event": {"slug": event.slug, "title": event.title},
-        "delegates": sum(row["count"] for row in rows),
+        "participants": sum(row["count"] for row in rows),
         "countries": len(rows),
+        "min_country_count": event.public_min_country_count,
         "by_country": [
-            {"code": row["code"], "name": row["name"], "flag": flag(row["code"]), "count": row["count"]} for row in rows
+            {"code": row["code"], "name": row["name"], "flag": flag(row["code"]), "count": row["count"]}
+            for row in named
         ],
+        "other_countries": {"countries": len(grouped), "participants": sum(row["count"] for row in grouped)},
     }
 
 

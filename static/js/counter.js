@@ -1,4 +1,5 @@
-// The public delegate counter: fetch the numbers every few seconds and update the page in place.
+// The public participant counter: fetch the numbers every few seconds and update the page in place.
+// Countries below the event's threshold arrive already grouped (other_countries): they are never named here.
 // Text only (textContent, never HTML); paused while the tab is hidden; no highlight for reduced motion.
 (function () {
   "use strict";
@@ -48,13 +49,17 @@
       flash(headline);
     }
     var items = data.by_country.map(countryItem);
+    var other = data.other_countries;
+    if (other.countries > 0) {
+      items.push(countryItem({ code: "other", flag: "\uD83C\uDF10", name: other.name, count: other.participants }));
+    }
     var changed = items.length !== list.children.length || items.some(function (item, index) {
       return item.textContent !== list.children[index].textContent;
     });
     if (changed) {
       list.replaceChildren.apply(list, items);
     }
-    empty.hidden = data.by_country.length > 0;
+    empty.hidden = data.participants > 0;
   }
 
   window.eventregPoll(url, seconds, show);
