@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from eventreg.events import EventError, update_event
 from eventreg.models import utcnow
 from tests.test_event_settings import audit_entries, event_form, load_event
 
@@ -132,3 +133,18 @@ def test_the_audit_log_names_the_public_settings(app, logged_in):
     assert "Smallest country on the public counter" in page
     [entry] = audit_entries(app, "event.updated")
     assert entry.after == {"show_seats_left": False, "public_min_country_count": 3}
+
+
+def test_the_counter_threshold_has_a_hint_and_a_range(logged_in):
+    page = logged_in.get("/organizer/events/new").text
+    tag = re.search(r'<input[^>]*id="public_min_country_count"[^>]*>', page).group(0)
+    assert 'type="number"' in tag and 'min="1"' in tag and 'max="1000"' in tag and 'value="1"' in tag
+    hint = re.search(r'id="public_min_country_count-hint">([^<]*)<', page).group(1)
+    assert "names a country only when at least this many confirmed participants come from it" in hint
+
+
+def test_the_service_refuses_a_threshold_below_one(app, make_event):
+    event = make_event()
+    with app.app_context(), pytest.raises(EventError) as refused:
+        update_event(event, public_min_country_count=0)
+    assert refused.value.field == "public_min_country_count"
