@@ -13,8 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from eventreg import create_app
+from eventreg.data_keys import unseal
 from eventreg.extensions import db
 from eventreg.models import NAME_KEY_WIDTH, person_search_key, search_key, token_digest
+from eventreg.registration.services import find_registration
 from tests.conftest import POSTGRES_URL, require_postgresql
 
 
@@ -130,12 +132,17 @@ def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> t
         )
         db.session.commit()
         upgrade()
-        key = db.session.scalar(text("SELECT name_key FROM registration WHERE token = 't1'"))
+        key = db.session.scalar(text("SELECT name_key FROM registration WHERE given_name = 'Wei'"))
         seats, waitlisted = db.session.execute(text("SELECT seats_taken, waitlisted FROM event")).one()
         codes = db.session.scalars(text("SELECT checkin_code FROM registration")).all()
         assert len(set(codes)) == 4 and all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{10}", code) for code in codes)
-        digests = dict(db.session.execute(text("SELECT token, token_digest FROM registration")).all())
-        assert digests == {token: token_digest(token) for token in ("t1", "t2", "t3", "t4")}  # 0007, as the model
+        # 0007 stored each token's digest, 0010 sealed the token: the links of 0001 still open their registrations.
+        stored = db.session.execute(text("SELECT token_sealed, token_digest FROM registration")).all()
+        assert {unseal(sealed): digest for sealed, digest in stored} == {
+            token: token_digest(token) for token in ("t1", "t2", "t3", "t4")
+        }
+        assert all("t1" not in sealed for sealed, _ in stored)
+        assert find_registration("t1").given_name == "Wei"
         db.session.remove()
         db.engine.dispose()
     return key, seats, waitlisted
@@ -175,3 +182,111 @@ def test_migration_0002_computes_the_keys_exactly_as_the_models_do():
     for family, given, native in SAMPLE_PEOPLE:
         assert migration._name_key(family, given, native) == person_search_key(family, given, native, NAME_KEY_WIDTH)
         assert migration._search_key(f"{given} Universität", 600) == search_key(f"{given} Universität", 600)
+
+
+# Migration 0009: the search keys of existing registrations recomputed (Arabic-script letters folded).
+ARABIC_PEOPLE = [
+    # family, given, native, institution: the spellings the keys fold (ة/ه, ى/ي, أ/إ/آ/ٱ, tatweel, Persian ک/ی)
+    ("الزهراء", "فاطمة", "", "جامعة القاهرة"),
+    ("مصطفى", "أحمد", "", "مكتبة الإسكندرية"),
+    ("إبراهيم", "آمنة", "", "ٱلجامعة الأمريكية"),
+    ("محـــمد", "علی", "علي محمد", "دانشگاه تهران"),
+    ("کریمی", "مریم", "", "پژوهشگاه"),
+    ("Bai", "Chunli", "白春礼", "Chinese Academy of Sciences"),  # nothing to fold: the key stays as it was
+]
+KEYED_ROWS = 1100  # more than two of the migration's batches of 500
+
+
+def load_migration(filename: str):
+    """A migration file as a module (it is a file, not a module of a package)."""
+    path = Path(__file__).parent.parent / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"migration_{filename[:4]}", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+def recompute_search_keys_from_0008(database_url: str, instance_path) -> None:
+    """Store registrations at 0008 with the keys 0008 computed, upgrade to 0009, down again and to the newest:
+    every key is then what the models compute."""
+    from flask_migrate import downgrade  # only this block downgrades
+
+    old = load_migration("0002_organizer_workspace.py")  # the keys as 0002 to 0008 computed them
+    config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
+    app = create_app(config, instance_path=str(instance_path))
+    people = [ARABIC_PEOPLE[index % len(ARABIC_PEOPLE)] for index in range(KEYED_ROWS)]
+    with app.app_context():
+        upgrade(revision="0008")
+        now = "2026-01-01 00:00:00"
+        db.session.execute(
+            text(
+                "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
+                " requires_approval, contact_email, created_at) VALUES (1, 'cairo', 'Cairo', '', 'Hall', 'Cairo',"
+                " 'Africa/Cairo', :now, :now, false, 'info@example.org', :now)"
+            ),
+            {"now": now},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO registration (id, event_id, token, token_digest, checkin_code, honorific, given_name,"
+                " family_name, native_name, name_key, email, email_key, institution, institution_key, position,"
+                " country, category, accompanying, dietary, accessibility, visa_letter, consent_at, status,"
+                " language, created_at, updated_at) VALUES (:id, 1, :token, :token, :token, '', :given, :family,"
+                " :native, :name_key, :email, :email, :institution, :institution_key, '', 'EG', 'delegate', 0, '',"
+                " '', false, :now, 'confirmed', 'ar', :now, :now)"
+            ),
+            [
+                {
+                    "id": number,
+                    "token": f"t{number}",
+                    "given": given,
+                    "family": family,
+                    "native": native,
+                    "name_key": old._name_key(family, given, native),
+                    "email": f"d{number}@example.org",
+                    "institution": institution,
+                    "institution_key": old._search_key(institution, 600),
+                    "now": now,
+                }
+                for number, (family, given, native, institution) in enumerate(people, start=1)
+            ],
+        )
+        db.session.commit()
+
+        def keys() -> list[tuple[str, str]]:
+            db.session.commit()  # a fresh read after the migration's own transaction
+            return db.session.execute(text("SELECT name_key, institution_key FROM registration ORDER BY id")).all()
+
+        models = [
+            (person_search_key(family, given, native, NAME_KEY_WIDTH), search_key(institution, 600))
+            for family, given, native, institution in people
+        ]
+        before = [(old._name_key(f, g, n), old._search_key(i, 600)) for f, g, n, i in people]
+        upgrade(revision="0009")
+        assert [tuple(row) for row in keys()][:6] == models[:6]
+        assert keys()[0] == ("الزهراء فاطمه", "جامعه القاهره")
+        assert keys()[3] == ("محمد علي علي محمد", "دانشگاه تهران")
+        downgrade(revision="0008")
+        assert [tuple(row) for row in keys()] == before
+        upgrade()
+        assert [tuple(row) for row in keys()] == models  # every batch, the last one short
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_upgrade_recomputes_the_search_keys_of_existing_registrations_on_sqlite(tmp_path):
+    recompute_search_keys_from_0008(f"sqlite:///{tmp_path / 'keys.sqlite'}", tmp_path)
+
+
+@pytest.mark.postgresql
+def test_upgrade_recomputes_the_search_keys_of_existing_registrations_on_postgresql(
+    empty_postgresql_database, tmp_path
+):
+    recompute_search_keys_from_0008(empty_postgresql_database, tmp_path)
+
+
+def test_migration_0009_computes_the_keys_exactly_as_the_models_do():
+    migration = load_migration("0009_search_keys.py")
+    for family, given, native, institution in ARABIC_PEOPLE + [(*person, "Universität") for person in SAMPLE_PEOPLE]:
+        assert migration._name_key(family, given, native) == person_search_key(family, given, native, NAME_KEY_WIDTH)
+        assert migration._search_key(institution, 600) == search_key(institution, 600)

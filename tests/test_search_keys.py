@@ -1,5 +1,7 @@
-"""The keys that search and sort compare: casefolded in Python, accents and vowel marks ignored, CJK names whole."""
+"""The keys that search and sort compare: casefolded in Python, accents and vowel marks ignored, Arabic-script
+letters that are typed one for the other folded, CJK names whole."""
 
+import re
 import unicodedata
 
 import pytest
@@ -57,3 +59,51 @@ def test_a_name_is_found_as_it_is_written(family, given, native, typed):
 
 def test_the_key_starts_with_the_family_name_so_sorting_by_it_sorts_by_family_name():
     assert person_search_key("Zhang", "Wei", "").startswith("zhang")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("فاطمه", "فاطمة"),  # teh marbuta typed as heh…
+        ("فاطمة", "فاطمه"),  # …and the other way
+        ("مصطفي", "مصطفى"),  # alef maksura / yeh
+        ("مصطفى", "مصطفي"),
+        ("احمد", "أحمد"),  # alef with hamza above
+        ("ابراهيم", "إبراهيم"),  # hamza below
+        ("امنه", "آمنة"),  # madda
+        ("الله", "ٱلله"),  # alef wasla
+        ("محمد", "محـــمد"),  # tatweel
+        ("كريم", "کریم"),  # Persian kaf and yeh
+        ("علی", "علي"),
+        ("فاطمه", "ﻓﺎﻃﻤﺔ"),  # presentation forms
+    ],
+)
+def test_search_key_folds_arabic_letters_typed_one_for_the_other(typed, stored):
+    assert search_key(typed) == search_key(stored)
+
+
+def test_search_key_keeps_arabic_letters_that_are_different_letters():
+    assert search_key("دانشگاه") != search_key("دانشكاه")  # Persian gaf is not kaf
+    assert search_key("ساعة") != search_key("ساعت")  # teh marbuta is not teh
+
+
+FATIMAS = ["فاطمة", "فاطمه", "فاطمة", "فاطمـة", "فاطمه", "فاطمة", "فاطمة", "فاطمه"]
+
+
+@pytest.fixture
+def fatimas(app, make_event, make_registration):
+    """Eight delegates called Fatima, spelt either way (one with a tatweel), and one called Fatin."""
+    event = make_event()
+    for number, given in enumerate([*FATIMAS, "فاتن"]):
+        make_registration(
+            event, given_name=given, family_name="الزهراء", native_name="", email=f"f{number}@example.org"
+        )
+    return event
+
+
+@pytest.mark.parametrize("typed", ["فاطمة", "فاطمه", "فاطمـه"])
+def test_the_attendee_list_finds_every_fatima_however_it_is_typed(logged_in, fatimas, typed):
+    response = logged_in.get(f"/organizer/events/{fatimas.slug}/registrations", query_string={"q": typed})
+    assert response.status_code == 200
+    body = response.text.split('id="attendee-list"', 1)[1].split("</table>", 1)[0]
+    assert sorted(re.findall(r"f\d@example\.org", body)) == [f"f{number}@example.org" for number in range(8)]

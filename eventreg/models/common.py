@@ -43,11 +43,18 @@ _MARKS_DROPPED = "".join(
 )
 IGNORED_MARK = re.compile(f"[{_MARKS_DROPPED}]")
 
+# Arabic-script letters that people type one for the other: ة/ه at a word's end, ى/ي, the Persian keyboard's ک and
+# ی for ك and ي; alef wasla is an alef, and the tatweel only stretches a word. Alef, waw and yeh with a hamza or
+# madda (أ إ آ ؤ ئ) need no entry: NFKD splits off the hamza or madda, a mark dropped above.
+ARABIC_LETTER_FOLDS = str.maketrans({"ة": "ه", "ى": "ي", "ٱ": "ا", "ک": "ك", "ی": "ي", "ـ": None})
+
 
 def search_key(text: str, limit: int | None = None) -> str:
-    """casefold_key for searching: compatibility forms folded (full-width Ｌ is L, ﬁ is fi) and the marks above
-    dropped, so "Jose" finds "José", "istanbul" finds "İstanbul" and Arabic typed without vowels finds it with them."""
-    return casefold_key(IGNORED_MARK.sub("", unicodedata.normalize("NFKD", text.casefold())), limit)
+    """casefold_key for searching: compatibility forms folded (full-width Ｌ is L, ﬁ is fi), the marks above
+    dropped and the Arabic letters above folded, so "Jose" finds "José", "istanbul" finds "İstanbul", Arabic typed
+    without vowels finds it with them, and "فاطمه" finds "فاطمة"."""
+    bare = IGNORED_MARK.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    return casefold_key(bare.translate(ARABIC_LETTER_FOLDS), limit)
 
 
 def person_search_key(family_name: str, given_name: str, native_name: str, limit: int | None = None) -> str:
