@@ -1,17 +1,15 @@
 """eventreg: registration of delegates for inaugural ceremonies and other scientific events."""
 
-import os
 import secrets
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import database
+from . import data_keys, database
 from . import extensions as ext
 from .config import DefaultConfig
+from .files import write_once
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -56,6 +54,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
     ext.babel.init_app(app, locale_selector=_select_locale)
+    data_keys.init_app(app)
 
     from . import admin, api, auth, cli, converters, errors, organizer, registration, security, templating
     from .attendees import bp as attendees_bp
@@ -108,19 +107,5 @@ def _check_country_names(names) -> None:
 
 def _instance_secret_key(path: Path) -> str:
     """A key generated on first start and kept, so sessions survive restarts of a single host."""
-    if not path.exists():
-        # Write a complete file under a temporary name, then link it into place: when several processes
-        # start at once, exactly one link succeeds and every process reads that one key.
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(temp, path)
-        except FileExistsError:
-            pass
-        except OSError:  # a filesystem without hard links: create exclusively instead
-            with suppress(FileExistsError), open(path, "x") as handle:
-                handle.write(Path(temp).read_text())
-        finally:
-            os.unlink(temp)
+    write_once(path, secrets.token_hex(32))
     return path.read_text().strip()

@@ -8,6 +8,9 @@ class DefaultConfig:
 
     # Filled in by create_app() when nothing is configured: a SQLite file and a generated key under instance/.
     SECRET_KEY = None
+    # The data keyring (eventreg/data_keys.py): a JSON list of Fernet keys; the first encrypts, all decrypt. Never
+    # derived from SECRET_KEY. Filled in from instance/data_keys.json (generated once) when not set.
+    DATA_KEYS = None
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 

@@ -7,7 +7,6 @@ neutral values, in the row, in its audit entries and in its mails; its private l
 When the delegate or an organizer erases it, its address gets one last mail saying so; the purge sends none.
 """
 
-import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -47,19 +46,21 @@ ERASED_MARK = "~"
 PURGE_BATCH = 500  # registrations erased per transaction by the purge
 
 
-def erased_token(token: str) -> str:
-    """What an erased registration keeps of its private token: a digest no link can hold, so the old link can
-    still say "erased" while the token itself is gone."""
-    return ERASED_MARK + token_digest(token)
+def erased_digest(live_digest: str) -> str:
+    """The token_digest an erased registration keeps in place of its live link's: the digest of "~" and the live
+    one, which no link's digest can equal (no token holds "~"), so the old link can still say "erased" while the
+    token itself is gone (its sealed copy is blanked)."""
+    return token_digest(ERASED_MARK + live_digest)
 
 
 def was_erased(token: str) -> bool:
     """True when `token` is the private link of a registration whose personal data was erased."""
     if not token or len(token) > 64:
         return False
-    erased = erased_token(token)  # found by its digest, as live links are (registration.services.find_registration)
-    stored = db.session.scalar(select(Registration.token).where(Registration.token_digest == token_digest(erased)))
-    return stored is not None and hmac.compare_digest(stored.encode(), erased.encode())
+    query = select(Registration.id).where(
+        Registration.token_digest == erased_digest(token_digest(token)), Registration.erased_at.is_not(None)
+    )
+    return db.session.scalar(query) is not None
 
 
 def erase_registrations(registrations: list[Registration], *, actor: str | None, notify: bool) -> int:
@@ -80,7 +81,8 @@ def erase_registrations(registrations: list[Registration], *, actor: str | None,
     # Queued while the address is still there; composed later from what the erasure leaves.
     notices = [queue_mail(ERASURE_NOTICE, registration, details={"by": by}) for registration in erased if notify]
     for registration in erased:
-        registration.token = erased_token(registration.token)
+        registration.token_digest = erased_digest(registration.token_digest)
+        registration.token_sealed = ""
         registration.checkin_code = ERASED_MARK + new_checkin_code()[1:]
         for name in PERSONAL_FIELDS:
             setattr(registration, name, "")

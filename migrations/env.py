@@ -87,10 +87,22 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table on SQLite (copy, DROP, rename). With foreign keys enforced, the DROP
+            # of a referenced table deletes its rows first and so cascades: registration's rebuild would delete the
+            # audit entries and mails that point to it. The pragma only takes effect outside a transaction, so it is
+            # set on the DBAPI connection before the migration's transaction begins, and checked after it.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.connection.dbapi_connection.execute("PRAGMA foreign_key_check").fetchall()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
+            if broken:
+                raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():

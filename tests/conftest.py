@@ -159,6 +159,14 @@ def register_test_delegate(app, event, language="en", **fields):
         return registration.id, registration.token
 
 
+def private_token(app, registration_id) -> str:
+    """The registration's private-link token as it is now (unsealed with the app's data keys)."""
+    from eventreg.models import Registration
+
+    with app.app_context():
+        return db.session.get(Registration, registration_id).token
+
+
 @pytest.fixture
 def make_registration(app):
     """Register a delegate on the test app (see register_test_delegate)."""

@@ -10,9 +10,9 @@ from sqlalchemy import update
 
 from eventreg.extensions import db
 from eventreg.models import Registration
-from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
+from tests.conftest import create_test_event, drop_tables, make_app, private_token, register_test_delegate
 from tests.test_csrf import token_from
-from tests.test_registration_actions import audit_entries, flashes, load, mails
+from tests.test_registration_actions import audit_entries, edit_form, flashes, load, mails
 from tests.test_self_service import composed, set_status
 
 NEW = "irina.petrova@example.org"
@@ -52,19 +52,33 @@ def test_a_new_address_is_confirmed_from_that_address(app, client, make_event, m
     assert "chunli.bai@example.org" not in page.text  # the new address's reader does not learn the old one
     assert load(app, registration_id).email == "chunli.bai@example.org"
 
+    old_code = load(app, registration_id).checkin_code
     response = client.post(link, follow_redirects=True)
     assert flashes(response) == [f"The email address of your registration is now {NEW}."]
-    assert response.request.path == f"/r/{token}"
+    new_token = private_token(app, registration_id)
+    assert new_token != token and response.request.path == f"/r/{new_token}"
     assert load(app, registration_id).email == NEW
+    assert load(app, registration_id).checkin_code != old_code  # a new ticket, too
     assert audit_entries(app, registration_id) == [
         ("registration.edited", "delegate", {"email": "chunli.bai@example.org"}, {"email": NEW})
     ]
-    assert mails(app, registration_id)[-2:] == [("changed", NEW), ("changed", "chunli.bai@example.org")]
-    to_new, to_old = composed(app, registration_id, "changed")
+    assert mails(app, registration_id)[-2:] == [("changed", NEW), ("address_changed", "chunli.bai@example.org")]
+    [to_new] = composed(app, registration_id, "changed")
     assert "Your registration for Inaugural Ceremony has been changed:" in to_new.body
-    assert "We will write to the new address from now on." in to_old.body
-    for mail in (to_new, to_old):
-        assert "chunli.bai@example.org" in mail.body and NEW in mail.body
+    assert "chunli.bai@example.org" in to_new.body and NEW in to_new.body and f"/r/{new_token}" in to_new.body
+    [to_old] = composed(app, registration_id, "address_changed")
+    assert "has been changed from this address to another one" in to_old.body
+    for text in (to_old.body, to_old.html):  # the old mailbox keeps nothing that opens or describes it
+        assert NEW not in text and "/r/" not in text and "Halal" not in text and "Chunli" not in text
+
+    # Whoever owns the old mailbox: the old link says only that it was replaced, and opens nothing.
+    for suffix in ("", "/edit", "/cancel", "/email", "/erase"):
+        replaced = client.get(f"/r/{token}{suffix}")
+        assert replaced.status_code == 410, suffix
+        assert "This link was replaced" in replaced.text and "Chunli" not in replaced.text and NEW not in replaced.text
+    assert client.post(f"/r/{token}/cancel").status_code == 410
+    assert client.post(f"/r/{token}/erase").status_code == 410
+    assert load(app, registration_id).status == "confirmed" and load(app, registration_id).erased_at is None
 
     again = client.post(link)  # a link works once
     assert again.status_code == 410 and "already been used" in again.text
@@ -315,3 +329,25 @@ def test_the_request_leaves_the_registration_alone_when_it_cannot_change(app, cl
     response = ask(client, token)
     assert "can no longer be changed" in response.text
     assert [kind for kind, _ in mails(app, registration_id)] == ["confirmation"]
+
+
+def test_after_a_change_of_address_the_old_ticket_is_refused_at_the_desk(app, logged_in, make_event, make_registration):
+    event = make_event()
+    registration_id, _ = make_registration(event)
+    old_code = load(app, registration_id).checkin_code
+    form = edit_form(load(app, registration_id), email=NEW)
+    logged_in.post(f"/organizer/events/{event.slug}/registrations/{registration_id}/edit", data=form)
+    new_code = load(app, registration_id).checkin_code
+    assert new_code != old_code
+
+    replaced = "This ticket was replaced: not admitted."
+    desk = logged_in.get(f"/checkin/{event.slug}", query_string={"code": old_code})
+    assert replaced in desk.text and "Chunli" not in desk.text
+    lookup = logged_in.get(f"/checkin/{event.slug}/lookup.json", query_string={"code": old_code})
+    assert lookup.status_code == 404 and lookup.json["error"].startswith(replaced)
+    refused = logged_in.post(f"/checkin/{event.slug}/check-in.json", json={"code": old_code})
+    assert refused.status_code == 404 and refused.json["error"].startswith(replaced)
+    assert load(app, registration_id).checked_in_at is None
+
+    admitted = logged_in.post(f"/checkin/{event.slug}/check-in.json", json={"code": new_code})
+    assert admitted.status_code == 200 and admitted.json["checked_in_now"] is True

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from eventreg import stats
 from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.extensions import db
-from eventreg.models import OutboxMessage, Registration, utcnow
+from eventreg.mail.outbox import compose
+from eventreg.models import AuditEntry, OutboxMessage, Registration, utcnow
+from tests.conftest import private_token
 
 VALID = {
     "honorific": "Prof.",
@@ -39,23 +41,35 @@ def registrations(app):
         return db.session.scalars(select(Registration).order_by(Registration.id)).all()
 
 
+def composed_mails(app, kind: str) -> list:
+    """The queued mails of `kind`, rendered as the worker would send them now, oldest first."""
+    with app.app_context():
+        query = select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        return [compose(message) for message in db.session.scalars(query)]
+
+
 def outbox_count(app):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(OutboxMessage))
 
 
-def test_register_redirects_to_the_private_page(app, client, make_event):
+def test_a_valid_submission_answers_see_other_to_the_submitted_page_and_mails_the_link(app, client, make_event):
     event = make_event()
     response = client.post(f"/e/{event.slug}/register", data=form())
-    assert response.status_code == 302
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/e/{event.slug}/submitted"
     [registration] = registrations(app)
-    assert response.headers["Location"] == f"/r/{registration.token}"
-    assert len(registration.token) >= 43  # 32 random bytes: 256 bits
+    token = private_token(app, registration.id)
+    assert len(token) >= 43  # 32 random bytes: 256 bits
     page = client.get(response.headers["Location"]).text
-    assert "Thank you, your registration has been received." in page
-    assert "Your place is confirmed." in page
-    assert "白春礼" in page
-    assert f"http://localhost/r/{registration.token}" in page
+    assert "Thank you" in page
+    assert "the private link to your registration to C…@example.org." in page  # the address, partly masked
+    # The browser that submitted gets no capability: neither the private link nor the outcome.
+    assert token not in page and "/r/" not in page and "Chunli.Bai" not in page
+    assert "confirmed" not in page.lower() and "waiting list" not in page.lower()
+    [mail] = composed_mails(app, "confirmation")
+    assert "Your registration for Inaugural Ceremony is confirmed." in mail.body
+    assert f"http://localhost/r/{token}" in mail.body
     assert registration.email == "Chunli.Bai@example.org"  # normalised: the domain lower-cased
     assert registration.email_key == "chunli.bai@example.org"
     assert registration.status == "confirmed"
@@ -65,20 +79,43 @@ def test_register_redirects_to_the_private_page(app, client, make_event):
     assert outbox_count(app) == 1
 
 
-def test_duplicate_email_is_refused_case_insensitively(app, client, make_event):
+def test_a_new_registration_is_in_the_audit_log_as_the_delegates(app, client, make_event):
     event = make_event()
-    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 302
-    response = client.post(f"/e/{event.slug}/register", data=form(email="CHUNLI.BAI@EXAMPLE.ORG"))
-    assert response.status_code == 200
-    assert "This email address is already registered for this event." in response.text
-    assert len(registrations(app)) == 1
-    assert outbox_count(app) == 1
+    client.post(f"/e/{event.slug}/register", data=form())
+    [registration] = registrations(app)
+    with app.app_context():
+        [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.registration_id == registration.id)).all()
+        assert (entry.action, entry.actor, entry.organizer_id) == ("registration.created", "delegate", None)
+        assert (entry.event_id, entry.after) == (event.id, {"status": "confirmed"})
+
+
+def test_the_submitted_page_names_no_address_to_a_browser_that_submitted_nothing(client, make_event):
+    event = make_event()
+    page = client.get(f"/e/{event.slug}/submitted").text
+    assert "to the email address you gave" in page and "@" not in page.split("<main", 1)[1]
+
+
+def test_a_registered_address_gets_the_same_answer_and_the_lost_link_mail(app, client, make_event):
+    event = make_event()
+    first = client.post(f"/e/{event.slug}/register", data=form())
+    again = client.post(f"/e/{event.slug}/register", data=form(email="CHUNLI.BAI@EXAMPLE.ORG", given_name="Eve"))
+    # The form does not tell whether an address is registered: the same answer, the same page.
+    assert again.status_code == first.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert client.get(again.headers["Location"]).text.count("C…@example.org") == 1
+    [registration] = registrations(app)
+    assert registration.given_name == "Chunli"  # nothing of the second form is kept
+    with app.app_context():
+        kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds == ["confirmation", "lost_link"]
+    [lost_link] = composed_mails(app, "lost_link")  # the delegate who registered twice still finds their link
+    assert f"http://localhost/r/{private_token(app, registration.id)}" in lost_link.body
 
 
 def test_same_email_may_register_for_another_event(app, client, make_event):
     first, second = make_event(), make_event(title="Symposium")
-    assert client.post(f"/e/{first.slug}/register", data=form()).status_code == 302
-    assert client.post(f"/e/{second.slug}/register", data=form()).status_code == 302
+    assert client.post(f"/e/{first.slug}/register", data=form()).status_code == 303
+    assert client.post(f"/e/{second.slug}/register", data=form()).status_code == 303
     assert len(registrations(app)) == 2
 
 
@@ -89,7 +126,7 @@ def test_cancelled_registration_frees_the_email(app, client, make_event):
         registration = db.session.scalar(select(Registration))
         registration.status = "cancelled"
         db.session.commit()
-    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 303
     assert len(registrations(app)) == 2
 
 
@@ -163,22 +200,24 @@ def test_beyond_capacity_delegates_join_the_waiting_list_and_are_told_so(app, cl
     event = make_event(capacity=3)
     make_registration(event, email="first@example.org", accompanying=1)
     response = client.post(f"/e/{event.slug}/register", data=form(accompanying="1"))  # 2 + 2 > 3
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).text
-    assert "There are not enough free seats at the moment, so you are on the waiting list: number 1." in page
-    assert "You are on the waiting list" in page
-    response = client.post(f"/e/{event.slug}/register", data=form(email="small@example.org", accompanying="0"))
-    assert "Your place is confirmed" in client.get(response.headers["Location"]).text  # the last seat fits one
+    assert response.status_code == 303
+    assert "waiting list" not in client.get(response.headers["Location"]).text  # the outcome is in the mail only
+    client.post(f"/e/{event.slug}/register", data=form(email="small@example.org", accompanying="0"))
     assert sorted(r.status for r in registrations(app)) == ["confirmed", "confirmed", "waitlisted"]
+    _, waiting, small = composed_mails(app, "confirmation")
+    assert "There are not enough free seats at the moment, so you are on the waiting list: number 1." in waiting.body
+    assert waiting.subject == "You are on the waiting list: Inaugural Ceremony"
+    assert "Your registration for Inaugural Ceremony is confirmed." in small.body  # the last seat fits one
     assert "You can still register to join the waiting list" in client.get(f"/e/{event.slug}").text
 
 
 def test_approval_events_register_as_pending(app, client, make_event):
     event = make_event(requires_approval=True)
-    response = client.post(f"/e/{event.slug}/register", data=form())
+    client.post(f"/e/{event.slug}/register", data=form())
     [registration] = registrations(app)
     assert registration.status == "pending"
-    assert "awaiting approval" in client.get(response.headers["Location"]).text
+    [mail] = composed_mails(app, "confirmation")
+    assert mail.subject == "Registration received, awaiting approval: Inaugural Ceremony"
 
 
 @pytest.mark.parametrize(
@@ -219,7 +258,7 @@ def test_home_lists_upcoming_events_only(client, make_event):
 
 def test_internationalised_domains_are_accepted(app, client, make_event):
     event = make_event()
-    assert client.post(f"/e/{event.slug}/register", data=form(email="li@北京大学.中国")).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form(email="li@北京大学.中国")).status_code == 303
     [registration] = registrations(app)
     assert registration.email == "li@北京大学.中国"
     with app.app_context():
@@ -233,12 +272,12 @@ def test_a_double_submit_of_one_form_registers_once_and_lands_on_the_same_page(a
     submission = re.search(r'id="submission" name="submission" type="hidden" value="([\w-]+)"', page).group(1)
     first = client.post(f"/e/{event.slug}/register", data=form(submission=submission))
     second = client.post(f"/e/{event.slug}/register", data=form(submission=submission))
-    assert first.status_code == second.status_code == 302
+    assert first.status_code == second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
     assert len(registrations(app)) == 1
-    assert outbox_count(app) == 1
+    assert outbox_count(app) == 1  # a double tap is one registration and one mail, not a lost-link mail
     other_form = client.post(f"/e/{event.slug}/register", data=form(submission="another-form-entirely"))
-    assert "This email address is already registered for this event." in other_form.text
+    assert other_form.status_code == 303 and outbox_count(app) == 2  # another form: the lost-link mail
 
 
 @pytest.mark.parametrize(
@@ -285,18 +324,18 @@ def test_the_native_name_is_not_repeated(client, make_event, make_registration):
 
 
 def test_the_place_told_on_joining_counts_only_those_still_waiting(app, client, make_event, make_registration):
-    """The thank-you page's place comes from the event's waiting-list counter: it must agree with a count after
-    people ahead have left the list (cancelled) or moved up (a seat freed)."""
+    """The confirmation mail's place must agree with a count after people ahead have left the list (cancelled) or
+    moved up (a seat freed)."""
     event = make_event(capacity=1)
     make_registration(event, email="seated@example.org")
     ahead = [make_registration(event, email=f"w{n}@example.org")[0] for n in range(3)]  # places 1, 2, 3
     with app.app_context():
         apply_action(event.id, ahead[1], StatusAction.CANCEL)
-    response = client.post(f"/e/{event.slug}/register", data=form(email="late@example.org", accompanying="0"))
-    assert "you are on the waiting list: number 3." in client.get(response.headers["Location"]).text
+    client.post(f"/e/{event.slug}/register", data=form(email="late@example.org", accompanying="0"))
+    assert "you are on the waiting list: number 3." in composed_mails(app, "confirmation")[-1].body
     with app.app_context():
         apply_action(event.id, ahead[0], StatusAction.CANCEL)  # w0 cancels a waiting place: still 1 seat taken
         late = db.session.scalar(select(Registration).where(Registration.email == "late@example.org"))
         assert stats.waitlist_position(late) == 2
-    response = client.post(f"/e/{event.slug}/register", data=form(email="later@example.org", accompanying="0"))
-    assert "you are on the waiting list: number 3." in client.get(response.headers["Location"]).text
+    client.post(f"/e/{event.slug}/register", data=form(email="later@example.org", accompanying="0"))
+    assert "you are on the waiting list: number 3." in composed_mails(app, "confirmation")[-1].body

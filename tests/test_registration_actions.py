@@ -30,8 +30,14 @@ def load(app, registration_id) -> Registration:
 
 
 def audit_entries(app, registration_id) -> list[tuple[str, str, dict, dict]]:
+    """The registration's audit entries after the delegate's "registration.created" (tests/test_registration.py
+    checks that one), oldest first."""
     with app.app_context():
-        query = select(AuditEntry).where(AuditEntry.registration_id == registration_id).order_by(AuditEntry.id)
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.registration_id == registration_id, AuditEntry.action != "registration.created")
+            .order_by(AuditEntry.id)
+        )
         return [(e.action, e.actor, e.before, e.after) for e in db.session.scalars(query)]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from eventreg.extensions import db
 from eventreg.mail.outbox import compose
 from eventreg.models import AuditEntry, Event, OutboxMessage, Registration, utcnow
-from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
+from tests.conftest import create_test_event, drop_tables, make_app, private_token, register_test_delegate
 from tests.test_csrf import token_from
 from tests.test_registration_actions import audit_entries, edit_form, flashes, load, mails
 
@@ -344,6 +344,7 @@ def test_the_delegate_is_named_even_when_an_organizer_is_logged_in_to_the_browse
     with app.app_context():
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.registration_id == registration_id)).all()
         assert [(e.action, e.actor, e.organizer_id) for e in entries] == [
+            ("registration.created", "delegate", None),
             ("registration.edited", "delegate", None),
             ("registration.cancelled", "delegate", None),
         ]
@@ -383,6 +384,7 @@ def test_every_form_of_the_private_pages_needs_the_csrf_token(tmp_path):
             "confirmed",
         )
         assert client.post(link, data={"csrf_token": token_from(client.get(link).text)}).status_code == 302
+        token = private_token(app, registration_id)  # the new address has a new private link
         page = client.get(f"/r/{token}/cancel").text
         assert client.post(f"/r/{token}/cancel", data={"csrf_token": token_from(page)}).status_code == 302
         after = load(app, registration_id)
@@ -416,14 +418,24 @@ def test_an_expired_token_keeps_what_the_delegate_typed_into_the_edit_form(tmp_p
 
 def test_an_organizer_changing_the_address_tells_the_old_and_the_new_one(app, logged_in, make_event, make_registration):
     event = make_event()
-    registration_id, _ = make_registration(event, accessibility="Wheelchair")
+    registration_id, old_token = make_registration(event, accessibility="Wheelchair")
     form = edit_form(load(app, registration_id), email="irina@example.org", accessibility="Step-free access")
     logged_in.post(f"/organizer/events/{event.slug}/registrations/{registration_id}/edit", data=form)
-    assert mails(app, registration_id)[1:] == [("changed", "irina@example.org"), ("changed", "chunli.bai@example.org")]
-    new, old = composed(app, registration_id, "changed")
+    assert mails(app, registration_id)[1:] == [
+        ("changed", "irina@example.org"),
+        ("address_changed", "chunli.bai@example.org"),
+    ]
+    [new] = composed(app, registration_id, "changed")
     assert "The organizers have changed your registration for Inaugural Ceremony:" in new.body
     assert "Step-free access" in new.body and "irina@example.org" in new.body
-    assert "has been changed. We will write to the new address from now on." in old.body
-    assert "irina@example.org" in old.body
-    assert "Wheelchair" not in old.body and "Step-free" not in old.body  # needs stay out of the old mailbox
-    assert old.recipients[0][1] == "chunli.bai@example.org"
+    new_token = private_token(app, registration_id)
+    assert new_token != old_token and f"/r/{new_token}" in new.body
+    # The old mailbox learns of the change, and gets nothing that opens the registration or tells about it.
+    [old] = composed(app, registration_id, "address_changed")
+    assert old.subject == "The email address of a registration was changed: Inaugural Ceremony"
+    assert "have changed the email address of a registration from this address to another one" in old.body
+    assert old.recipients == ["chunli.bai@example.org"]  # no name either
+    for mail_text in (old.body, old.html):
+        assert "/r/" not in mail_text and "irina" not in mail_text.lower()
+        assert "Chunli" not in mail_text and "Bai" not in mail_text and "Wheelchair" not in mail_text
+    assert not old.attachments

@@ -17,3 +17,10 @@ def smtp_address(address: str) -> str:
         return f"{local}@{domain.encode('idna').decode('ascii')}"
     except UnicodeError:
         return address
+
+
+def masked_address(address: str) -> str:
+    """The address with its local part hidden but for the first character ('wei.zhang@cas.cn' → 'w…@cas.cn'), to
+    tell a person where a mail went without telling anyone else the address."""
+    local, _, domain = address.rpartition("@")
+    return f"{local[:1]}…@{domain}"

@@ -30,11 +30,15 @@ KINDS = {
     "event_changed": "email/event_changed",
     "email_change": "email/email_change",
     "lost_link": "email/lost_link",
+    "address_changed": "email/address_changed",
     "erased": "email/erased",
 }
 # The last mail to an erased registration's address: composed from what erasure leaves (the event, the language),
 # and its row forgets the address once it is sent or given up on (see forget_addresses()).
 ERASURE_NOTICE = "erased"
+# Mails to an address that no longer stands for the person: the erasure notice, and the notice to a former address
+# that the registration moved to another one. They carry no name, no private link, no ticket.
+NOTICES_WITHOUT_PERSON = (ERASURE_NOTICE, "address_changed")
 
 
 def queue_mail(
@@ -95,6 +99,8 @@ def _subject(kind: str, registration: Registration, status: str) -> str:
         return gettext("Your registration was updated: %(title)s", title=event.title)
     if kind == "event_changed":
         return gettext("New date, time or place: %(title)s", title=event.title)
+    if kind == "address_changed":
+        return gettext("The email address of a registration was changed: %(title)s", title=event.title)
     if kind == "email_change":
         return gettext("Confirm your new email address for %(title)s", title=event.title)
     if kind == "lost_link":
@@ -128,8 +134,8 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         "details": details,
         "status": status,
     }
-    if message.kind == ERASURE_NOTICE:
-        # Nothing of the person is left but the address on this row: no name, no private link, no ticket.
+    if message.kind in NOTICES_WITHOUT_PERSON:
+        # Nothing of the person goes to this address but the event: no name, no private link, no ticket.
         ticket = None
         recipient = message.recipient
     else:

@@ -15,6 +15,7 @@ from .common import (
     token_digest,
     utcnow,
 )
+from .credentials import CredentialKind, ReplacedCredential
 from .outbox import OutboxAttempt, OutboxMessage, OutboxState
 from .registration import (
     ACTIVE,
@@ -47,12 +48,14 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Category",
+    "CredentialKind",
     "Event",
     "Organizer",
     "OutboxAttempt",
     "OutboxMessage",
     "OutboxState",
     "Registration",
+    "ReplacedCredential",
     "Right",
     "Status",
     "UTCDateTime",

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
+from ..data_keys import seal, unseal
 from ..extensions import db
 from .common import (
     CHECKIN_CODE_LENGTH,
@@ -136,13 +137,21 @@ class Event(db.Model):
         return "open"
 
 
+# A Fernet token of a 43-character private token is 140 characters; room for a longer one.
+SEALED_TOKEN_LENGTH = 200
+
 # Room for family + given + native name and two spaces, casefolded.
 NAME_KEY_WIDTH = (100 + 100 + 200 + 2) * KEY_EXPANSION
 
 
+def _sealed_new_token() -> str:
+    """A new private-link token, sealed under the data keyring (the default of a row inserted without one)."""
+    return seal(new_token())
+
+
 def _digest_of_inserted_token(context) -> str:
-    """The token_digest of a row inserted with its token but no digest (a Core insert, or the token's default)."""
-    return token_digest(context.get_current_parameters()["token"])
+    """The token_digest of a row inserted with its sealed token but no digest (a Core insert, or the default)."""
+    return token_digest(unseal(context.get_current_parameters()["token_sealed"]))
 
 
 class Registration(db.Model):
@@ -177,7 +186,9 @@ class Registration(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
-    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The private link's token, encrypted under the data keyring (eventreg/data_keys.py), so a database or a backup
+    # alone yields no working link; read and set through `token`. Empty once the personal data is erased.
+    token_sealed: Mapped[str] = mapped_column(String(SEALED_TOKEN_LENGTH), default=_sealed_new_token)
     # What a private link is looked up by (models.common.token_digest); kept with every change of the token.
     token_digest: Mapped[str] = mapped_column(String(43), unique=True, default=_digest_of_inserted_token)
     honorific: Mapped[str] = mapped_column(String(10), default="")
@@ -216,15 +227,16 @@ class Registration(db.Model):
     event: Mapped[Event] = relationship(back_populates="registrations")
     checked_in_by: Mapped["Organizer | None"] = relationship()
 
-    # Not a column: register_delegate sets it on a registration that joins the waiting list to its place at that
-    # moment (the event's waitlisted counter, under the lock), so the thank-you page needs no count.
-    place_on_joining = None
+    @property
+    def token(self) -> str:
+        """The private link's token, unsealed; "" once the personal data is erased."""
+        return unseal(self.token_sealed) if self.token_sealed else ""
 
-    @validates("token")
-    def _keep_token_digest(self, name: str, value: str) -> str:
-        """Every change of the private token (a new one, or an erased one) updates the digest it is found by."""
+    @token.setter
+    def token(self, value: str) -> None:
+        """A new private token: sealed, with the digest it is found by."""
+        self.token_sealed = seal(value)
         self.token_digest = token_digest(value)
-        return value
 
     @validates("email", "institution")
     def _keep_keys(self, name: str, value: str) -> str:

@@ -12,6 +12,7 @@ from ..forms import column_length
 from ..mail.outbox import queue_mail
 from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, casefold_key
 from ..templating import category_label, status_label
+from .credentials import renew_credentials
 from .forms import HONORIFIC_LABELS
 from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration, group_too_big
 
@@ -19,8 +20,6 @@ from .services import DelegateDetails, DuplicateRegistration, EventFull, active_
 # address is confirmed from that address first).
 EDITABLE_FIELDS = tuple(DelegateDetails.__dataclass_fields__)
 OWN_EDITABLE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "email")
-# Fields a mail to an address the registration no longer uses must not repeat.
-PRIVATE_FIELDS = ("dietary", "accessibility")
 
 ORGANIZER = "organizer"
 
@@ -30,8 +29,9 @@ def apply_edit(event: Event, registration: Registration, details: DelegateDetail
 
     Refuses (raising, before anything is changed) an address another active registration of the event uses and
     more accompanying persons than there are free seats. When something changed it records the audit entry, queues
-    the "changed" mail (to the old address too, when the email changed) and, if seats were freed, promotes the
-    waiting list. `by` is audit.DELEGATE or ORGANIZER. Returns {field: (before, after)}, empty when nothing changed.
+    the "changed" mail (and a notice to the old address, when the email changed: the registration then gets a new
+    private link and check-in code) and, if seats were freed, promotes the waiting list. `by` is audit.DELEGATE or
+    ORGANIZER. Returns {field: (before, after)}, empty when nothing changed.
     """
     if "email" in fields:
         check_email(event, registration, details.email)
@@ -45,6 +45,8 @@ def apply_edit(event: Event, registration: Registration, details: DelegateDetail
     old, new = audit.changes(before, audit.snapshot(registration, fields))
     if not new:
         return {}
+    if "email" in new:
+        renew_credentials(registration)  # the old address's owner keeps no link and no ticket that admits
     entry = audit.record(
         "registration.edited",
         event=event,
@@ -62,16 +64,15 @@ def apply_edit(event: Event, registration: Registration, details: DelegateDetail
 
 
 def queue_changed_mail(registration: Registration, changed: dict, *, by: str) -> list:
-    """Queue the "changed" mail listing `changed` ({field: (before, after)}) for an active registration; a new email
-    address also gets it at the old one, without the private fields, so the old owner learns of the change."""
+    """Queue the "changed" mail listing `changed` ({field: (before, after)}) for an active registration. When the
+    email changed, the old address gets only a notice that it did ("address_changed": no name, no link, no ticket,
+    nothing of the registration), so its owner learns of the change and keeps nothing that opens it."""
     if registration.status not in ACTIVE:
         return []  # a correction to a cancelled or rejected registration is no news to the delegate
     rows = [{"field": name, "before": before, "after": after} for name, (before, after) in changed.items()]
     messages = [queue_mail("changed", registration, details={"by": by, "changes": rows})]
     if "email" in changed and changed["email"][0]:
-        public_rows = [row for row in rows if row["field"] not in PRIVATE_FIELDS]
-        details = {"by": by, "changes": public_rows, "old_address": True}
-        messages.append(queue_mail("changed", registration, recipient=changed["email"][0], details=details))
+        messages.append(queue_mail("address_changed", registration, recipient=changed["email"][0], details={"by": by}))
     return messages
 
 

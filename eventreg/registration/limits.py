@@ -17,6 +17,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, ngettext
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from ..errors import MESSAGES
 from ..events import event_by_slug
@@ -42,9 +43,33 @@ def private_link_key() -> str:
     return "link:" + hashlib.sha256(token.encode()).hexdigest()
 
 
-lost_link_per_address = limiter.limit(
-    _setting("LOST_LINK_LIMIT_PER_ADDRESS"), key_func=address_key, methods=["POST"], scope="address"
+# One count per address for every mail that carries an existing private link on request: the lost-link form's
+# POSTs, and a registration form sent again for an address that is registered (answered with the lost-link mail).
+LOST_LINK_ADDRESS_SCOPE = "address"
+lost_link_per_address = limiter.shared_limit(
+    _setting("LOST_LINK_LIMIT_PER_ADDRESS"), key_func=address_key, methods=["POST"], scope=LOST_LINK_ADDRESS_SCOPE
 )
+
+
+def lost_link_mail_allowed() -> bool:
+    """Count one lost-link mail to the address typed into this request's form in the lost-link form's bucket
+    (LOST_LINK_LIMIT_PER_ADDRESS); False, and nothing is to be sent, when the address has had its share. For the
+    registration form, which answers the same either way and so never shows a 429."""
+    if not limiter.enabled:
+        return True
+    # The key Flask-Limiter gives the shared limit: its key prefix (kept from the first app it was bound to, hence
+    # the private attribute), the address's key and the scope.
+    args = [arg for arg in (limiter._key_prefix, address_key(), LOST_LINK_ADDRESS_SCOPE) if arg]
+    items = parse_many(current_app.config["LOST_LINK_LIMIT_PER_ADDRESS"])
+    try:
+        # Every item takes its hit, as Flask-Limiter's own check does: the first refusal does not spare the others.
+        hits = [limiter.limiter.hit(item, *args) for item in items]
+    except Exception:
+        current_app.logger.warning("rate limit store unreachable: a lost-link mail was not counted", exc_info=True)
+        return True
+    return all(hits)
+
+
 lost_link_per_ip = limiter.limit(_setting("LOST_LINK_LIMIT_PER_IP"), key_func=get_remote_address, methods=["POST"])
 email_change_per_registration = limiter.limit(
     _setting("EMAIL_CHANGE_LIMIT_PER_REGISTRATION"), key_func=private_link_key, methods=["POST"], scope="link"

@@ -19,6 +19,7 @@ from ..forms import column_length
 from ..mail.outbox import queue_mail
 from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
 from .changes import OWN_EDITABLE_FIELDS, apply_edit, check_email, email_taken, queue_changed_mail
+from .credentials import renew_credentials
 from .services import DelegateDetails, RegistrationRefused, active_registration
 
 # How long the link that confirms a new email address works.
@@ -170,6 +171,7 @@ def confirm_email_change(key: str) -> Registration:
         check_email(event, registration, change.new_email)
         before = registration.email
         registration.email = change.new_email
+        renew_credentials(registration)  # the old address's owner keeps no link and no ticket that admits
         entry = audit.record(
             "registration.edited",
             event=event,

@@ -3,8 +3,9 @@ erasure of their personal data; and the "lost your link?" form. Each view reads 
 function, and renders or redirects."""
 
 from datetime import timedelta
+from typing import NoReturn
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import audit
@@ -16,6 +17,7 @@ from ..models import Registration
 from ..privacy import erase_registration, was_erased
 from . import limits
 from .changes import OWN_EDITABLE_FIELDS, changed_rows
+from .credentials import link_was_replaced
 from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired
 from .self_service import (
     EMAIL_CHANGE_MAX_AGE,
@@ -41,8 +43,16 @@ bp.add_app_template_global(changed_rows, "changed_rows")
 def _own_or_404(token: str) -> Registration:
     registration = find_registration(token)
     if registration is None:
-        abort(404)
+        _no_registration(token)
     return registration
+
+
+def _no_registration(token: str) -> NoReturn:
+    """Answer a private link that opens no registration: 410 "replaced" for a link that a change of email address
+    replaced (it shows nothing else), else 404."""
+    if link_was_replaced(token):
+        abort(make_response(render_template("registration/replaced.html"), 410))
+    abort(404)
 
 
 def _private_page(registration: Registration):
@@ -58,7 +68,7 @@ def view_registration(token: str):
     if registration is None:
         if was_erased(token):
             return render_template("registration/erased.html"), 410
-        abort(404)
+        _no_registration(token)
     return render_template(
         "registration/view.html",
         registration=registration,
@@ -140,7 +150,7 @@ def erase_own(token: str):
     if registration is None:
         if was_erased(token):  # a second tap, or Back after erasing
             return _private_page_of(token)
-        abort(404)
+        _no_registration(token)
     form = ConfirmForm()
     if form.validate_on_submit():
         erase_registration(registration.id, actor=audit.DELEGATE)

@@ -8,16 +8,17 @@ from flask_babel import ngettext
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..capacity import decide_status, lock_event
 from ..extensions import db
 from ..forms import column_length
 from ..mail.outbox import mail_row
 from ..models import (
     ACTIVE,
+    AuditEntry,
     Event,
     OutboxMessage,
     Registration,
-    Status,
     casefold_key,
     counted,
     move_event_counters,
@@ -81,11 +82,11 @@ def register_delegate(
     or the email is already registered. A repeated submission
     of the same form (the same `submission_key`, e.g. a double tap) returns the first registration.
 
-    The hot path of a registration rush, so the event stays locked for four statements only (lock, insert the
-    registration, move the event's counters, insert the mail) and they are plain SQL, not an ORM flush: the row and
-    its keys are built before the lock, and duplicates are refused by the partial unique index (no query first).
-    The registration returned is not attached to a session: its columns are loaded, its relationships are not;
-    when it joined the waiting list, `place_on_joining` is its place there.
+    The hot path of a registration rush, so the event stays locked for five statements only (lock, insert the
+    registration, move the event's counters, insert the mail and the audit entry) and they are plain SQL, not an
+    ORM flush: the row and its keys are built before the lock, and duplicates are refused by the partial unique
+    index (no query first).
+    The registration returned is not attached to a session: its columns are loaded, its relationships are not.
     """
     email_key = casefold_key(details.email, column_length(Registration.email_key))
     seats = 1 + details.accompanying
@@ -118,11 +119,10 @@ def register_delegate(
         connection = db.session.connection()
         # Values passed apart from the statement: SQLAlchemy caches the compiled INSERT instead of building it anew.
         registration.id = connection.execute(insert(table).returning(table.c.id), row).scalar_one()
-        fresh = move_event_counters(connection, {event.id: counted(registration.status, details.accompanying)})
-        if registration.status == Status.WAITLISTED:
-            registration.place_on_joining = fresh[event.id].waitlisted  # the newest on the list is the last
+        move_event_counters(connection, {event.id: counted(registration.status, details.accompanying)})
         mail = mail_row("confirmation", registration)
         connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
+        connection.execute(insert(AuditEntry.__table__), _created_entry(registration, now))
         db.session.commit()
     except RegistrationRefused:
         db.session.rollback()
@@ -137,6 +137,18 @@ def register_delegate(
             raise _duplicate() from None
         raise
     return registration
+
+
+def _created_entry(registration: Registration, now) -> dict:
+    """The audit entry of a new registration, made by the delegate, as a row for a Core insert."""
+    return {
+        "created_at": now,
+        "actor": audit.DELEGATE,
+        "event_id": registration.event_id,
+        "registration_id": registration.id,
+        "action": "registration.created",
+        "after": {"status": registration.status},
+    }
 
 
 def group_too_big(capacity: int, seats: int) -> EventFull:

@@ -1,6 +1,6 @@
 """Public pages: the list of events, one event, the registration form (the private pages: self_service_views.py)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -8,9 +8,10 @@ from .. import stats
 from ..auth.access import public
 from ..events import event_by_slug
 from ..extensions import csrf
-from ..models import Status
+from ..mail.addresses import masked_address
 from . import limits
 from .forms import RegistrationForm, token_expired
+from .self_service import send_lost_link
 from .services import (
     DelegateDetails,
     DuplicateRegistration,
@@ -21,6 +22,9 @@ from .services import (
 )
 
 bp = Blueprint("registration", __name__)
+
+# The session key of the address (masked) that the last valid submission was answered to, and its event.
+SUBMITTED_TO = "submitted_to"
 
 
 @bp.get("/")
@@ -51,18 +55,19 @@ def show_event(slug: str):
 @csrf.exempt  # the form checks its own token, so an expired one re-shows the form with what was typed
 @limits.registration_per_ip
 def register(slug: str):
-    """The registration form; a valid submission redirects to the delegate's private page."""
+    """The registration form. Every valid submission is answered the same way, a 303 to the "submitted" page: the
+    outcome and the private link go only to the address, so whoever types someone else's address controls nothing,
+    and the answer does not tell whether the address was registered already (it then gets the lost-link mail)."""
     event = event_or_404(slug)
     state = event.registration_state()
     if state != "open":
         return render_template("registration/closed.html", event=event, state=state)
     form = RegistrationForm()
     status = 200
-    already_registered = False
     if form.validate_on_submit():
         fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}
         try:
-            registration = register_delegate(
+            register_delegate(
                 event.id,
                 DelegateDetails(**fields),
                 language=str(get_locale()),
@@ -70,26 +75,17 @@ def register(slug: str):
             )
         except RegistrationClosed:
             return render_template("registration/closed.html", event=event, state="closed")
+        except DuplicateRegistration:
+            if limits.lost_link_mail_allowed():  # no mail bomb through this form: the lost-link form's count
+                send_lost_link(event.id, fields["email"])
+            return _submitted(event, fields["email"])
         except RegistrationRefused as refusal:
-            already_registered = isinstance(refusal, DuplicateRegistration)
             if refusal.field:
                 getattr(form, refusal.field).errors.append(refusal.message)
             else:
                 form.form_errors.append(refusal.message)
         else:
-            if registration.status == Status.WAITLISTED:
-                flash(
-                    _(
-                        "Thank you, your registration has been received. There are not enough free seats at the "
-                        "moment, so you are on the waiting list: number %(place)d. We will write to you as soon as a "
-                        "seat is yours.",
-                        place=registration.place_on_joining or stats.waitlist_position(registration),
-                    ),
-                    "success",
-                )
-            else:
-                flash(_("Thank you, your registration has been received."), "success")
-            return redirect(url_for(".view_registration", token=registration.token))
+            return _submitted(event, fields["email"])
     elif token_expired(
         form,
         _(
@@ -98,11 +94,21 @@ def register(slug: str):
         ),
     ):
         status = 400
-    page = render_template(
-        "registration/register.html",
-        event=event,
-        form=form,
-        summary=stats.event_summary(event),
-        already_registered=already_registered,
-    )
+    page = render_template("registration/register.html", event=event, form=form, summary=stats.event_summary(event))
     return page, status
+
+
+def _submitted(event, email: str):
+    """The one answer to a valid submission: See Other to the "submitted" page, which names the address, masked."""
+    session[SUBMITTED_TO] = {"event": event.id, "address": masked_address(email)}
+    return redirect(url_for(".submitted", slug=event.slug), 303)
+
+
+@bp.get("/e/<slug:slug>/submitted")
+@public
+def submitted(slug: str):
+    """Thank you: the outcome and the private link were sent to the address (partly masked)."""
+    event = event_or_404(slug)
+    sent = session.get(SUBMITTED_TO)
+    address = sent.get("address") if isinstance(sent, dict) and sent.get("event") == event.id else None
+    return render_template("registration/submitted.html", event=event, address=address)
