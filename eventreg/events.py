@@ -108,6 +108,12 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
     return local
 
 
+def utc_offset(local: datetime) -> str:
+    """The offset of an aware time from UTC as people write it: 'UTC+08:00', 'UTC-03:30'."""
+    offset = local.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
 def with_local_times(details: dict) -> dict:
     """The details with their naive times read as wall-clock times in details["timezone"] (as a form sends them).
 

@@ -74,7 +74,7 @@ def test_an_organizer_creates_an_event_and_runs_it(app, organizer_client):
     assert 'href="/organizer/events/new"' in page.text
     form_page = organizer_client.get("/organizer/events/new")
     assert form_page.status_code == 200
-    assert '<option value="Asia/Shanghai">Asia/Shanghai</option>' in form_page.text
+    assert '<option value="Asia/Shanghai">China (Shanghai) Time (UTC+08:00)</option>' in form_page.text
     assert 'type="datetime-local"' in form_page.text
 
     response = organizer_client.post("/organizer/events/new", data=event_form(requires_approval="y"))

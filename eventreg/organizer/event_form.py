@@ -1,15 +1,11 @@
 """The form organizers fill in to create or edit an event; times are typed as local times in its timezone."""
 
-from functools import cache
-from zoneinfo import available_timezones
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -19,16 +15,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..events import EVENT_FIELDS, MAX_CAPACITY, MAX_LONG_TEXT, MAX_MIN_COUNTRY_COUNT, TIME_FIELDS
 from ..forms import EmailAddress, Form, NoControlCharacters, SingleLine, fits, one_newline_style, strip
 from ..models import Event
+from .timezones import timezone_choices
 
 REQUIRED = _l("Please fill in this field.")
 # What a datetime-local input sends (the first is also how the field shows a value); seconds are accepted too.
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-
-
-@cache
-def timezone_names() -> list[str]:
-    """Every IANA timezone this system knows, sorted (Africa/Abidjan … Zulu)."""
-    return sorted(available_timezones())
 
 
 def _line(label, column, required=True, description=""):
@@ -138,9 +129,7 @@ class EventForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice("", _l("Choose a time zone"))] + [
-            SelectChoice(name, name) for name in timezone_names()
-        ]
+        self.timezone.choices = timezone_choices(current=self.timezone.data)
 
     def details(self) -> dict:
         """The submitted values keyed like check_event_details' arguments (times still naive local times)."""
