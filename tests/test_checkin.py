@@ -265,6 +265,43 @@ def test_name_search_finds_delegates_in_any_script(app, event, delegate_id, desk
     assert 'id="no-results"' in page
 
 
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("Haddad", True),  # a name…
+        ("ليلي حداد", True),  # …in any script, spelt either way (ى/ي)
+        ("Université Saint-Joseph", True),  # an institution
+        ("universite", True),
+        ("TK4M-7QPZ-2R", True),  # the ticket's code, as typed from the ticket
+        ("tk4m7qpz2r", True),
+        ("lh.private.box@example.net", False),  # never the email: staff could rebuild an address letter by letter
+        ("lh.private.box", False),
+        ("private", False),
+        ("example.net", False),
+        ("@", False),
+        ("TK4M", False),  # part of a code does not narrow the search to a ticket
+    ],
+)
+def test_desk_search_finds_names_institutions_and_codes_but_never_emails(
+    app, event, desk, make_registration, query, found
+):
+    registration_id, _token = make_registration(
+        event,
+        given_name="Layla",
+        family_name="Haddad",
+        native_name="ليلى حداد",
+        email="lh.private.box@example.net",
+        institution="Université Saint-Joseph",
+    )
+    set_fields(app, registration_id, checkin_code="TK4M7QPZ2R")
+    page = desk.get(f"/checkin/{event.slug}", query_string={"q": query})
+    assert page.status_code == 200
+    if found:
+        assert "Layla Haddad" in page.text.split('id="desk-results"', 1)[1].split("</ul>", 1)[0]
+    else:
+        assert 'id="no-results"' in page.text and "Haddad" not in page.text
+
+
 def test_desk_staff_reach_only_the_desks_of_their_events(app, event, delegate_id):
     other = create_test_event(app, title="Closing Ceremony")
     desk = login(app, "desk@example.org", "checkin", events=[event])

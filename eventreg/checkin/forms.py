@@ -24,7 +24,7 @@ class CodeForm(Form):
 
 
 class NameSearchForm(Form):
-    """A name (any script), email or institution, when the delegate has no ticket with them."""
+    """A name (any script), institution or ticket code, when the delegate has no ticket with them."""
 
     class Meta:
         csrf = False
@@ -32,7 +32,7 @@ class NameSearchForm(Form):
     q = SearchField(
         _l("Name"),
         validators=[Length(max=MAX_QUERY_LENGTH)],
-        description=_l("Family or given name in any script, email or institution."),
+        description=_l("Family or given name in any script, institution, or the code of the ticket."),
         render_kw={"autocomplete": "off"},
     )
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from .. import audit
 from ..auth.access import current_organizer
@@ -20,9 +20,11 @@ from ..models import (
     Registration,
     Right,
     Status,
+    search_key,
     utcnow,
 )
-from ..organizer.filters import MAX_QUERY_LENGTH, AttendeeFilter
+from ..organizer.filters import MAX_QUERY_LENGTH, MAX_SEARCH_TERMS, SORTS
+from ..registration.credentials import code_was_replaced
 
 SEARCH_LIMIT = 20  # names shown for one search at the desk; a longer list means the staff should type more
 # Crockford's base 32 reads O as 0 and I, L as 1, so a code read aloud or typed from a smudged ticket still matches.
@@ -91,6 +93,11 @@ def find_by_code(event: Event, typed: str) -> Registration:
             )
         )
     registration = db.session.scalar(select(Registration).where(Registration.checkin_code == code))
+    if registration is None and code_was_replaced(code):
+        # The registration's address changed and it has a new ticket: this one may be in the wrong hands.
+        raise CheckInRefused(
+            _("This ticket was replaced: not admitted. The delegate has a new ticket, sent to their new address.")
+        )
     if registration is None:
         raise CheckInRefused(_("No ticket has the code %(code)s. Check it, or search by name.", code=code))
     if registration.event_id != event.id:
@@ -99,12 +106,29 @@ def find_by_code(event: Event, typed: str) -> Registration:
 
 
 def search_by_name(event: Event, query: str) -> list[Registration]:
-    """The event's registrations (any status) whose name, email or institution has every typed word, by name;
-    the attendee list's own search."""
-    words = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    """The event's registrations (any status) whose name (any script) or institution has every typed word, or
+    whose check-in code was typed, by name. Never by email: desk staff could otherwise rebuild a delegate's
+    address letter by letter from which searches find them."""
+    words = query[:MAX_QUERY_LENGTH].split()[:MAX_SEARCH_TERMS]
     if not words:
         return []
-    select_ = AttendeeFilter(q=words, sort="name").select(event).limit(SEARCH_LIMIT + 1)
+    every_word = and_(
+        *(
+            or_(
+                Registration.name_key.contains(search_key(word), autoescape=True),
+                Registration.institution_key.contains(search_key(word), autoescape=True),
+            )
+            for word in words
+        )
+    )
+    code = normalise_code(query)
+    matches = or_(every_word, Registration.checkin_code == code) if _code_is_well_formed(code) else every_word
+    select_ = (
+        select(Registration)
+        .where(Registration.event_id == event.id, matches)
+        .order_by(*SORTS["name"])
+        .limit(SEARCH_LIMIT + 1)
+    )
     return list(db.session.scalars(select_))
 
 
