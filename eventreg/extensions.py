@@ -22,5 +22,5 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 # Limits are declared on the views they guard (registration/limits.py: registration, lost link, change of email;
-# auth/throttle.py: failed logins); none by default.
+# auth/throttle.py: login attempts); none by default.
 limiter = Limiter(key_func=get_remote_address)

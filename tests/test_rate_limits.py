@@ -1,8 +1,9 @@
-"""Rate limits, counted in the real Redis that production uses: the registration form per network address, failed
-logins per account and per network address (with the known-device exemption), the lost-link form; each limit is
-reached, shows the 429 page (JSON under /api/) with Retry-After, and lets requests through again once its
-window has passed (short windows, waited out for real). With Redis unreachable, the site answers and the same
-limits count in the process's memory."""
+"""Rate limits, counted in the real Redis that production uses: the registration form per network address, login
+attempts per account and per network address (with the known-device exemption; taken before the password is
+checked, so parallel guesses get no more checks than the limit), the lost-link form; each limit is reached, shows
+the 429 page (JSON under /api/) with Retry-After, and lets requests through again once its window has passed
+(short windows, waited out for real). With Redis unreachable, the site answers and the same limits count in the
+process's memory."""
 
 import logging
 import socket
@@ -12,11 +13,15 @@ import uuid
 
 import pytest
 import redis
+import requests
+from limits import parse as parse_limit
+from werkzeug.serving import make_server
 
 from eventreg.auth.access import public
 from eventreg.auth.services import create_organizer
 from eventreg.auth.throttle import DEVICE_COOKIE
 from eventreg.extensions import limiter
+from eventreg.models import Organizer
 from tests.conftest import IN_CI, create_test_event, drop_tables, free_port, make_app, register_test_delegate
 from tests.test_registration import form
 
@@ -152,7 +157,7 @@ def test_failed_logins_are_limited_per_account_and_reset(limited, store):
         answer = log_in(client, typed, "a wrong password", ip=f"192.0.2.{n + 10}")
         assert answer.status_code == 200 and "The email address or the password is not right." in answer.text
     refused = log_in(app.test_client(), email, ip="192.0.2.99")  # the right password, from elsewhere
-    assert_friendly_429(refused, "Logging in to this account has failed many times in a short while")
+    assert_friendly_429(refused, "Logging in to this account has been tried many times in a short while")
     assert "emails per hour" not in refused.text
     assert log_in(app.test_client(), other).status_code == 302  # other accounts are not held up
     wait_out_the_window()
@@ -172,12 +177,54 @@ def test_unknown_addresses_are_limited_like_accounts(limited, store):
     assert not any("example.org" in key for key in keys)
 
 
-def test_successful_logins_do_not_count(limited):
-    app = limited(LOGIN_LIMIT_PER_ACCOUNT="2 per hour", LOGIN_LIMIT_PER_IP="2 per hour")
+def test_a_successful_login_keeps_its_hit(limited):
+    """The count is taken before the password is checked, and a moving window cannot give it back."""
+    app = limited(LOGIN_LIMIT_PER_ACCOUNT="3 per hour", LOGIN_LIMIT_PER_IP="100 per hour")
     email = add_organizer(app)
-    assert [log_in(app.test_client(), email).status_code for _ in range(5)] == [302] * 5
+    assert log_in(app.test_client(), email).status_code == 302  # a browser that has not logged in here before
     client = app.test_client()
     assert [log_in(client, email, "a wrong password").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_parallel_wrong_logins_get_no_more_password_checks_than_the_limit(limited, monkeypatch):
+    """50 wrong passwords for one account sent at once, to a threaded server: at most the limit is checked."""
+    app = limited(LOGIN_LIMIT_PER_IP="1000 per hour")
+    limit = parse_limit(app.config["LOGIN_LIMIT_PER_ACCOUNT"]).amount  # the default, as production has it
+    email = add_organizer(app)
+    checks = []  # the passwords that reached the hash check (list.append is atomic)
+    check_password = Organizer.check_password
+
+    def counted_check(organizer, password):
+        checks.append(password)
+        return check_password(organizer, password)
+
+    monkeypatch.setattr(Organizer, "check_password", counted_check)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    start = threading.Barrier(50)
+    answers = []
+
+    def guess(number):
+        start.wait()
+        with requests.Session() as browser:  # a browser of its own: no known-device cookie
+            url = f"http://127.0.0.1:{server.server_port}/auth/login"
+            answer = browser.post(url, data={"email": email, "password": f"guess {number}"}, timeout=60)
+            answers.append(answer.status_code)
+
+    guesses = [threading.Thread(target=guess, args=(number,)) for number in range(50)]
+    try:
+        for thread in guesses:
+            thread.start()
+        for thread in guesses:
+            thread.join()
+    finally:
+        server.shutdown()
+        server.server_close()
+        serving.join()
+    assert sorted(answers) == [200] * limit + [429] * (50 - limit)
+    assert len(checks) == limit
 
 
 def test_a_known_browser_is_not_locked_out_by_someone_elses_failures(limited):
@@ -189,12 +236,14 @@ def test_a_known_browser_is_not_locked_out_by_someone_elses_failures(limited):
     assert cookie is not None and cookie.http_only and cookie.max_age > 0
     own_browser.post("/auth/logout")
     attacker = app.test_client()
-    codes = [log_in(attacker, email, f"guess {n}", ip="203.0.113.66").status_code for n in range(4)]
-    assert codes == [200, 200, 200, 429]
+    # the organizer's first login (from a browser not yet known) took one of the strangers' three
+    codes = [log_in(attacker, email, f"guess {n}", ip="203.0.113.66").status_code for n in range(3)]
+    assert codes == [200, 200, 429]
     assert log_in(app.test_client(), email).status_code == 429  # a browser the account never used waits
     assert log_in(own_browser, email).status_code == 302  # the organizer's own browser logs in
     own_browser.post("/auth/logout")
-    # the known browser's own failures count too, in its own count of the same size
+    # the known browser's own attempts count too, in its own count of the same size (each login marks the browser
+    # anew, so this count starts empty)
     assert [log_in(own_browser, email, "a typo").status_code for _ in range(4)] == [200, 200, 200, 429]
     # a stolen cookie is worth no more than that; copied to another account, or altered, it is worth nothing
     other = add_organizer(app, "treasurer@example.org")
@@ -214,7 +263,7 @@ def test_failed_logins_are_limited_per_network_address_and_reset(limited):
     for n in range(3):  # a spray: one password tried on many addresses
         assert log_in(client, f"person{n}@example.org", ip="203.0.113.5").status_code == 200
     refused = log_in(client, email, ip="203.0.113.5")
-    assert_friendly_429(refused, "Logging in has failed many times in a short while from your network")
+    assert_friendly_429(refused, "Logging in has been tried many times in a short while from your network")
     assert log_in(app.test_client(), email, ip="203.0.113.6").status_code == 302
     wait_out_the_window()
     assert log_in(app.test_client(), email, ip="203.0.113.5").status_code == 302
@@ -276,7 +325,7 @@ def test_failed_logins_are_still_limited_while_the_store_is_unreachable(redis_do
     guesses = [log_in(app.test_client(), email, f"guess {n}", ip=f"192.0.2.{n + 10}") for n in range(10)]
     assert [answer.status_code for answer in guesses] == [200] * 10
     refused = log_in(app.test_client(), email, ip="192.0.2.99")  # the 11th, with the right password
-    assert_friendly_429(refused, "Logging in to this account has failed many times in a short while")
+    assert_friendly_429(refused, "Logging in to this account has been tried many times in a short while")
     assert log_in(app.test_client(), add_organizer(app, "treasurer@example.org")).status_code == 302
 
 

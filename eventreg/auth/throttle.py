@@ -1,12 +1,14 @@
-"""Login throttling: failed logins are counted per account (the address typed) and per client (network address).
+"""Login throttling: login attempts are counted per account (the address typed) and per client (network address).
 
-Only failed logins count (Flask-Limiter's `deduct_when`), so an organizer who logs in often is never held up; once
-a count is full, every login attempt it covers is refused with the 429 page until the window has moved on, even
-with the right password, so a guesser learns nothing from trying on.
+Every attempt takes its hit before the password is checked, in one atomic step of the store: a count taken only
+after a failure would let every attempt that arrives while the first ones are still being checked through, so 50
+parallel guesses against a limit of 10 got 40 checks. A success keeps its hit (a moving window cannot give one
+back); the limits leave room for that. Once a count is full, every login attempt it covers is refused with the
+429 page until the window has moved on, even with the right password, so a guesser learns nothing from trying on.
 
 A per-account limit lets anyone who knows an organizer's address keep that account locked as long as they keep
 failing. So a browser that has logged in to the account before carries a signed "known device" cookie, and its
-failures are counted apart from everybody else's: a stranger's failures never lock out the organizer's own
+attempts are counted apart from everybody else's: a stranger's failures never lock out the organizer's own
 browser, and a stolen cookie gives its thief only one more count of the same size (OWASP's device-cookie scheme).
 """
 
@@ -14,7 +16,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -63,7 +65,7 @@ def account_key() -> str:
 
 
 def remember_device(response: Response, organizer: Organizer) -> Response:
-    """Mark this browser as one that logged in to the account: its failures get their own count from now on."""
+    """Mark this browser as one that logged in to the account: its attempts get their own count from now on."""
     from ..security import cookie_secure  # imported here: security.py imports the auth package
 
     payload = {"account": _account_digest(organizer.email), "device": secrets.token_hex(16)}
@@ -79,22 +81,8 @@ def remember_device(response: Response, organizer: Organizer) -> Response:
     return response
 
 
-def record_failed_login() -> None:
-    """Count this request against the login limits (a wrong address or password, or an inactive account)."""
-    g.login_failed = True
-
-
-def _login_failed(response: Response) -> bool:
-    return bool(g.get("login_failed", False))
-
-
+# No `deduct_when`: Flask-Limiter then hits the count before the view runs, and refuses once it is full.
 login_per_account = limiter.limit(
-    _setting("LOGIN_LIMIT_PER_ACCOUNT"),
-    key_func=account_key,
-    methods=["POST"],
-    scope="account",
-    deduct_when=_login_failed,
+    _setting("LOGIN_LIMIT_PER_ACCOUNT"), key_func=account_key, methods=["POST"], scope="account"
 )
-login_per_ip = limiter.limit(
-    _setting("LOGIN_LIMIT_PER_IP"), key_func=get_remote_address, methods=["POST"], deduct_when=_login_failed
-)
+login_per_ip = limiter.limit(_setting("LOGIN_LIMIT_PER_IP"), key_func=get_remote_address, methods=["POST"])

@@ -2,15 +2,16 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from ..models import ROLE_LABELS, Right
 from . import throttle
 from .access import public, requires
 from .forms import ChangePasswordForm, LoginForm
 from .services import AccountError, authenticate, change_own_password, end_sessions, home_endpoint
+from .sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -29,17 +30,15 @@ def _safe_next(target: str | None, organizer) -> str:
 @throttle.login_per_account
 @throttle.login_per_ip
 def login():
-    """The login form for organizers; failed logins are limited per account and per client (throttle.py)."""
+    """The login form for organizers; login attempts are limited per account and per client (throttle.py)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next"), current_user))
     form = LoginForm()
     if form.validate_on_submit():
         organizer = authenticate(form.email.data, form.password.data)
         if organizer is not None:
-            session.permanent = True  # the login ends after PERMANENT_SESSION_LIFETIME, not only with the browser
-            login_user(organizer)
+            start_session(organizer)
             return throttle.remember_device(redirect(_safe_next(request.args.get("next"), organizer)), organizer)
-        throttle.record_failed_login()
         form.form_errors.append(_("The email address or the password is not right."))
     return render_template("auth/login.html", form=form)
 
@@ -49,7 +48,7 @@ def login():
 def logout():
     """End the organizer's session, and every copy of its cookie."""
     end_sessions(current_user)
-    logout_user()
+    end_session()
     flash(_("You have logged out."), "success")
     return redirect(url_for("registration.index"))
 

@@ -1,7 +1,9 @@
 // Live numbers, shared by the public counter (counter.js) and the check-in counts (checkin-counts.js): fetch JSON
 // from `url` every `seconds` and hand it to `show`. One request at a time; paused while the tab is hidden and
 // resumed when it shows again; an answer that is not JSON (a login page after the session ended) or a network
-// error keeps the last numbers. Returns a function that refreshes at once.
+// error keeps the last numbers. The server does not count these requests as activity (eventreg/auth/sessions.py,
+// POLLING_ENDPOINTS: add a new polled URL there), so a page left open does not keep an idle login alive. Returns a
+// function that refreshes at once.
 window.eventregPoll = function (url, seconds, show) {
   "use strict";
 
