@@ -24,7 +24,10 @@ class DefaultConfig:
     # and is redirected forever.
     FORCE_HTTPS = False
     HSTS_SECONDS = 365 * 24 * 3600
+    # An organizer's login ends PERMANENT_SESSION_LIFETIME after it began, or after SESSION_IDLE_MINUTES without
+    # a request (a page's automatic refreshes do not count), whichever comes first (eventreg/auth/sessions.py).
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_MINUTES = 120
     MAX_CONTENT_LENGTH = 1024 * 1024
 
     # Languages offered to delegates; registrations remember the one they used.
@@ -98,8 +101,9 @@ class DefaultConfig:
     # such groups behind one NAT at once and still stops a script. A venue whose on-site desk or guest Wi-Fi
     # registers hundreds through one address raises it (FLASK_REGISTRATION_LIMIT_PER_IP="1000 per hour").
     REGISTRATION_LIMIT_PER_IP = "100 per hour"
-    # Failed organizer logins (auth/throttle.py): per account typed, and per network address (an office's
-    # organizers share one). A browser that logged in to the account before has its own count per account.
+    # Organizer login attempts, counted before the password is checked (auth/throttle.py): per account typed, and
+    # per network address (an office's organizers share one). A browser that logged in to the account before has
+    # its own count per account.
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
     # The lost-link form answers no sooner than this (seconds), mail queued or not: far above the ~10 ms either
