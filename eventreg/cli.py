@@ -1,4 +1,5 @@
-"""Flask commands: organizers, events, demo data, the outbox worker and the purge of past events' personal data."""
+"""Flask commands: organizers, events, demo data, the outbox worker, the purge of past events' personal data and the
+rotation of the data keys."""
 
 import logging
 from datetime import datetime
@@ -9,8 +10,9 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
 from .auth.services import ROLES, AccountError, create_organizer
+from .data_keys import reseal_column
 from .events import MAX_CAPACITY, EventError, create_event, default_end, local_time
-from .models import utcnow
+from .models import SEALED_COLUMNS, utcnow
 
 
 @click.command("create-organizer")
@@ -163,6 +165,14 @@ def purge_command(days: int | None, dry_run: bool) -> None:
         click.echo("Dry run: nothing was changed.")
 
 
+@click.command("rotate-data-keys")
+@with_appcontext
+def rotate_data_keys_command() -> None:
+    """Encrypt every sealed value (private-link tokens) anew under the first key of FLASK_DATA_KEYS."""
+    done = sum(reseal_column(column) for column in SEALED_COLUMNS)
+    click.echo(f"Re-encrypted {done} values under the first data key. Keys after the first can now be removed.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (
@@ -171,5 +181,6 @@ def init_app(app: Flask) -> None:
         demo_command,
         outbox_worker_command,
         purge_command,
+        rotate_data_keys_command,
     ):
         app.cli.add_command(command)

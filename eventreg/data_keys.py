@@ -13,7 +13,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
 from flask import Flask, current_app
+from sqlalchemy import Column, bindparam, select
 
+from .extensions import db
 from .files import write_once
 
 _EXTENSION = "eventreg.data_keys"
@@ -26,7 +28,7 @@ class DataKeysError(ValueError):
 def init_app(app: Flask) -> None:
     """Build the keyring from DATA_KEYS, or from the key generated into the instance folder; refuse bad keys now."""
     configured = app.config.get("DATA_KEYS")
-    if not configured:
+    if configured is None or configured == "":  # unset; an empty list is a mistake, refused below
         configured = _instance_keys(Path(app.instance_path) / "data_keys.json")
         app.config["DATA_KEYS"] = configured
     app.extensions[_EXTENSION] = keyring_of(configured)
@@ -68,6 +70,29 @@ def unseal(sealed: str) -> str:
 def reseal(sealed: str) -> str:
     """`sealed` encrypted anew under the first key (what rotate-data-keys does to every sealed value)."""
     return _keyring().rotate(sealed.encode("ascii")).decode("ascii")
+
+
+def reseal_column(column: Column, batch_size: int = 500) -> int:
+    """Encrypt every sealed value of `column` anew under the first key, `batch_size` rows per transaction; the
+    number of values re-encrypted. A row whose value changed meanwhile (a new private link) is left as it is: it
+    was just sealed under the first key, and writing the old value back would undo the change."""
+    table = column.table
+    row_id = table.c.id
+    change = (
+        table.update()
+        .where(row_id == bindparam("row_id"), column == bindparam("before"))
+        .values({column.key: bindparam("after")})
+    )
+    done = last_id = 0
+    while True:
+        query = select(row_id, column).where(row_id > last_id, column != "").order_by(row_id).limit(batch_size)
+        rows = db.session.execute(query).all()
+        if not rows:
+            return done
+        db.session.execute(change, [{"row_id": key, "before": sealed, "after": reseal(sealed)} for key, sealed in rows])
+        db.session.commit()
+        done += len(rows)
+        last_id = rows[-1][0]
 
 
 def _keyring() -> MultiFernet:

@@ -1,6 +1,7 @@
 """`flask db upgrade` builds exactly the schema the models describe, on SQLite and on PostgreSQL."""
 
 import importlib.util
+import json
 import re
 import uuid
 from pathlib import Path
@@ -290,3 +291,104 @@ def test_migration_0009_computes_the_keys_exactly_as_the_models_do():
     for family, given, native, institution in ARABIC_PEOPLE + [(*person, "Universität") for person in SAMPLE_PEOPLE]:
         assert migration._name_key(family, given, native) == person_search_key(family, given, native, NAME_KEY_WIDTH)
         assert migration._search_key(institution, 600) == search_key(institution, 600)
+
+
+# Migration 0010: private-link tokens sealed under the data keys; replaced links; mails to former addresses.
+SEAL_KEY = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG="
+
+
+def seal_tokens_from_0009(database_url: str, instance_path) -> None:
+    """Store a live and an erased registration at 0009, with the mails and audit entries that point to them, upgrade
+    to the newest: the live link still opens, only sealed; the erased one still says so; nothing else is lost."""
+    from eventreg.privacy import was_erased
+
+    config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url, "DATA_KEYS": [SEAL_KEY]}
+    app = create_app(config, instance_path=str(instance_path))
+    live, gone = "L" * 43, "E" * 43
+    erased = "~" + token_digest(gone)  # what 0006 kept of an erased registration's token
+    with app.app_context():
+        upgrade(revision="0009")
+        now = "2026-01-01 00:00:00"
+        db.session.execute(
+            text(
+                "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
+                " requires_approval, contact_email, created_at) VALUES (1, 'launch', 'Launch', '', 'Hall', 'Beijing',"
+                " 'Asia/Shanghai', :now, :now, false, 'info@example.org', :now)"
+            ),
+            {"now": now},
+        )
+        for row in (
+            {
+                "id": 1,
+                "token": live,
+                "digest": token_digest(live),
+                "code": "ABCDEFGH01",
+                "email": "w@example.org",
+                "erased_at": None,
+            },
+            {
+                "id": 2,
+                "token": erased,
+                "digest": token_digest(erased),
+                "code": "~BCDEFGH02",
+                "email": "e@x.invalid",
+                "erased_at": now,
+            },
+        ):
+            db.session.execute(
+                text(
+                    "INSERT INTO registration (id, event_id, token, token_digest, checkin_code, honorific,"
+                    " given_name, family_name, native_name, name_key, email, email_key, institution,"
+                    " institution_key, position, country, category, accompanying, dietary, accessibility,"
+                    " visa_letter, consent_at, status, language, created_at, updated_at, erased_at) VALUES (:id, 1,"
+                    " :token, :digest, :code, '', 'Wei', 'Zhang', '', 'zhang wei', :email, :email, 'CAS', 'cas', '',"
+                    " 'CN', 'delegate', 0, '', '', false, :now, 'confirmed', 'en', :now, :now, :erased_at)"
+                ),
+                {**row, "now": now},
+            )
+        mails = [
+            ("changed", "queued", {"status": "confirmed", "old_address": True}),  # to a former address, not yet sent
+            ("changed", "queued", {"status": "confirmed"}),
+            ("changed", "sent", {"status": "confirmed", "old_address": True}),
+        ]
+        for number, (kind, state, details) in enumerate(mails, start=1):
+            db.session.execute(
+                text(
+                    "INSERT INTO outbox_message (id, kind, registration_id, recipient, state, attempts, last_error,"
+                    " next_attempt_at, subject, message_id, details, created_at) VALUES (:id, :kind, 1,"
+                    " 'w@example.org', :state, 0, '', :now, '', '', :details, :now)"
+                ),
+                {"id": number, "kind": kind, "state": state, "details": json.dumps(details), "now": now},
+            )
+        db.session.execute(
+            text(
+                "INSERT INTO audit_entry (created_at, actor, event_id, registration_id, action) VALUES"
+                " (:now, 'delegate', 1, 1, 'registration.edited')"
+            ),
+            {"now": now},
+        )
+        db.session.commit()
+        upgrade()
+        db.session.commit()
+        columns = {column["name"] for column in db.inspect(db.engine).get_columns("registration")}
+        assert "token" not in columns and "token_sealed" in columns
+        sealed = dict(db.session.execute(text("SELECT id, token_sealed FROM registration")).all())
+        assert unseal(sealed[1]) == live and live not in sealed[1]
+        assert sealed[2] == ""  # an erased registration keeps no token
+        assert find_registration(live).id == 1 and find_registration(gone) is None
+        assert was_erased(gone) and not was_erased(live)
+        kinds = db.session.scalars(text("SELECT kind FROM outbox_message ORDER BY id")).all()
+        assert kinds == ["address_changed", "changed", "changed"]
+        # Rebuilding the registration table on SQLite deleted nothing that points to it.
+        assert db.session.scalar(text("SELECT count(*) FROM audit_entry")) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0010_seals_the_tokens_of_an_existing_database_on_sqlite(tmp_path):
+    seal_tokens_from_0009(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
+
+
+@pytest.mark.postgresql
+def test_0010_seals_the_tokens_of_an_existing_database_on_postgresql(empty_postgresql_database, tmp_path):
+    seal_tokens_from_0009(empty_postgresql_database, tmp_path)

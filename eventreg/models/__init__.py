@@ -33,6 +33,10 @@ from .registration import (
     move_event_counters,
 )
 
+# Every column whose values are sealed under the data keyring (eventreg/data_keys.py): rotate-data-keys re-encrypts
+# them all.
+SEALED_COLUMNS = (Registration.__table__.c.token_sealed,)
+
 __all__ = [
     "ACTIVE",
     "ACTIVE_SQL",
@@ -43,6 +47,7 @@ __all__ = [
     "NAME_KEY_WIDTH",
     "ROLE_LABELS",
     "ROLE_RIGHTS",
+    "SEALED_COLUMNS",
     "SEAT_HOLDING",
     "STATUS_LABELS",
     "ApiToken",
