@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import data_keys, database
+from . import data_keys, database, private_paths
 from . import extensions as ext
 from .config import DefaultConfig
 from .files import write_once
@@ -55,6 +55,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     ext.login_manager.init_app(app)
     ext.babel.init_app(app, locale_selector=_select_locale)
     data_keys.init_app(app)
+    private_paths.init_app(app)
 
     from . import admin, api, auth, cli, converters, errors, organizer, registration, security, templating
     from .attendees import bp as attendees_bp
