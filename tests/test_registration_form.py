@@ -6,6 +6,7 @@ import pytest
 
 from eventreg.models import Registration, search_key
 from eventreg.registration.forms import MAX_ACCOMPANYING
+from tests.conftest import private_token
 from tests.test_registration import form, outbox_count, registrations
 
 TEXT_FIELDS = (
@@ -37,11 +38,11 @@ def test_form_shows_every_field_with_a_label(client, make_event):
 def test_names_in_any_script_round_trip_exactly(app, client, make_event, name):
     event = make_event()
     response = client.post(f"/e/{event.slug}/register", data=form(given_name=name, native_name=name))
-    assert response.status_code == 302
+    assert response.status_code == 303
     [registration] = registrations(app)
     assert registration.given_name == name
     assert registration.native_name == name
-    assert name in client.get(response.headers["Location"]).text
+    assert name in client.get(f"/r/{private_token(app, registration.id)}").text
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def test_dns_checks_of_email_follow_the_setting(app, client, make_event, monkeyp
     monkeypatch.setattr(eventreg.forms, "validate_email", spy)
     app.config["EMAIL_CHECK_DELIVERABILITY"] = setting
     event = make_event()
-    assert client.post(f"/e/{event.slug}/register", data=form(email="someone@cas.cn")).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form(email="someone@cas.cn")).status_code == 303
     assert seen == [setting]
 
 
@@ -147,7 +148,7 @@ def test_joiners_inside_names_are_kept(app, client, make_event):
     """Zero-width joiners are part of Persian and Indic spelling; only the direction overrides are refused."""
     event = make_event()
     name = "می\u200cخواهم"
-    assert client.post(f"/e/{event.slug}/register", data=form(given_name=name)).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form(given_name=name)).status_code == 303
     assert registrations(app)[0].given_name == name
 
 
@@ -172,7 +173,7 @@ def test_the_form_helps_phones_fill_it_in(client, make_event):
 def test_keys_have_room_for_text_that_grows_when_casefolded(app, client, make_event, institution):
     """str.casefold() can triple a text's length ('ﬃ' → 'ffi'): a valid value must never overflow its key."""
     event = make_event()
-    assert client.post(f"/e/{event.slug}/register", data=form(institution=institution)).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form(institution=institution)).status_code == 303
     [registration] = registrations(app)
     assert registration.institution == institution
     assert registration.institution_key == search_key(institution)  # accents and dots dropped, nothing cut
@@ -205,20 +206,20 @@ def test_json_bodies_are_refused_politely(app, client, make_event, body):
 def test_a_typed_line_break_counts_as_one_character(app, client, make_event):
     event = make_event()
     text = ("x" * 23 + "\r\n") * 20 + "y" * 2  # 482 characters as typed, 502 as sent
-    assert client.post(f"/e/{event.slug}/register", data=form(dietary=text)).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form(dietary=text)).status_code == 303
     assert registrations(app)[0].dietary == text.replace("\r\n", "\n")
 
 
 def test_full_width_addresses_from_cjk_keyboards_are_converted(app, client, make_event):
     event = make_event()
     response = client.post(f"/e/{event.slug}/register", data=form(email="ｂａｉ＠ｅｘａｍｐｌｅ．ｏｒｇ"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert registrations(app)[0].email == "bai@example.org"
 
 
 def test_people_with_a_single_name_can_register(app, client, make_event):
     event = make_event()
-    assert client.post(f"/e/{event.slug}/register", data=form(given_name="Sukarno", family_name="")).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form(given_name="Sukarno", family_name="")).status_code == 303
     assert registrations(app)[0].display_name == "Prof. Sukarno"
 
 
