@@ -325,6 +325,7 @@ def test_the_audit_log_shows_entries_newest_first_and_filters(app, admin, make_e
             "starts_at": "2027-03-01T10:00",
             "ends_at": "2027-03-01T13:00",
             "contact_email": "office@example.org",
+            "public_min_country_count": "1",
         },
     )
 
@@ -338,9 +339,10 @@ def test_the_audit_log_shows_entries_newest_first_and_filters(app, admin, make_e
     assert re.search(
         r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ">\d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d</time>', page.text
     )
-    # Keys are named for people, recorded times written as dates: "Starts 1 Mar 2027, 02:00:00 UTC", not ISO.
+    # Keys are named for people, recorded times written as dates in the event's zone: "1 Mar 2027, 10:00:00
+    # UTC+08:00" (stored as 02:00 UTC), not ISO.
     assert "<dt>Title of the event</dt>" in page.text and "<dt>title</dt>" not in page.text
-    assert "1 Mar 2027, 02:00:00 UTC" in page.text and "2027-03-01T02:00:00+00:00" not in page.text
+    assert "1 Mar 2027, 10:00:00 UTC+08:00" in page.text and "2027-03-01T02:00:00+00:00" not in page.text
 
     by_event = admin.get("/admin/audit", query_string={"event": ceremony.slug}).text
     assert set(re.findall(r'data-action="([a-z_.]+)"', by_event)) == {

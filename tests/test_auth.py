@@ -11,6 +11,7 @@ PUBLIC_ENDPOINTS = {
     "registration.index",
     "registration.show_event",
     "registration.register",
+    "registration.submitted",  # "thank you, the outcome was mailed to c…@example.org": no data, no link
     "registration.view_registration",
     "registration.edit_own",
     "registration.cancel_own",
