@@ -1,6 +1,7 @@
 """What every benchmark shares: the app on the benchmark database, the seeded event, an admin login, statistics."""
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -43,6 +44,12 @@ def make_app(database_url: str):
         "MAIL_FILE_DIR": str(BENCH_DIR / "mail"),
     }
     return create_app(config, instance_path=str(BENCH_DIR / "instance"))
+
+
+def data_keys_setting(app) -> str:
+    """The benchmark app's data keys as FLASK_DATA_KEYS spells them (a JSON list), for the servers and workers it
+    starts: they then seal and unseal private links with the keys of bench/'s own instance folder, not instance/."""
+    return json.dumps(list(app.config["DATA_KEYS"]))
 
 
 def bench_event(app):

@@ -35,6 +35,19 @@ REGISTRATION_FIELDS = {
     "accessibility": "",
     "consent": "y",
 }
+# Every valid POST of the form is answered 303 See Other to the event's "submitted" page (issue 14): the outcome and
+# the private link go only by mail. Anything else (a 302, a form shown again, a 429) is counted as unexpected.
+ANSWER_STATUS = "303"
+
+
+def submitted_path(form_path: str) -> str:
+    """Where every valid POST of the form at `form_path` (/e/<slug>/register) is sent: /e/<slug>/submitted."""
+    return form_path.removesuffix("/register") + "/submitted"
+
+
+def unexpected_answers(summary: dict) -> int:
+    """Responses of a wrk run (run_wrk) that were not the 303 to the submitted page; socket errors are apart."""
+    return sum(summary["statuses"].values()) - summary["answered"]
 
 
 def free_port() -> int:
@@ -156,7 +169,7 @@ def registration_form(base_url: str, path: str) -> tuple[str, str]:
 def run_wrk(base_url: str, path: str, cookie: str, body: str, run: str, connections: int, seconds: int, threads: int):
     """Run wrk with rush.lua; wrk's own summary (RUSH_JSON line) plus its text output."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s"]
-    command += ["-s", str(RUSH_LUA), base_url, "--", path, cookie or "none=1", body, run]
+    command += ["-s", str(RUSH_LUA), base_url, "--", path, cookie or "none=1", body, run, submitted_path(path)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next((line for line in output.splitlines() if line.startswith("RUSH_JSON ")), None)
     if line is None:

@@ -11,7 +11,8 @@ in the database). wrk (`bench/rush.lua`, `-t2`) POSTs valid registrations, each 
 reusing one session cookie and CSRF token fetched from GET /e/<slug>/register, at each connection count.
 
 Accepted registrations are counted in the database (rows created while wrk ran / that time), beside wrk's
-requests/s, the responses that were not 302, and the POST's latency percentiles; and the CPU time per registration
+requests/s, the responses that were not the 303 to /e/<slug>/submitted (every valid POST's one answer), and the
+POST's latency percentiles; and the CPU time per registration
 of the server's workers, of the PostgreSQL backends serving the database and of wrk (from /proc: on a machine
 shared with other work, the figure that depends least on the load). After every run the event's rows are checked
 (seats held within capacity, one outbox mail per registration, the seat counter when there is one), then the run's
@@ -27,14 +28,17 @@ from urllib.parse import urlencode
 
 from eventreg.models import utcnow
 
-from .common import BENCH_DIR, environment, make_app
+from .common import BENCH_DIR, data_keys_setting, environment, make_app
 from .loadtest import (
+    ANSWER_STATUS,
     REGISTRATION_FIELDS,
     children_cpu_seconds,
     cpu_seconds,
     gunicorn,
     registration_form,
     run_wrk,
+    submitted_path,
+    unexpected_answers,
 )
 from .rush_event import backend_pids, outcome, prepare_event, reset, settle
 from .seed import create_schema, empty_database
@@ -51,12 +55,12 @@ def numbers(value: str) -> list[int]:
 def describe_run(result: dict) -> str:
     """One line of the report."""
     statuses = ", ".join(f"{status} {count}" for status, count in sorted(result["by_status"].items()))
-    other = sum(count for status, count in result["statuses"].items() if status != "302")
     errors = sum(result["errors"].values())
     return (
         f"{result['target']:<5} {result['server']:<12} c={result['connections']:<3} "
         f"accepted {result['accepted_per_s']:7.1f}/s  requests {result['requests_per_s']:7.1f}/s  "
-        f"non-302 {other} socket errors {errors}  p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
+        f"not {ANSWER_STATUS}→submitted {result['unexpected']} socket errors {errors}  "
+        f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
         f"CPU ms/registration: server {result['cpu_ms_server']:.1f}, postgres {result['cpu_ms_postgres']:.1f}, "
         f"wrk {result['cpu_ms_wrk']:.1f}  load {result['load']:.1f}"
         f"  ({statuses}){'  PROBLEMS: ' + '; '.join(result['problems']) if result['problems'] else ''}"
@@ -97,8 +101,9 @@ def main() -> None:
         "FLASK_SERVER_NAME": "127.0.0.1:{port}",
         "FLASK_RATELIMIT_ENABLED": "false",
         "FLASK_MAIL_FILE_DIR": str(BENCH_DIR / "mail"),
+        "FLASK_DATA_KEYS": data_keys_setting(app),
     }
-    floor_env = {"FLOOR_DATABASE_URL": options.database_url}
+    floor_env = {"FLOOR_DATABASE_URL": options.database_url, "FLOOR_DATA_KEYS": data_keys_setting(app)}
     targets = options.targets.split(",")
     log = run_dir / "gunicorn.log"
     results = []
@@ -159,6 +164,7 @@ def measure(app, event, server, target: str, run: str, connections: int, options
 
     seconds = summary["duration_us"] / 1e6
     latency = summary["latency_us"]
+    unexpected = unexpected_answers(summary)
     return {
         "target": target,
         "connections": connections,
@@ -166,6 +172,7 @@ def measure(app, event, server, target: str, run: str, connections: int, options
         "accepted_per_s": found.in_window / (ended - started).total_seconds(),
         "requests_per_s": summary["requests"] / seconds,
         "statuses": summary["statuses"],
+        "unexpected": unexpected,
         "errors": summary["errors"],
         **{f"{name}_ms": latency[name] / 1000 for name in ("p50", "p90", "p99", "max")},
         "cpu_ms_server": cpu_ms(workers),
@@ -173,7 +180,8 @@ def measure(app, event, server, target: str, run: str, connections: int, options
         "cpu_ms_wrk": 1000 * wrk_cpu / made,
         # Rate limits are off for the load (FLASK_RATELIMIT_ENABLED=false): a 429 would mean they were not.
         "problems": found.problems
-        + ([f"{summary['statuses']['429']} answers were 429"] if "429" in summary["statuses"] else []),
+        + ([f"{summary['statuses']['429']} answers were 429"] if "429" in summary["statuses"] else [])
+        + ([f"{unexpected} answers were not the {ANSWER_STATUS} to {submitted_path(path)}"] if unexpected else []),
         "load": os.getloadavg()[0],
     }
 

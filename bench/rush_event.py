@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, inspect, select, text, update
 
 from eventreg.events import create_event
 from eventreg.extensions import db
-from eventreg.models import SEAT_HOLDING, Event, OutboxMessage, Registration, utcnow
+from eventreg.models import SEAT_HOLDING, AuditEntry, Event, OutboxMessage, Registration, utcnow
 
 from .seed import BATCH, registration_rows
 
@@ -150,6 +150,12 @@ def outcome(app, event: RushEvent, started: datetime, ended: datetime) -> RunOut
                 OutboxMessage.__table__.c.registration_id.in_(new_rows(event))
             )
         )
+        audited = connection.scalar(
+            select(func.count(func.distinct(AuditEntry.__table__.c.registration_id))).where(
+                AuditEntry.__table__.c.registration_id.in_(new_rows(event)),
+                AuditEntry.__table__.c.action == "registration.created",
+            )
+        )
         held = connection.scalar(seats_held(event.id))
         row = connection.execute(select(events).where(events.c.id == event.id)).mappings().one()
         problems = []
@@ -157,6 +163,8 @@ def outcome(app, event: RushEvent, started: datetime, ended: datetime) -> RunOut
             problems.append(f"overbooked: {held} seats held, capacity {row['capacity']}")
         if mails < sum(by_status.values()):
             problems.append(f"{sum(by_status.values())} registrations but only {mails} with an outbox mail")
+        if audited < sum(by_status.values()):
+            problems.append(f"{sum(by_status.values())} registrations but only {audited} audited as created")
         if "seats_taken" in row and row["seats_taken"] != held:
             problems.append(f"event.seats_taken is {row['seats_taken']}, the rows hold {held}")
         waiting = connection.scalar(waitlisted(event.id))

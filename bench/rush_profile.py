@@ -2,14 +2,14 @@
 
     .venv/bin/python -m bench.rush_profile [--database-url URL] [--fresh] [--requests 300] [--sql] [--profile]
 
-Uses the event that `python -m bench.rush` leaves in the database, or with --fresh builds the schema and the
-event itself (dropping everything in the database, like bench.rush). The real app,
-configured as in production (CSRF on), answers the form through Flask's test client: one GET for the session
-cookie and CSRF token, then N POSTs of valid registrations, each with its own email address (all of them must
-answer 302). Prints the median and p95 server time per POST; --sql lists every statement of one registration with
-its time; --profile runs the N POSTs under cProfile and prints the cumulative time of each part of the hot path
-(per request, and as a share of the view's total), then the top functions. At the end the registrations made are
-deleted and the event's row is put back as it was.
+Uses the event that `python -m bench.rush` leaves in the database, or with --fresh builds the schema and the event
+itself (dropping everything in the database, like bench.rush). The real app, configured as in production (CSRF on),
+answers the form through Flask's test client: one GET for the session cookie and CSRF token, then N POSTs of valid
+registrations, each with its own email address (all of them must answer 303 See Other to /e/<slug>/submitted).
+Prints the median and p95 server time per POST; --sql lists every statement of one registration with its time;
+--profile runs the N POSTs under cProfile and prints the cumulative time of each part of the hot path (per request,
+and as a share of the view's total), then the top functions. At the end the registrations made are deleted and the
+event's row is put back as it was.
 """
 
 import argparse
@@ -27,7 +27,7 @@ from eventreg.extensions import db
 from eventreg.models import Event, Registration
 
 from .common import BENCH_DIR, milliseconds, print_sql, sql_timings
-from .loadtest import REGISTRATION_FIELDS
+from .loadtest import ANSWER_STATUS, REGISTRATION_FIELDS, submitted_path
 from .rush import DEFAULT_DATABASE_URL
 from .rush_event import RushEvent, prepare_event, reset
 from .seed import create_schema, empty_database
@@ -53,12 +53,13 @@ PARTS = [
     ("      stats.seats_taken() (count under the lock)", "stats/aggregates.py", "seats_taken"),
     ("      decide_status()", "eventreg/capacity.py", "decide_status"),
     ("      Registration() (validators: keys)", "sqlalchemy/orm/state.py", "_initialize_instance"),
+    ("        seal() (the private token, Fernet)", "eventreg/data_keys.py", "seal"),
     ("      Session.flush()", "sqlalchemy/orm/session.py", "flush"),
     ("        before_flush hook (stats_version)", "models/registration.py", "_bump_stats_version"),
     ("        before_flush hook (counters)", "models/registration.py", "_keep_event_counters"),
     ("      queue_mail()", "mail/outbox.py", "queue_mail"),
     ("      Session.commit()", "sqlalchemy/orm/session.py", "commit"),
-    ("    flash()", "flask/helpers.py", "flash"),
+    ("    _submitted() (masked address in the session)", "registration/views.py", "_submitted"),
     ("    url_for() + redirect()", "flask/helpers.py", "url_for"),
     ("  after_request: security headers", "eventreg/security.py", "_set_headers"),
     ("  save the session cookie", "flask/sessions.py", "save_session"),
@@ -96,11 +97,12 @@ def form_client(app, path: str):
 
 
 def post(client, path: str, fields: dict, cookie: str, number: int) -> None:
-    """POST one registration with its own email address; it must answer 302."""
+    """POST one registration with its own email address; it must answer 303 to the submitted page."""
     data = {**fields, "email": f"profile-{number}@example.org", "submission": f"profile_{number}"}
     response = client.post(path, data=data, headers={"Cookie": cookie})
-    if response.status_code != 302:
-        raise SystemExit(f"POST answered {response.status_code}: {response.text[:500]}")
+    location = response.headers.get("Location", "")
+    if str(response.status_code) != ANSWER_STATUS or not location.endswith(submitted_path(path)):
+        raise SystemExit(f"POST answered {response.status_code} to {location!r}: {response.text[:500]}")
 
 
 def part_times(stats: pstats.Stats, requests: int) -> list[tuple[str, float | None]]:
