@@ -193,7 +193,7 @@ def test_pagination_keeps_the_filters(app, logged_in, seeded):
     assert "checked_in=no" in re.search(r'href="([^"]+)" rel="prev"', third.text).group(1)
 
 
-@pytest.mark.parametrize("page", ["4", "99", "1000000"])
+@pytest.mark.parametrize("page", ["4", "99", "1000000", "1000001", "99999999999999999999"])
 def test_a_page_beyond_the_end_leads_to_the_last_page_with_the_same_filters(app, logged_in, seeded, page):
     app.config["REGISTRATIONS_PER_PAGE"] = 2
     response = listing(logged_in, seeded, checked_in="no", sort="date", page=page)
@@ -205,12 +205,7 @@ def test_a_page_beyond_the_end_leads_to_the_last_page_with_the_same_filters(app,
     assert shown(last) == EVERYONE[5:] and "That page no longer exists; here is the last one." in last.text
 
 
-@pytest.mark.parametrize("page", ["1000001", "99999999999999999999"])
-def test_an_absurd_page_is_not_found(app, logged_in, seeded, page):
-    assert listing(logged_in, seeded, page=page).status_code == 404
-
-
-@pytest.mark.parametrize("page", ["0", "-3", "abc", ""])
+@pytest.mark.parametrize("page", ["0", "-3", "-99999999999999999999", "abc", "1.5", "٣", ""])
 def test_a_page_that_is_no_number_shows_the_first(logged_in, seeded, page):
     assert shown(listing(logged_in, seeded, page=page, sort="date")) == EVERYONE
 

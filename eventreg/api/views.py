@@ -13,6 +13,7 @@ from ..events import events_run_by
 from ..extensions import db
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
+from ..pagination import requested_page
 from .serialize import event_json, registration_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -20,7 +21,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer
 
 
 def api_error(status: int, message: str, problems: list[str] | None = None):
@@ -38,7 +38,8 @@ def _whole_number(name: str, default: int, lowest: int, highest: int) -> tuple[i
     raw = request.args.get(name, "").strip()
     if not raw:
         return default, None
-    if raw.isascii() and raw.isdigit() and lowest <= int(raw) <= highest:
+    # The length first: int() refuses more than 4,300 digits with a ValueError.
+    if raw.isascii() and raw.isdigit() and len(raw.lstrip("0")) <= len(str(highest)) and lowest <= int(raw) <= highest:
         return int(raw), None
     return default, _(
         "%(name)s must be a whole number from %(lowest)d to %(highest)d.", name=name, lowest=lowest, highest=highest
@@ -81,12 +82,13 @@ def event_stats(slug: str):
 @bp.get("/events/<slug:slug>/registrations")
 @token_required(Right.USE_API)
 def event_registrations(slug: str):
-    """One page of the event's registrations, filtered and sorted as the attendee list is."""
+    """One page of the event's registrations, filtered and sorted as the attendee list is. The page number is
+    clamped as on every list (`page` in the answer says which page it is); a page past the last one is empty."""
     event = managed_event(slug)
     attendee_filter, problems = AttendeeFilter.from_args(request.args)
-    page, page_problem = _whole_number("page", 1, 1, MAX_PAGE)
+    page = requested_page(request.args)
     per_page, per_page_problem = _whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    problems += [problem for problem in (page_problem, per_page_problem) if problem]
+    problems += [per_page_problem] if per_page_problem else []
     if problems:
         return api_error(400, _("The request's parameters were not understood; nothing was read."), problems)
     result = db.paginate(attendee_filter.select(event), page=page, per_page=per_page, error_out=False, count=True)

@@ -17,7 +17,7 @@ from ..countries import country_name
 from ..extensions import db
 from ..models import AuditEntry, Event, OutboxMessage, Registration, Right
 from ..organizer.filters import AttendeeFilter
-from ..organizer.services import MAX_PAGE
+from ..pagination import last_page_if_beyond, requested_page
 
 # Audit keys that only some roles may read, and the right each needs.
 RESTRICTED_FIELDS = {"dietary": Right.SEE_DIETARY, "accessibility": Right.SEE_ACCESS_NEEDS}
@@ -68,20 +68,17 @@ def countries_present(event_id: int) -> list[tuple[str, str]]:
 def attendee_list(slug: str, args: MultiDict, per_page: int) -> AttendeeList:
     """The registrations of the event at `slug` matching the query string's filters, one page of them.
 
-    404 when there is no such event or page (a page number too large for the database included);
-    403 when the acting organizer does not run the event. Filter values that are not understood are
-    ignored and explained in `problems`.
+    404 when there is no such event, 403 when the acting organizer does not run it; PageBeyondEnd past the last
+    page. Filter values that are not understood are ignored and explained in `problems`.
     """
     event = managed_event(slug)
-    page = args.get("page", default=1, type=int)
-    if page > MAX_PAGE:
-        abort(404)
     attendee_filter, problems = AttendeeFilter.from_args(args)
     registrations = db.paginate(
-        attendee_filter.select(event), page=max(page, 1), per_page=per_page, error_out=False, count=True
+        attendee_filter.select(event), page=requested_page(args), per_page=per_page, error_out=False, count=True
     )
-    if registrations.page > max(registrations.pages, 1):
-        raise PageBeyondEnd(attendee_filter, max(registrations.pages, 1))
+    last = last_page_if_beyond(registrations)
+    if last is not None:
+        raise PageBeyondEnd(attendee_filter, last)
     countries = countries_present(event.id)
     if attendee_filter.country and attendee_filter.country not in dict(countries):
         countries.append((attendee_filter.country, country_name(attendee_filter.country)))

@@ -11,7 +11,7 @@ from ..auth.access import managed_event, requires
 from ..capacity import promotion_message
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
-from ..organizer.services import MAX_PAGE
+from ..pagination import page_number
 from ..privacy import erase_registration
 from ..registration.services import DelegateDetails, RegistrationRefused
 from .forms import BulkActionForm, ConfirmForm, EditRegistrationForm, FilterForm
@@ -82,7 +82,7 @@ def bulk_action(slug: str):
     event = managed_event(slug)
     form = BulkActionForm()
     attendee_filter, _problems = AttendeeFilter.from_args(request.form)
-    page = _page_number(form.page.data)
+    page = page_number(form.page.data)
     if not form.validate():
         for errors in form.errors.values():
             for message in errors:
@@ -103,12 +103,6 @@ def bulk_action(slug: str):
     flash(outcome.summary(), "success" if outcome.done else "error")
     page = min(page, last_page(event, attendee_filter, _per_page()))
     return redirect(_list_url(slug, attendee_filter, page))
-
-
-def _page_number(value: str | None) -> int:
-    """The list page the bulk form came from (1 when it is not a plausible page number)."""
-    value = value or ""
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
 
 
 def _list_url(slug: str, attendee_filter: AttendeeFilter, page: int) -> str:

@@ -10,6 +10,7 @@ from ..auth.access import managed_event, requires
 from ..extensions import db
 from ..mail.outbox import outbox_counts, outbox_page, resend_failed
 from ..models import OutboxMessage, OutboxState, Right
+from ..pagination import last_page_if_beyond, requested_page
 
 bp = Blueprint("outbox", __name__, url_prefix="/organizer")
 
@@ -25,16 +26,20 @@ def _state_filter() -> str | None:
 @bp.get("/events/<slug:slug>/outbox")
 @requires(Right.MANAGE_EVENTS)
 def event_outbox(slug: str):
-    """The event's mails: counts by state and a page of them, newest first, with errors and attempts."""
+    """The event's mails: counts by state and a page of them, newest first, with errors and attempts; a page past
+    the end leads to the last one."""
     event = managed_event(slug)
     state = _state_filter()
-    page = request.args.get("page", 1, type=int)
+    messages = outbox_page(event.id, state, requested_page(request.args))
+    last = last_page_if_beyond(messages)
+    if last is not None:
+        return redirect(url_for(".event_outbox", slug=slug, state=state, page=last if last > 1 else None))
     return render_template(
         "organizer/outbox.html",
         event=event,
         state=state,
         counts=outbox_counts(event.id),
-        messages=outbox_page(event.id, state, page),
+        messages=messages,
         form=ConfirmForm(),
         mail_labels=MAIL_LABELS,
     )

@@ -14,7 +14,6 @@ from ..extensions import db
 from ..models import Event, Organizer, Registration
 
 NEWEST = 10  # registrations shown on the dashboard; the attendee list has them all
-MAX_PAGE = 1_000_000  # far beyond any event; keeps OFFSET within a 64-bit integer (the attendee list reads it)
 
 
 @dataclass(frozen=True)
