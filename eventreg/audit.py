@@ -83,6 +83,39 @@ KEY_LABELS = {
 }
 
 
+# What each action is called on the pages that show the log. Every code the code base records has one
+# (tests/test_audit_labels.py walks the code for them).
+ACTION_LABELS = {
+    "account.created": _l("Account created"),
+    "account.role_changed": _l("Role changed"),
+    "account.deactivated": _l("Account deactivated"),
+    "account.reactivated": _l("Account reactivated"),
+    "account.password_changed": _l("Own password changed"),
+    "account.password_reset": _l("Password reset by an administrator"),
+    "token.created": _l("API token created"),
+    "token.revoked": _l("API token revoked"),
+    "event.created": _l("Event created"),
+    "event.updated": _l("Event changed"),
+    "event.organizer_added": _l("Organizer assigned to the event"),
+    "event.organizer_removed": _l("Organizer removed from the event"),
+    "registration.created": _l("Registered"),
+    "registration.edited": _l("Registration edited"),
+    "registration.cancelled": _l("Registration cancelled"),
+    "registration.approved": _l("Registration approved"),
+    "registration.rejected": _l("Registration rejected"),
+    "registration.promoted": _l("Promoted from the waiting list"),
+    "registration.checked_in": _l("Checked in"),
+    "registration.check_in_undone": _l("Check-in undone"),
+    "registration.erased": _l("Personal data erased"),
+    "mail.resent": _l("Failed mail queued again"),
+}
+
+
+def action_label(action: str) -> str:
+    """What an audit action is called for people, in the reader's language; the code itself when it has none."""
+    return str(ACTION_LABELS.get(action, action))
+
+
 def actor_label(actor: str) -> str:
     """Who acted, for people: an organizer's address, "the delegate", or "the system" when nobody is named."""
     if actor == DELEGATE:

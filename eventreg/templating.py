@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import get_locale
 from jinja2 import StrictUndefined
 
-from .audit import actor_label
+from .audit import action_label, actor_label
 from .countries import country_name, flag
 from .mail.addresses import default_sender_address
 from .models import CATEGORY_LABELS, STATUS_LABELS, Right
@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["category_label"] = category_label
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["actor_label"] = actor_label
+    app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.filters["percent"] = percent
 
 

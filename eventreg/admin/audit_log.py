@@ -1,10 +1,11 @@
-"""Reading the audit log: newest first, one page at a time, narrowed to an event or to who acted."""
+"""Reading the audit log: newest first, one page at a time, narrowed to an event or to who acted; its times in
+the time zone of the entry's event (UTC for entries of no event), always named."""
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_timezone_name
 from flask import abort
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..audit import key_label
-from ..events import event_by_slug
+from ..events import event_by_slug, utc_offset
 from ..extensions import db
 from ..models import AuditEntry, Event, Organizer
 
@@ -76,30 +77,56 @@ def audit_entries(audit_filter: AuditFilter, page: int, per_page: int = PER_PAGE
     return entries
 
 
-def shown(value) -> str:
-    """A recorded value as text people read: yes/no, lists joined, nothing as an empty string."""
+def entry_zone(entry: AuditEntry) -> tzinfo:
+    """The time zone an entry's times are shown in: its event's, or UTC when it concerns no event."""
+    return entry.event.zone if entry.event is not None else UTC
+
+
+def _moment(moment: datetime, zone: tzinfo) -> tuple[str, str]:
+    """A moment in `zone`, to the second, the way the reader's language writes dates, and its offset ("UTC+08:00",
+    or "UTC" in UTC itself)."""
+    local = moment.astimezone(zone)
+    text = format_datetime(local, "d MMM y, HH:mm:ss", tzinfo=zone, locale=get_locale())
+    return text, "UTC" if zone is UTC else utc_offset(local)
+
+
+def shown(value, zone: tzinfo = UTC) -> str:
+    """A recorded value as text people read: yes/no, lists joined, times in `zone` with their offset, nothing as an
+    empty string."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
-        return ", ".join(shown(item) for item in value)
+        return ", ".join(shown(item, zone) for item in value)
     if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
         # Times are recorded as ISO 8601 in UTC: show them to the second, as the entries' own times are.
-        moment = datetime.fromisoformat(value)
-        return format_datetime(moment, "d MMM y, HH:mm:ss 'UTC'", tzinfo=UTC, locale=get_locale())
+        return " ".join(_moment(datetime.fromisoformat(value), zone))
     return str(value)
 
 
 def changed_values(entry: AuditEntry) -> list[tuple[str, str, str]]:
-    """Each key the entry recorded (named for people), with its value before and after as text; keys empty on both
-    sides are left out."""
-    before, after = entry.before or {}, entry.after or {}
+    """Each key the entry recorded (named for people), with its value before and after as text (times in the
+    entry's zone); keys empty on both sides are left out."""
+    before, after, zone = entry.before or {}, entry.after or {}, entry_zone(entry)
     keys = list(before) + [key for key in after if key not in before]
-    rows = [(key_label(key), shown(before.get(key)), shown(after.get(key))) for key in keys]
+    rows = [(key_label(key), shown(before.get(key), zone), shown(after.get(key), zone)) for key in keys]
     return [row for row in rows if row[1] or row[2]]
 
 
-def readable_time(entry: AuditEntry) -> str:
-    """When the entry was made, in UTC, written the way the reader's language writes dates."""
-    return format_datetime(entry.created_at, "d MMM y, HH:mm:ss", tzinfo=UTC, locale=get_locale())
+@dataclass(frozen=True)
+class EntryTime:
+    """When an entry was made, as the log shows it: `text` in the zone that `zone` names ("China Time
+    (UTC+08:00)", or "UTC" for an entry of no event), and `utc` in ISO 8601 for the datetime attribute."""
+
+    text: str
+    zone: str
+    utc: str
+
+
+def readable_time(entry: AuditEntry) -> EntryTime:
+    """When the entry was made, in its event's time zone (UTC without an event), with the zone named."""
+    zone = entry_zone(entry)
+    text, offset = _moment(entry.created_at, zone)
+    name = offset if zone is UTC else f"{get_timezone_name(zone, locale=get_locale())} ({offset})"
+    return EntryTime(text, name, entry.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
