@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import icalendar
 import segno
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -144,11 +144,12 @@ def mailto(address: str) -> str:
     return "mailto:" + NOT_IN_MAILTO.sub(lambda match: quote(match.group(), safe=""), address)
 
 
-def calendar_entry(registration: Registration, *, private_url: str, sequence: int, cancel: bool = False) -> bytes:
+def calendar_entry(registration: Registration, *, sequence: int, cancel: bool = False) -> bytes:
     """The event as an iCalendar file: METHOD:PUBLISH for a ticket, METHOD:CANCEL (same UID) to take it away.
 
     Times carry the event's TZID with a VTIMEZONE, so calendars show them in the event's zone and convert them
-    correctly for a reader elsewhere (daylight saving included).
+    correctly for a reader elsewhere (daylight saving included). Its URL is the event's public page, never the
+    private link: calendars get shared, and whoever sees the entry would hold the registration.
     """
     event = registration.event
     calendar = icalendar.Calendar()
@@ -163,7 +164,7 @@ def calendar_entry(registration: Registration, *, private_url: str, sequence: in
     entry.add("dtend", event.local(event.ends_at))
     entry.add("summary", event.title)
     entry.add("location", f"{event.venue}, {event.city}")
-    entry.add("url", private_url)
+    entry.add("url", url_for("registration.show_event", slug=event.slug, _external=True))
     if event.description:
         entry.add("description", event.description)
     entry.add("status", "CANCELLED" if cancel else "CONFIRMED")

@@ -123,7 +123,7 @@ def test_confirmation_carries_qr_code_and_calendar_entry(app, zone, local_start)
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == [zone]
     assert str(entry["LOCATION"]) == "Great Hall of the People, Beijing"
     assert str(entry["SUMMARY"]) == "Inaugural Ceremony"
-    assert str(entry["URL"]) == f"http://localhost/r/{token}"
+    assert str(entry["URL"]) == f"http://localhost/e/{event.slug}"  # the public page: calendars get shared
     assert str(entry["STATUS"]) == "CONFIRMED"
     assert str(entry["UID"]) == f"registration-{registration_id}@localhost"
 
@@ -231,7 +231,7 @@ def test_ticket_arrives_through_a_real_smtp_server(smtp_app, smtp_server):
     event = create_test_event(
         smtp_app, timezone="America/Santiago", starts_at=starts, ends_at=starts + timedelta(hours=3)
     )
-    registration_id, token = register_test_delegate(smtp_app, event)
+    registration_id, _token = register_test_delegate(smtp_app, event)
     with smtp_app.app_context():
         assert deliver_due().sent == 1
     [envelope] = smtp_server.envelopes
@@ -241,4 +241,4 @@ def test_ticket_arrives_through_a_real_smtp_server(smtp_app, smtp_server):
     [entry] = calendar_of(mail).events
     assert entry.DTSTART.astimezone(UTC) == starts
     assert str(entry["UID"]) == f"registration-{registration_id}@register.example.org"
-    assert str(entry["URL"]) == f"https://register.example.org/r/{token}"
+    assert str(entry["URL"]) == f"https://register.example.org/e/{event.slug}"

@@ -15,12 +15,13 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from eventreg.extensions import db
+from eventreg.mail.worker import deliver_due
 from eventreg.models import Registration
 from eventreg.registration.self_service import cancel_own_registration
 from eventreg.tickets import QR_ERROR, grouped_code, qr_png
 from tests.conftest import create_test_event, register_test_delegate
 from tests.test_accessibility import violations
-from tests.test_ticket_mail import mails
+from tests.test_ticket_mail import mails, parse
 
 
 def checkin_code(app, registration_id: int) -> str:
@@ -145,6 +146,22 @@ def test_calendar_download_replaces_the_mailed_entry(app, client):
     assert str(entry["UID"]) == str(mailed_entry["UID"])
     assert int(entry["SEQUENCE"]) >= int(mailed_entry["SEQUENCE"])
     assert entry.DTSTART.astimezone(UTC) == event.starts_at.replace(microsecond=0)
+
+
+def test_the_calendar_entry_links_the_public_event_page_not_the_private_link(smtp_app, smtp_server):
+    """Calendars get shared: neither the mailed entry nor the downloaded one may hold the private link."""
+    event = create_test_event(smtp_app)
+    _registration_id, token = register_test_delegate(smtp_app, event)
+    with smtp_app.app_context():
+        assert deliver_due().sent == 1
+    [envelope] = smtp_server.envelopes
+    [mailed] = [part for part in parse(envelope.content).walk() if part.get_content_type() == "text/calendar"]
+    downloaded = smtp_app.test_client().get(f"/r/{token}/calendar.ics")
+    assert downloaded.status_code == 200
+    for ics in (mailed.get_payload(decode=True), downloaded.data):
+        [entry] = icalendar.Calendar.from_ical(ics).events
+        assert str(entry["URL"]) == f"https://register.example.org/e/{event.slug}"
+        assert token.encode() not in ics and b"/r/" not in ics
 
 
 def test_unknown_token_is_not_found(client):

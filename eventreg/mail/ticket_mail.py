@@ -47,8 +47,9 @@ class TicketParts:
     code: str = ""
 
 
-def ticket_parts(message: OutboxMessage, status: str, private_url: str) -> TicketParts | None:
-    """The ticket parts of an outbox message, or None for a mail without any.
+def ticket_parts(message: OutboxMessage, status: str, _private_url: str = "") -> TicketParts | None:
+    """The ticket parts of an outbox message, or None for a mail without any. (The private link is not used: the
+    calendar entry links the event's public page; the third argument goes once mail/outbox.py stops passing it.)
 
     A ticket goes with the mails of TICKET_KINDS while the registration is confirmed (as queued and still now: a
     registration cancelled before its confirmation went out gets no QR code). A cancellation or rejection removes
@@ -62,7 +63,7 @@ def ticket_parts(message: OutboxMessage, status: str, private_url: str) -> Ticke
         domain = default_sender_address().rpartition("@")[2] or "localhost"
         return TicketParts(
             method="PUBLISH",
-            calendar=calendar_entry(registration, private_url=private_url, sequence=sequence),
+            calendar=calendar_entry(registration, sequence=sequence),
             qr_png=qr_png(registration.checkin_code, scale=MAIL_QR_SCALE),
             # One per message, and the same on a retry: the HTML refers to the image by it.
             qr_cid=f"ticket-qr-{message.id}@{domain}",
@@ -72,7 +73,7 @@ def ticket_parts(message: OutboxMessage, status: str, private_url: str) -> Ticke
         sequence = calendar_sequence(registration, message.id)
         return TicketParts(
             method="CANCEL",
-            calendar=calendar_entry(registration, private_url=private_url, sequence=sequence, cancel=True),
+            calendar=calendar_entry(registration, sequence=sequence, cancel=True),
         )
     return None
 

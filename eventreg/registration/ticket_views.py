@@ -1,7 +1,7 @@
 """The delegate's ticket on the web: the printable ticket, its QR code and the calendar entry, all behind the
 private link. The QR code and the printed ticket show only the check-in code, never the private-link token."""
 
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, render_template
 
 from ..auth.access import public
 from ..models import Registration
@@ -49,8 +49,7 @@ def ticket_qr(token: str):
 def ticket_calendar(token: str):
     """The event as a calendar entry, with the same UID as the mailed ones so it replaces them."""
     registration = _ticket_or_404(token)
-    private_url = url_for(".view_registration", token=token, _external=True)
-    ics = calendar_entry(registration, private_url=private_url, sequence=calendar_sequence(registration))
+    ics = calendar_entry(registration, sequence=calendar_sequence(registration))
     return Response(
         ics,
         mimetype="text/calendar",
