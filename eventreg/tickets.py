@@ -16,6 +16,7 @@ from urllib.parse import quote
 import icalendar
 import segno
 from flask import current_app, has_request_context, request, url_for
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -38,6 +39,18 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def has_ticket(status: str) -> bool:
     """Whether a registration in `status` can check in, and so has a ticket."""
     return status == Status.CONFIRMED
+
+
+def whom_it_admits(accompanying: int) -> str:
+    """The ticket's sentence on whom its code admits (the delegate, and those accompanying them), and that it opens
+    nothing else."""
+    if not accompanying:
+        return gettext("It admits you only: it does not open your registration.")
+    return ngettext(
+        "It admits you and the person accompanying you: it does not open your registration.",
+        "It admits you and the %(num)d persons accompanying you: it does not open your registration.",
+        accompanying,
+    )
 
 
 def grouped_code(code: str) -> str:

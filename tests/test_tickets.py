@@ -164,6 +164,26 @@ def test_the_calendar_entry_links_the_public_event_page_not_the_private_link(smt
         assert token.encode() not in ics and b"/r/" not in ics
 
 
+@pytest.mark.parametrize(
+    ("accompanying", "admits"),
+    [
+        (0, "It admits you only: it does not open your registration."),
+        (1, "It admits you and the person accompanying you: it does not open your registration."),
+        (2, "It admits you and the 2 persons accompanying you: it does not open your registration."),
+    ],
+)
+def test_the_ticket_says_whom_it_admits(app, client, accompanying, admits):
+    """The printed ticket, the private page and the mail (HTML and text) name whom the code admits."""
+    event = create_test_event(app, capacity=10)
+    registration_id, token = register_test_delegate(app, event, accompanying=accompanying)
+    [mail] = mails(app, registration_id)
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    text = " ".join(mail.get_body(preferencelist=("plain",)).get_content().split())
+    for shown in (client.get(f"/r/{token}/ticket").text, client.get(f"/r/{token}").text, html, text):
+        assert admits in shown
+        assert "admits you only" not in shown or accompanying == 0
+
+
 def test_unknown_token_is_not_found(client):
     for path in ("/r/nope/ticket", "/r/nope/qr.svg", "/r/nope/calendar.ics"):
         assert client.get(path).status_code == 404

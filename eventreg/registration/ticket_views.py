@@ -5,12 +5,13 @@ from flask import Response, abort, render_template
 
 from ..auth.access import public
 from ..models import Registration
-from ..tickets import calendar_entry, calendar_sequence, grouped_code, has_ticket, qr_svg
+from ..tickets import calendar_entry, calendar_sequence, grouped_code, has_ticket, qr_svg, whom_it_admits
 from .services import find_registration
 from .views import bp
 
 bp.add_app_template_global(has_ticket, "has_ticket")
 bp.add_app_template_filter(grouped_code, "code_groups")
+bp.add_app_template_global(whom_it_admits, "whom_it_admits")  # the printed ticket, the private page and the mails
 
 
 def _own_or_404(token: str) -> Registration:
