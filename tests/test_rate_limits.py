@@ -134,17 +134,17 @@ def test_the_registration_form_is_limited_per_network_address_and_resets(limited
         for n in range(2)
     ]
     sent.append(client.post(f"/e/{event.slug}/register", data={}, **office))  # a form with mistakes counts too
-    assert [response.status_code for response in sent] == [302, 302, 200]
+    assert [response.status_code for response in sent] == [303, 303, 200]
     refused = client.post(f"/e/{event.slug}/register", data=form(email="delegate3@example.org"), **office)
     assert_friendly_429(refused, "The registration form has been sent many times in a short while from your network")
     assert "please write to the organizers" in refused.text and "mailto:office@example.org" in refused.text
     assert "emails per hour" not in refused.text  # the mail forms' explanation is not this form's
     assert client.get(f"/e/{event.slug}/register", **office).status_code == 200  # reading the form is not limited
     other = client.post(f"/e/{event.slug}/register", data=form(email="other@example.org"), **from_ip("203.0.113.9"))
-    assert other.status_code == 302
+    assert other.status_code == 303
     wait_out_the_window()
     again = client.post(f"/e/{event.slug}/register", data=form(email="delegate3@example.org"), **office)
-    assert again.status_code == 302
+    assert again.status_code == 303
 
 
 def test_failed_logins_are_limited_per_account_and_reset(limited, store):
@@ -308,7 +308,7 @@ def test_an_unreachable_store_takes_no_form_down(redis_down, caplog):
     email = add_organizer(app)
     client = app.test_client()
     assert client.get(f"/e/{event.slug}/register").status_code == 200
-    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form()).status_code == 303
     assert client.get("/auth/login").status_code == 200
     wrong = log_in(client, email, "a wrong password")
     assert wrong.status_code == 200 and "The email address or the password is not right." in wrong.text
@@ -338,11 +338,11 @@ def test_the_registration_form_is_still_limited_while_the_store_is_unreachable(r
         client.post(f"/e/{event.slug}/register", data=form(email=f"delegate{n}@example.org"), **office)
         for n in range(3)
     ]
-    assert [response.status_code for response in sent] == [302, 302, 302]
+    assert [response.status_code for response in sent] == [303, 303, 303]
     refused = client.post(f"/e/{event.slug}/register", data=form(email="delegate3@example.org"), **office)
     assert_friendly_429(refused, "The registration form has been sent many times in a short while from your network")
     other = client.post(f"/e/{event.slug}/register", data=form(email="other@example.org"), **from_ip("203.0.113.9"))
-    assert other.status_code == 302
+    assert other.status_code == 303
 
 
 @pytest.fixture
