@@ -2,7 +2,8 @@
 
 Rows come from the database in batches (yield_per); CSV leaves in chunks as it is written; XLSX goes through
 openpyxl's write-only workbook into a temporary file that is then sent in chunks. Text that a spreadsheet would
-run as a formula is neutralised in both formats (OWASP "CSV injection").
+run as a formula is neutralised in both formats (OWASP "CSV injection"). The XLSX has real dates (in UTC and in
+the event's timezone, as the CSV's two columns), a frozen header row, an autofilter and column widths.
 """
 
 import csv
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Select
 
 from .countries import country_name
@@ -42,6 +44,8 @@ class Column:
     header: Callable[[Event], str]
     value: Callable[[object, "Labels"], object]
     right: Right | None = None  # shown only to organizers with this right
+    width: int = 14  # characters, in the XLSX (wider when the header is)
+    cell: Callable[[object, "Labels"], object] | None = None  # the XLSX's value, when it is not `value` (a date)
 
 
 @dataclass(frozen=True)
@@ -83,42 +87,58 @@ def iso_local(moment: datetime | None, event: Event) -> str:
     return "" if moment is None else event.local(moment).isoformat(timespec="seconds")
 
 
+def spreadsheet_time(moment: datetime | None, event: Event | None = None) -> datetime | None:
+    """A moment as a spreadsheet date (which has no zone): the wall time in UTC, or in the event's timezone."""
+    if moment is None:
+        return None
+    local = event.local(moment) if event is not None else moment.astimezone(UTC)
+    return local.replace(tzinfo=None, microsecond=0)  # to the second, as the CSV
+
+
 def _fixed(text) -> Callable[[Event], str]:
     return lambda event: str(text)
 
 
 def _moment_columns(attribute: str, label) -> list[Column]:
-    """A date as two columns: in UTC and in the event's timezone."""
+    """A date as two columns: in UTC and in the event's timezone (text in the CSV, dates in the XLSX)."""
     return [
-        Column(lambda event: _("%(label)s (UTC)", label=label), lambda row, labels: iso_utc(getattr(row, attribute))),
+        Column(
+            lambda event: _("%(label)s (UTC)", label=label),
+            lambda row, labels: iso_utc(getattr(row, attribute)),
+            width=20,
+            cell=lambda row, labels: spreadsheet_time(getattr(row, attribute)),
+        ),
         Column(
             lambda event: _("%(label)s (%(zone)s)", label=label, zone=event.timezone),
             lambda row, labels: iso_local(getattr(row, attribute), labels.event),
+            width=20,
+            cell=lambda row, labels: spreadsheet_time(getattr(row, attribute), labels.event),
         ),
     ]
 
 
 # Every field of a registration people gave or organizers set; the private link's token is left out on purpose.
 COLUMNS: list[Column] = [
-    Column(_fixed(_l("Number")), lambda row, labels: row.id),
+    Column(_fixed(_l("Number")), lambda row, labels: row.id, width=9),
+    Column(_fixed(_l("Check-in code")), lambda row, labels: row.checkin_code, width=14),
     Column(_fixed(_l("Status")), lambda row, labels: labels.statuses.get(row.status, row.status)),
-    Column(_fixed(_l("Honorific")), lambda row, labels: row.honorific),
-    Column(_fixed(_l("Given name")), lambda row, labels: row.given_name),
-    Column(_fixed(_l("Family name")), lambda row, labels: row.family_name),
-    Column(_fixed(_l("Name in native script")), lambda row, labels: row.native_name),
-    Column(_fixed(_l("Email")), lambda row, labels: row.email),
-    Column(_fixed(_l("Institution")), lambda row, labels: row.institution),
-    Column(_fixed(_l("Position")), lambda row, labels: row.position),
-    Column(_fixed(_l("Country code")), lambda row, labels: row.country),
-    Column(_fixed(_l("Country or region")), lambda row, labels: labels.place(row.country)[0]),
+    Column(_fixed(_l("Honorific")), lambda row, labels: row.honorific, width=10),
+    Column(_fixed(_l("Given name")), lambda row, labels: row.given_name, width=18),
+    Column(_fixed(_l("Family name")), lambda row, labels: row.family_name, width=18),
+    Column(_fixed(_l("Name in native script")), lambda row, labels: row.native_name, width=22),
+    Column(_fixed(_l("Email")), lambda row, labels: row.email, width=32),
+    Column(_fixed(_l("Institution")), lambda row, labels: row.institution, width=36),
+    Column(_fixed(_l("Position")), lambda row, labels: row.position, width=24),
+    Column(_fixed(_l("Country code")), lambda row, labels: row.country, width=8),
+    Column(_fixed(_l("Country or region")), lambda row, labels: labels.place(row.country)[0], width=24),
     Column(_fixed(_l("Continent")), lambda row, labels: labels.place(row.country)[1]),
-    Column(_fixed(_l("Sub-region")), lambda row, labels: labels.place(row.country)[2]),
+    Column(_fixed(_l("Sub-region")), lambda row, labels: labels.place(row.country)[2], width=22),
     Column(_fixed(_l("Category")), lambda row, labels: labels.categories.get(row.category, row.category)),
-    Column(_fixed(_l("Accompanying persons")), lambda row, labels: row.accompanying),
+    Column(_fixed(_l("Accompanying persons")), lambda row, labels: row.accompanying, width=10),
     Column(_fixed(_l("Visa letter requested")), lambda row, labels: labels.yes if row.visa_letter else labels.no),
-    Column(_fixed(_l("Dietary requirements")), lambda row, labels: row.dietary, Right.SEE_DIETARY),
-    Column(_fixed(_l("Accessibility needs")), lambda row, labels: row.accessibility, Right.SEE_ACCESS_NEEDS),
-    Column(_fixed(_l("Language")), lambda row, labels: row.language),
+    Column(_fixed(_l("Dietary requirements")), lambda row, labels: row.dietary, Right.SEE_DIETARY, width=30),
+    Column(_fixed(_l("Accessibility needs")), lambda row, labels: row.accessibility, Right.SEE_ACCESS_NEEDS, width=30),
+    Column(_fixed(_l("Language")), lambda row, labels: row.language, width=9),
     *_moment_columns("created_at", _l("Registered")),
     *_moment_columns("updated_at", _l("Last changed")),
     *_moment_columns("consent_at", _l("Consent given")),
@@ -128,6 +148,7 @@ COLUMNS: list[Column] = [
 # Only the columns the export reads: no ORM objects, no identity map growing with the export.
 ROW_FIELDS = (
     Registration.id,
+    Registration.checkin_code,
     Registration.status,
     Registration.honorific,
     Registration.given_name,
@@ -159,8 +180,10 @@ class Export:
     headers: list[str]
     query: Select
 
-    def rows(self) -> Iterator[list]:
-        """Each registration as a list of cell values, read from the database in batches."""
+    def rows(self, spreadsheet: bool = False) -> Iterator[list]:
+        """Each registration as a list of cell values (the XLSX's, dates as dates, when `spreadsheet`), read from
+        the database in batches."""
+        values = [(column.cell or column.value) if spreadsheet else column.value for column in self.columns]
         labels = Labels(
             event=self.event,
             statuses={key.value: str(label) for key, label in STATUS_LABELS.items()},
@@ -170,7 +193,7 @@ class Export:
         )
         result = db.session.execute(self.query.execution_options(yield_per=BATCH))
         for row in result:
-            yield [column.value(row, labels) for column in self.columns]
+            yield [value(row, labels) for value in values]
 
 
 def registrations_export(event: Event, query: Select, organizer: Organizer) -> Export:
@@ -214,12 +237,20 @@ def _xlsx_cell(value):
 
 
 def write_xlsx(export: Export) -> IO[bytes]:
-    """The export as an XLSX workbook in an anonymous temporary file (gone when closed), rewound for reading."""
+    """The export as an XLSX workbook in an anonymous temporary file (gone when closed), rewound for reading: the
+    header row frozen, an autofilter over every row, each column as wide as its kind of value (or its header)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Registrations")[:31])
+    # A write-only sheet takes its column widths before the first row.
+    for number, (column, header) in enumerate(zip(export.columns, export.headers, strict=True), start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = max(column.width, min(len(header) + 2, 40))
+    sheet.freeze_panes = "A2"
     sheet.append([_xlsx_cell(header) for header in export.headers])
-    for row in export.rows():
+    last_row = 1
+    for row in export.rows(spreadsheet=True):
         sheet.append([_xlsx_cell(value) for value in row])
+        last_row += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(export.headers))}{last_row}"
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it after sending
     try:
         workbook.save(handle)

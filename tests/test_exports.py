@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import insert
 
 from eventreg.auth.services import create_organizer
@@ -18,6 +19,7 @@ from eventreg.models import ROLE_RIGHTS, Registration, Right, event_organizer, u
 PASSWORD = "correct horse battery"
 COMMON_HEADERS = [
     "Number",
+    "Check-in code",
     "Status",
     "Honorific",
     "Given name",
@@ -110,7 +112,9 @@ def test_csv_has_a_bom_readable_headers_and_every_field(app, admin, event, make_
     with app.app_context():
         registration = db.session.get(Registration, registration_id)
         created = registration.created_at
+        db.session.expunge(registration)
     assert row["Number"] == str(registration_id)
+    assert row["Check-in code"] == registration.checkin_code
     assert row["Status"] == "Confirmed"
     assert (row["Honorific"], row["Given name"], row["Family name"]) == ("Prof.", "Chunli", "Bai")
     assert row["Name in native script"] == "白春礼"
@@ -229,8 +233,34 @@ def test_xlsx_has_every_field(admin, event, make_registration):
     assert (values["Country code"], values["Country or region"], values["Continent"]) == ("CN", "China", "Asia")
     assert (values["Category"], values["Visa letter requested"]) == ("Speaker", "Yes")
     assert values["Dietary requirements"] == "Vegetarian, no peanuts"
-    assert values["Registered (Asia/Shanghai)"].endswith("+08:00")
     assert values["Checked in (UTC)"] is None
+
+
+def test_xlsx_has_real_dates_a_frozen_header_an_autofilter_and_column_widths(app, admin, event, make_registration):
+    first = full_registration(make_registration, event)
+    full_registration(make_registration, event, email="second@example.org")
+    with app.app_context():
+        registration = db.session.get(Registration, first)
+        registration.checked_in_at = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+        code, created = registration.checkin_code, registration.created_at
+        db.session.commit()
+    response = admin.get(f"/organizer/events/{event.slug}/registrations.xlsx", query_string={"sort": "date"})
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(ALL_HEADERS))}3"  # the header and both rows
+    widths = {
+        header: sheet.column_dimensions[get_column_letter(number)].width for number, header in enumerate(ALL_HEADERS, 1)
+    }
+    assert widths["Email"] >= 30 and widths["Institution"] >= 30 and widths["Registered (Asia/Shanghai)"] >= 19
+    assert widths["Number"] < widths["Email"]
+    _headers, [row, _second] = xlsx_rows(response)
+    assert row["Check-in code"].value == code
+    # Dates are dates (a spreadsheet sorts and computes with them), the wall time of the zone the header names.
+    assert row["Checked in (UTC)"].is_date and row["Checked in (UTC)"].value == datetime(2027, 3, 1, 2, 0)
+    assert row["Checked in (Asia/Shanghai)"].value == datetime(2027, 3, 1, 10, 0)
+    assert row["Registered (UTC)"].value == created.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    assert row["Registered (Asia/Shanghai)"].value == row["Registered (UTC)"].value + timedelta(hours=8)
+    assert all(row[header].is_date for header in DATE_HEADERS if row[header].value is not None)
 
 
 @pytest.mark.parametrize("extension", ["csv", "xlsx"])
