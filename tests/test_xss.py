@@ -233,7 +233,8 @@ def test_the_exports_hold_payloads_as_plain_cells(app, logged_in, payload):
     assert all(row[label] == payload for label in TEXT_COLUMNS)
     sheet = load_workbook(io.BytesIO(logged_in.get(f"{url}.xlsx").data), read_only=True).active
     headers, cells = list(sheet.iter_rows(max_row=2))
-    values = {header.value: cell for header, cell in zip(headers, cells, strict=True)}
+    # An empty date (not checked in) at the end of the row is no cell at all: the row may be shorter.
+    values = {header.value: cell for header, cell in zip(headers, cells, strict=False)}
     assert all(values[label].value == payload and values[label].data_type == "s" for label in TEXT_COLUMNS)
     assert all(cell.data_type != "f" for cell in cells)
 
@@ -247,7 +248,8 @@ def test_a_formula_in_any_field_is_neutralised_in_both_exports(app, logged_in, f
     [row] = list(csv.DictReader(io.StringIO(logged_in.get(f"{url}.csv").text.lstrip("\ufeff"), newline="")))
     sheet = load_workbook(io.BytesIO(logged_in.get(f"{url}.xlsx").data), read_only=True).active
     headers, cells = list(sheet.iter_rows(max_row=2))
-    values = {header.value: cell for header, cell in zip(headers, cells, strict=True)}
+    # An empty date (not checked in) at the end of the row is no cell at all: the row may be shorter.
+    values = {header.value: cell for header, cell in zip(headers, cells, strict=False)}
     for label in TEXT_COLUMNS:
         assert row[label] == "'" + formula, label
         assert values[label].value == "'" + formula and values[label].data_type == "s", label
