@@ -1,17 +1,20 @@
 """A delegate registers in a real Chromium: labels as a person reads them, CSRF on, a live server."""
 
 import re
+from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import create_test_event
+from tests.conftest import create_test_event, private_token
 from tests.test_registration import registrations
 
 
 @pytest.mark.browser
 def test_delegate_registers_in_a_real_browser(live_server, browser_page):
-    """Fill the form by its labels, get an email error with nothing lost, fix it, land on the private page."""
+    """Fill the form by its labels, get an email error with nothing lost, fix it, be told where the mail went,
+    and open the registration through the link in that mail."""
     app, base_url = live_server
     page = browser_page
     event = create_test_event(app)
@@ -66,14 +69,27 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     email.fill("Chunli.Bai@Example.org")
     page.get_by_role("button", name="Register", exact=True).click()
 
-    expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/r/[\w-]{{43,}}$"))
-    expect(page.get_by_role("status")).to_have_text("Thank you, your registration has been received.")
+    # The browser is thanked and told where the outcome and the link went; it gets neither.
+    expect(page).to_have_url(f"{base_url}/e/{event.slug}/submitted")
+    expect(page.get_by_role("status")).to_contain_text("the private link to your registration to C…@example.org.")
+    assert "/r/" not in page.content()
+
+    # The mail arrives (the worker writes it as an .eml file, as `make run` does) and its link opens the registration.
+    result = app.test_cli_runner().invoke(args=["outbox-worker", "--once"])
+    assert result.exit_code == 0, result.output
+    [eml] = Path(app.config["MAIL_FILE_DIR"]).glob("*.eml")
+    mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert mail["To"] == '"Prof. Chunli Bai" <Chunli.Bai@example.org>'
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Your registration for Inaugural Ceremony is confirmed." in body
+    link = re.search(rf"{re.escape(base_url)}/r/[\w-]{{43,}}", body).group(0)
+    page.goto(link)
     expect(page.get_by_text("Your place is confirmed.")).to_be_visible()
     expect(page.get_by_text("Prof. Chunli Bai (白春礼)")).to_be_visible()
     expect(page.get_by_role("definition").filter(has_text=re.compile(r"^🇨🇳 China$"))).to_be_visible()
 
     [registration] = registrations(app)
-    assert page.url == f"{base_url}/r/{registration.token}"
+    assert link == f"{base_url}/r/{private_token(app, registration.id)}"
     assert registration.display_name == "Prof. Chunli Bai"
     assert registration.native_name == "白春礼"
     assert registration.email == "Chunli.Bai@example.org"
