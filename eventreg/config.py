@@ -96,6 +96,9 @@ class DefaultConfig:
     LOST_LINK_LIMIT_PER_IP = "20 per hour"
     EMAIL_CHANGE_LIMIT_PER_REGISTRATION = "5 per hour"
     EMAIL_CHANGE_LIMIT_PER_IP = "20 per hour"
+    # An organizer's "Resend confirmation" on one registration (attendees/views.py): a few for a delegate who lost
+    # the mail, not a way to flood their mailbox.
+    RESEND_CONFIRMATION_LIMIT = "3 per hour"
     # Every POST of the registration form from one network address, valid or not. An office registering its
     # delegation of 20, with a form or two sent again after a mistake, uses about 30; 100 leaves room for a few
     # such groups behind one NAT at once and still stops a script. A venue whose on-site desk or guest Wi-Fi

@@ -70,7 +70,9 @@ REFUSALS = {
     "not_active": _l("This registration is already cancelled or rejected."),
     "not_found": _l("There is no such registration in this event."),
     "erased": _l("The personal data of this registration was erased: there are no details to edit."),
+    "erased_no_address": _l("The personal data of this registration was erased: there is no address to write to."),
 }
+CONFIRMATION_RESENT = "registration.confirmation_resent"  # the audit action
 
 
 class ActionRefused(RegistrationRefused):
@@ -233,3 +235,24 @@ def edit_registration(event_id: int, registration_id: int, details: DelegateDeta
         db.session.rollback()
         raise email_taken() from None
     return True
+
+
+def resend_confirmation(event_id: int, registration_id: int) -> None:
+    """Queue the confirmation mail again, as it reads now: the current status, and the current ticket (check-in
+    code and calendar entry) for a confirmed place. Audited, in one transaction. Raises ActionRefused for a
+    registration that is erased, cancelled or rejected, or not in the event (nothing written)."""
+    try:
+        event = lock_event(event_id)  # the status read is the one the mail reports
+        registration = _registration_in(event, registration_id)
+        if registration is None:
+            raise ActionRefused("not_found")
+        if registration.erased_at is not None:
+            raise ActionRefused("erased_no_address")
+        if registration.status not in ACTIVE:
+            raise ActionRefused("not_active")
+        entry = audit.record(CONFIRMATION_RESENT, event=event, registration=registration)
+        audit.same_moment(entry, queue_mail("confirmation", registration, details={"resent": True}))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise

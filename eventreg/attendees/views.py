@@ -5,10 +5,12 @@ from dataclasses import asdict
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from limits import parse
 
 from .. import stats
 from ..auth.access import managed_event, requires
 from ..capacity import promotion_message
+from ..extensions import limiter
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
 from ..pagination import page_number
@@ -32,6 +34,7 @@ from .services import (
     apply_action,
     apply_bulk_action,
     edit_registration,
+    resend_confirmation,
 )
 
 bp = Blueprint("attendees", __name__, url_prefix="/organizer")
@@ -193,6 +196,42 @@ def erase_registration_view(slug: str, registration_id: int):
         flash(_("The personal data of this registration is erased."), "success")
         return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
     return render_template("attendees/confirm_erase.html", event=event, registration=registration, form=form)
+
+
+@bp.post("/events/<slug:slug>/registrations/<int:registration_id>/resend-confirmation")
+@requires(Right.MANAGE_EVENTS)
+def resend_confirmation_view(slug: str, registration_id: int):
+    """Send the confirmation mail again, with the current ticket; at most RESEND_CONFIRMATION_LIMIT a registration."""
+    event, registration = registration_in(slug, registration_id)
+    if ConfirmForm().validate_on_submit():
+        if not _resend_counted(registration.id):
+            message = _("The confirmation of this registration was sent again several times lately; try again later.")
+            flash(message, "error")
+        else:
+            try:
+                resend_confirmation(event.id, registration.id)
+            except ActionRefused as refusal:
+                flash(refusal.message, "error")
+            else:
+                flash(
+                    _("The confirmation is queued again, with the current ticket; it goes out within a few seconds."),
+                    "success",
+                )
+    return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
+
+
+def _resend_counted(registration_id: int) -> bool:
+    """Count one resend of the registration's confirmation in Flask-Limiter's store (every process counts together,
+    as for the site's other limits); False once RESEND_CONFIRMATION_LIMIT is reached, and nothing is to be sent."""
+    if not limiter.enabled:
+        return True
+    limit = parse(current_app.config["RESEND_CONFIRMATION_LIMIT"])
+    key = (current_app.config["RATELIMIT_KEY_PREFIX"], "resend-confirmation", str(registration_id))
+    try:
+        return limiter.limiter.hit(limit, *key)
+    except Exception:  # the store went away after the app checked it: the mail matters more than the count
+        current_app.logger.warning("rate limit store unreachable: a resent confirmation was not counted", exc_info=True)
+        return True
 
 
 def _change_status(slug: str, registration_id: int, action: StatusAction):
