@@ -108,6 +108,7 @@ ACTION_LABELS = {
     "registration.check_in_undone": _l("Check-in undone"),
     "registration.erased": _l("Personal data erased"),
     "mail.resent": _l("Failed mail queued again"),
+    "registration.confirmation_resent": _l("Confirmation sent again"),
 }
 
 

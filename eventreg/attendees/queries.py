@@ -151,6 +151,8 @@ def history(registration: Registration) -> list[HistoryItem]:
     """Everything that happened to a registration, oldest first: created, every audit entry, every mail."""
     items = [HistoryItem(registration.created_at, "created")]
     for entry in entries_for_registration(registration.id):
+        if entry.action == "registration.created":
+            continue  # the "created" item says it, with the language (and older registrations have no such entry)
         before, after = entry.before or {}, entry.after or {}
         keys = list(dict.fromkeys([*before, *after]))
         shown = [(key, key_label(key), before.get(key), after.get(key)) for key in keys if _visible(key)]

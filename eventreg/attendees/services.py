@@ -72,7 +72,6 @@ REFUSALS = {
     "erased": _l("The personal data of this registration was erased: there are no details to edit."),
     "erased_no_address": _l("The personal data of this registration was erased: there is no address to write to."),
 }
-CONFIRMATION_RESENT = "registration.confirmation_resent"  # the audit action
 
 
 class ActionRefused(RegistrationRefused):
@@ -250,7 +249,7 @@ def resend_confirmation(event_id: int, registration_id: int) -> None:
             raise ActionRefused("erased_no_address")
         if registration.status not in ACTIVE:
             raise ActionRefused("not_active")
-        entry = audit.record(CONFIRMATION_RESENT, event=event, registration=registration)
+        entry = audit.record("registration.confirmation_resent", event=event, registration=registration)
         audit.same_moment(entry, queue_mail("confirmation", registration, details={"resent": True}))
         db.session.commit()
     except Exception:
