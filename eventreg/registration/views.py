@@ -66,9 +66,10 @@ def register(slug: str):
     status = 200
     if form.validate_on_submit():
         fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}
+        event_id, event_slug = event.id, event.slug
         try:
             register_delegate(
-                event.id,
+                event_id,
                 DelegateDetails(**fields),
                 language=str(get_locale()),
                 submission_key=form.submission.data,
@@ -77,15 +78,15 @@ def register(slug: str):
             return render_template("registration/closed.html", event=event, state="closed")
         except DuplicateRegistration:
             if limits.lost_link_mail_allowed():  # no mail bomb through this form: the lost-link form's count
-                send_lost_link(event.id, fields["email"])
-            return _submitted(event, fields["email"])
+                send_lost_link(event_id, fields["email"])
+            return _submitted(event_id, event_slug, fields["email"])
         except RegistrationRefused as refusal:
             if refusal.field:
                 getattr(form, refusal.field).errors.append(refusal.message)
             else:
                 form.form_errors.append(refusal.message)
         else:
-            return _submitted(event, fields["email"])
+            return _submitted(event_id, event_slug, fields["email"])
     elif token_expired(
         form,
         _(
@@ -98,10 +99,12 @@ def register(slug: str):
     return page, status
 
 
-def _submitted(event, email: str):
-    """The one answer to a valid submission: See Other to the "submitted" page, which names the address, masked."""
-    session[SUBMITTED_TO] = {"event": event.id, "address": masked_address(email)}
-    return redirect(url_for(".submitted", slug=event.slug), 303)
+def _submitted(event_id: int, slug: str, email: str):
+    """The one answer to a valid submission: See Other to the "submitted" page, which names the address, masked.
+    It takes the event's id and slug, not the event: after the registration's commit, reading the event object
+    would load it again (one more query on the hot path of a rush)."""
+    session[SUBMITTED_TO] = {"event": event_id, "address": masked_address(email)}
+    return redirect(url_for(".submitted", slug=slug), 303)
 
 
 @bp.get("/e/<slug:slug>/submitted")
