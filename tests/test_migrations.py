@@ -255,8 +255,9 @@ def recompute_search_keys_from_0008(database_url: str, instance_path) -> None:
         db.session.commit()
 
         def keys() -> list[tuple[str, str]]:
-            db.session.commit()  # a fresh read after the migration's own transaction
-            return db.session.execute(text("SELECT name_key, institution_key FROM registration ORDER BY id")).all()
+            rows = db.session.execute(text("SELECT name_key, institution_key FROM registration ORDER BY id")).all()
+            db.session.commit()  # ends the read, which would otherwise hold up the next migration's ALTER TABLE
+            return rows
 
         models = [
             (person_search_key(family, given, native, NAME_KEY_WIDTH), search_key(institution, 600))
