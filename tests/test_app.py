@@ -13,7 +13,10 @@ def test_a_generated_secret_key_is_kept_and_private(tmp_path):
     assert first.secret_key == second.secret_key == key_file.read_text().strip()
     assert len(first.secret_key) == 64
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]  # no temporary files left
+    # The data key (eventreg/data_keys.py) is generated the same way, once, readable by the owner only.
+    assert first.config["DATA_KEYS"] == second.config["DATA_KEYS"]
+    assert stat.S_IMODE((tmp_path / "data_keys.json").stat().st_mode) == 0o600
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data_keys.json", "secret_key"]  # no temporary files
 
 
 def test_settings_come_from_flask_prefixed_environment(tmp_path, monkeypatch):

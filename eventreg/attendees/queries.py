@@ -11,7 +11,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from ..audit import entries_for_registration, key_label
+from ..audit import action_label, entries_for_registration, key_label
 from ..auth.access import managed_event
 from ..countries import country_name
 from ..extensions import db
@@ -23,17 +23,6 @@ from ..pagination import last_page_if_beyond, requested_page
 RESTRICTED_FIELDS = {"dietary": Right.SEE_DIETARY, "accessibility": Right.SEE_ACCESS_NEEDS}
 
 
-ACTION_LABELS = {
-    "registration.edited": _l("Edited"),
-    "registration.cancelled": _l("Cancelled"),
-    "registration.approved": _l("Approved"),
-    "registration.rejected": _l("Rejected"),
-    "registration.promoted": _l("Promoted from the waiting list"),
-    "registration.checked_in": _l("Checked in"),
-    "registration.check_in_undone": _l("Check-in undone"),
-    "registration.erased": _l("Personal data erased"),
-    "mail.resent": _l("Failed mail queued again"),
-}
 MAIL_LABELS = {
     "confirmation": _l("Confirmation"),
     "approved": _l("Approval"),
@@ -45,6 +34,7 @@ MAIL_LABELS = {
     "email_change": _l("New address to confirm"),
     "lost_link": _l("Link sent again"),
     "erased": _l("Erasure notice"),
+    "address_changed": _l("Notice to the former address"),
 }
 
 
@@ -136,7 +126,7 @@ class HistoryItem:
     def title(self) -> str:
         """What happened, in words."""
         if self.entry is not None:
-            return str(ACTION_LABELS.get(self.entry.action, self.entry.action))
+            return action_label(self.entry.action)
         if self.mail is not None:
             return str(MAIL_LABELS.get(self.mail.kind, self.mail.kind))
         return str(_l("Registered"))
