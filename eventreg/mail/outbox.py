@@ -246,15 +246,20 @@ def _message_id(message: OutboxMessage) -> str:
 
 
 def outbox_counts(event_id: int) -> dict[str, int]:
-    """How many of the event's mails are queued, sent and failed."""
+    """How many of the event's mails are queued, sent and failed; and "resendable", the failed ones that still
+    have an address (a failed erasure notice has forgotten its own, so "Resend" cannot send it)."""
+    with_address = func.count().filter(OutboxMessage.recipient != "")
     query = (
-        select(OutboxMessage.state, func.count())
+        select(OutboxMessage.state, func.count(), with_address)
         .join(Registration, OutboxMessage.registration_id == Registration.id)
         .where(Registration.event_id == event_id)
         .group_by(OutboxMessage.state)
     )
-    counts = {state.value: 0 for state in OutboxState}
-    counts.update(dict(db.session.execute(query).all()))
+    counts = {state.value: 0 for state in OutboxState} | {"resendable": 0}
+    for state, number, addressed in db.session.execute(query):
+        counts[state] = number
+        if state == OutboxState.FAILED:
+            counts["resendable"] = addressed
     return counts
 
 
