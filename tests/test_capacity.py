@@ -135,7 +135,8 @@ def test_a_cancellation_promotes_the_first_waiting_delegate_with_a_mail_and_an_a
         promoted = db.session.scalar(select(Registration).where(Registration.email == "w0@example.org"))
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.registration_id == promoted.id))
         assert [(e.action, e.before, e.after) for e in entries] == [
-            ("registration.promoted", {"status": "waitlisted"}, {"status": "confirmed"})
+            ("registration.created", None, {"status": "waitlisted"}),
+            ("registration.promoted", {"status": "waitlisted"}, {"status": "confirmed"}),
         ]
     assert statuses(app, event.id)["w0@example.org"] == "confirmed"
     assert mail_kinds(app, "w0@example.org") == ["confirmation", "promoted"]

@@ -72,7 +72,7 @@ def test_an_added_code_registers_and_shows_on_the_dashboard(host_app):
     with host_app.app_context():
         create_organizer("admin@example.org", "correct horse battery")
     client = host_app.test_client()
-    assert client.post(f"/e/{event.slug}/register", data=form(country="XK")).status_code == 302
+    assert client.post(f"/e/{event.slug}/register", data=form(country="XK")).status_code == 303
     client.post("/auth/login", data={"email": "admin@example.org", "password": "correct horse battery"})
     page = client.get(f"/organizer/events/{event.slug}").text
     assert '<tr data-country="XK">' in page
