@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from babel.dates import format_datetime, get_timezone_name
-from flask import abort
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
@@ -20,7 +19,6 @@ from ..models import AuditEntry, Event, Organizer
 
 PER_PAGE = 50
 _ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
-MAX_PAGE = 1_000_000  # keeps OFFSET within a 64-bit integer
 
 
 @dataclass
@@ -59,9 +57,8 @@ class AuditFilter:
 
 
 def audit_entries(audit_filter: AuditFilter, page: int, per_page: int = PER_PAGE) -> Pagination:
-    """One page of the entries the filter selects, newest first; 404 past the last page."""
-    if page > MAX_PAGE:
-        abort(404)
+    """One page of the entries the filter selects, newest first (`page` as pagination.requested_page() clamps it);
+    a page past the last one is empty (see pagination.last_page_if_beyond())."""
     query = (
         select(AuditEntry)
         .options(selectinload(AuditEntry.event), selectinload(AuditEntry.organizer))
@@ -71,10 +68,7 @@ def audit_entries(audit_filter: AuditFilter, page: int, per_page: int = PER_PAGE
         query = query.where(AuditEntry.event_id == audit_filter.event.id)
     if audit_filter.organizer is not None:
         query = query.where(AuditEntry.organizer_id == audit_filter.organizer.id)
-    entries = db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
-    if entries.page > max(entries.pages, 1):
-        abort(404)
-    return entries
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def entry_zone(entry: AuditEntry) -> tzinfo:

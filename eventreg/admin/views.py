@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 from ..auth.access import requires
 from ..auth.services import AccountError, create_organizer, home_endpoint
 from ..models import ROLE_LABELS, Right
+from ..pagination import last_page_if_beyond, requested_page
 from . import services
 from .audit_log import AuditFilter, audit_entries, changed_values, readable_time
 from .forms import AssignmentForm, ButtonForm, NewAccountForm, ResetPasswordForm, RoleForm
@@ -184,7 +185,10 @@ def _after_change(account):
 def audit():
     """The audit log, newest first, narrowed by ?event=<slug> and ?organizer=<id>."""
     audit_filter = AuditFilter.from_args(request.args)
-    entries = audit_entries(audit_filter, page=request.args.get("page", default=1, type=int))
+    entries = audit_entries(audit_filter, page=requested_page(request.args))
+    last = last_page_if_beyond(entries)
+    if last is not None:  # a bookmark from a longer log, or an absurd number: the last page
+        return redirect(url_for(".audit", **audit_filter.query_args(page=last if last > 1 else None)))
     return render_template(
         "admin/audit.html",
         audit_filter=audit_filter,
