@@ -140,7 +140,7 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         recipient = message.recipient
     else:
         private_url = url_for("registration.view_registration", token=registration.token, _external=True)
-        ticket = ticket_parts(message, status, private_url)
+        ticket = ticket_parts(message, status)
         recipient = (registration.display_name, message.recipient)
         context["private_url"] = private_url
         # The place now, while still waiting; None once the registration has moved on.

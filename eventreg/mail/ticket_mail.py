@@ -47,13 +47,13 @@ class TicketParts:
     code: str = ""
 
 
-def ticket_parts(message: OutboxMessage, status: str, _private_url: str = "") -> TicketParts | None:
-    """The ticket parts of an outbox message, or None for a mail without any. (The private link is not used: the
-    calendar entry links the event's public page; the third argument goes once mail/outbox.py stops passing it.)
+def ticket_parts(message: OutboxMessage, status: str) -> TicketParts | None:
+    """The ticket parts of an outbox message, or None for a mail without any.
 
     A ticket goes with the mails of TICKET_KINDS while the registration is confirmed (as queued and still now: a
     registration cancelled before its confirmation went out gets no QR code). A cancellation or rejection removes
-    the calendar entry, when an earlier mail sent one. The copy of a change sent to a former address gets neither.
+    the calendar entry, when an earlier mail sent one. A "changed" mail queued for a former address before
+    migration 0010 (which turns the queued ones into "address_changed" notices) gets neither.
     """
     registration = message.registration
     if (message.details or {}).get("old_address"):
