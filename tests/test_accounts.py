@@ -366,6 +366,8 @@ def test_the_audit_log_shows_entries_newest_first_and_filters(app, admin, make_e
         ({"event": "<b>x</b>"}, "There is no event &lt;b&gt;x&lt;/b&gt;"),
         ({"organizer": "abc"}, "There is no organizer abc; showing everyone."),
         ({"organizer": "99999999999999999999999"}, "There is no organizer 99999999999999999999999"),
+        ({"organizer": "2147483648"}, "There is no organizer 2147483648"),  # beyond PostgreSQL's INTEGER
+        ({"organizer": "0"}, "There is no organizer 0"),
         ({"page": "abc"}, None),
     ],
 )

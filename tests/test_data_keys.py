@@ -2,6 +2,7 @@
 alone yields no working link; keys are rotated with `flask rotate-data-keys`; SECRET_KEY plays no part."""
 
 import json
+from contextlib import contextmanager
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
@@ -18,9 +19,17 @@ from tests.conftest import base_config, create_test_event, drop_tables, make_app
 OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
+@contextmanager
 def same_database(tmp_path, instance: str, **config):
-    """Another app on the test database (not emptied), with its own instance folder and `config`."""
-    return create_app(base_config(tmp_path, **config), instance_path=str(tmp_path / instance))
+    """Another app on the test database (not emptied), with its own instance folder and `config`; its connections
+    are closed afterwards (an open PostgreSQL connection left to the garbage collector is a ResourceWarning)."""
+    other = create_app(base_config(tmp_path, **config), instance_path=str(tmp_path / instance))
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def link_in_mail(app, registration_id) -> str:
@@ -43,12 +52,10 @@ def test_the_database_holds_no_token_only_its_digest_and_a_sealed_copy(app, make
 def test_a_copy_of_the_database_without_the_keys_opens_no_link(tmp_path, app, make_event):
     event = make_event()
     registration_id, _ = register_test_delegate(app, event)
-    thief = same_database(tmp_path, "elsewhere", DATA_KEYS=[NEW_KEY])  # the same rows, other keys
-    with thief.app_context():
+    with same_database(tmp_path, "elsewhere", DATA_KEYS=[NEW_KEY]) as thief, thief.app_context():  # other keys
         registration = db.session.get(Registration, registration_id)
         with pytest.raises(InvalidToken):
             _ = registration.token
-        db.session.remove()
 
 
 def test_the_keys_come_from_flask_data_keys_as_a_json_list(tmp_path, monkeypatch):
@@ -85,11 +92,11 @@ def test_the_keys_are_not_derived_from_the_secret_key(tmp_path, make_event):
     app = make_app(tmp_path, DATA_KEYS=[OLD_KEY], SECRET_KEY="first secret")
     try:
         registration_id, token = register_test_delegate(app, create_test_event(app))
-        rotated = same_database(tmp_path, "instance", DATA_KEYS=[OLD_KEY], SECRET_KEY="another secret")
-        with rotated.app_context():
-            assert find_registration(token).id == registration_id
-        assert f"/r/{token}" in link_in_mail(rotated, registration_id)
-        assert rotated.test_client().get(f"/r/{token}").status_code == 200
+        with same_database(tmp_path, "instance", DATA_KEYS=[OLD_KEY], SECRET_KEY="another secret") as rotated:
+            with rotated.app_context():
+                assert find_registration(token).id == registration_id
+            assert f"/r/{token}" in link_in_mail(rotated, registration_id)
+            assert rotated.test_client().get(f"/r/{token}").status_code == 200
     finally:
         drop_tables(app)
 
@@ -99,21 +106,23 @@ def test_rotate_data_keys_reseals_every_token_under_the_first_key(tmp_path):
     try:
         event = create_test_event(app)
         made = [register_test_delegate(app, event, email=f"d{number}@example.org") for number in range(7)]
-        rotating = same_database(tmp_path, "instance", DATA_KEYS=[NEW_KEY, OLD_KEY])
-        result = rotating.test_cli_runner().invoke(args=["rotate-data-keys"])
+        with same_database(tmp_path, "instance", DATA_KEYS=[NEW_KEY, OLD_KEY]) as rotating:
+            result = rotating.test_cli_runner().invoke(args=["rotate-data-keys"])
         assert result.exit_code == 0, result.output
         assert "Re-encrypted 7 values under the first data key." in result.output
         # The old key can go now: every link opens with the new one alone, and the mails carry the same links.
-        rotated = same_database(tmp_path, "instance", DATA_KEYS=[NEW_KEY])
-        with rotated.app_context():
-            for registration_id, token in made:
-                registration = find_registration(token)
-                assert registration.id == registration_id and registration.token == token
-        assert f"/r/{made[0][1]}" in link_in_mail(rotated, made[0][0])
+        with same_database(tmp_path, "instance", DATA_KEYS=[NEW_KEY]) as rotated:
+            with rotated.app_context():
+                for registration_id, token in made:
+                    registration = find_registration(token)
+                    assert registration.id == registration_id and registration.token == token
+            assert f"/r/{made[0][1]}" in link_in_mail(rotated, made[0][0])
         # And the old key alone opens none of them any more.
-        with same_database(tmp_path, "instance", DATA_KEYS=[OLD_KEY]).app_context():
-            with pytest.raises(InvalidToken):
-                _ = db.session.get(Registration, made[0][0]).token
-            db.session.remove()
+        with (
+            same_database(tmp_path, "instance", DATA_KEYS=[OLD_KEY]) as old,
+            old.app_context(),
+            pytest.raises(InvalidToken),
+        ):
+            _ = db.session.get(Registration, made[0][0]).token
     finally:
         drop_tables(app)

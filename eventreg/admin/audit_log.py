@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..audit import key_label
+from ..converters import MAX_ID
 from ..events import event_by_slug, utc_offset
 from ..extensions import db
 from ..models import AuditEntry, Event, Organizer
@@ -41,7 +42,8 @@ class AuditFilter:
         raw = args.get("organizer", "").strip()
         if raw:
             organizer_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
-            result.organizer = db.session.get(Organizer, organizer_id) if organizer_id else None
+            known = organizer_id is not None and 1 <= organizer_id <= MAX_ID  # what the id column can hold
+            result.organizer = db.session.get(Organizer, organizer_id) if known else None
             if result.organizer is None:
                 result.problems.append(_("There is no organizer %(id)s; showing everyone.", id=raw))
         return result

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..capacity import lock_event
+from ..converters import MAX_ID
 from ..extensions import db
 from ..forms import column_length
 from ..mail.outbox import queue_mail
@@ -25,7 +26,6 @@ from .services import DelegateDetails, RegistrationRefused, active_registration
 # How long the link that confirms a new email address works.
 EMAIL_CHANGE_MAX_AGE = timedelta(hours=48)
 _EMAIL_CHANGE_SALT = "eventreg.email-change"
-MAX_ID = 2**31 - 1  # the largest value of an Integer primary key on PostgreSQL
 
 
 class NotChangeable(RegistrationRefused):
