@@ -21,6 +21,18 @@ from eventreg.registration.services import find_registration
 from tests.conftest import POSTGRES_URL, require_postgresql
 
 
+def insert_event_as_0001_knew_it(title: str, city: str, zone: str, now: str) -> None:
+    """Event 1 with the columns of the first schema (later revisions give the others their defaults)."""
+    db.session.execute(
+        text(
+            "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
+            " requires_approval, contact_email, created_at) VALUES (1, :slug, :title, '', 'Hall', :city, :zone,"
+            " :now, :now, false, 'info@example.org', :now)"
+        ),
+        {"slug": title.lower(), "title": title, "city": city, "zone": zone, "now": now},
+    )
+
+
 def upgrade_and_compare(database_url: str, instance_path) -> list:
     config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
     app = create_app(config, instance_path=str(instance_path))
@@ -80,14 +92,7 @@ def upgrade_with_a_registration_from_0001(database_url: str, instance_path) -> t
     with app.app_context():
         upgrade(revision="0001")
         now = "2026-01-01 00:00:00"
-        db.session.execute(
-            text(
-                "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
-                " requires_approval, contact_email, created_at) VALUES (1, 'launch', 'Launch', '', 'Hall', 'Beijing',"
-                " 'Asia/Shanghai', :now, :now, false, 'info@example.org', :now)"
-            ),
-            {"now": now},
-        )
+        insert_event_as_0001_knew_it("Launch", "Beijing", "Asia/Shanghai", now)
         db.session.execute(
             text(
                 "INSERT INTO registration (event_id, token, honorific, given_name, family_name, native_name, email,"
@@ -219,14 +224,7 @@ def recompute_search_keys_from_0008(database_url: str, instance_path) -> None:
     with app.app_context():
         upgrade(revision="0008")
         now = "2026-01-01 00:00:00"
-        db.session.execute(
-            text(
-                "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
-                " requires_approval, contact_email, created_at) VALUES (1, 'cairo', 'Cairo', '', 'Hall', 'Cairo',"
-                " 'Africa/Cairo', :now, :now, false, 'info@example.org', :now)"
-            ),
-            {"now": now},
-        )
+        insert_event_as_0001_knew_it("Cairo", "Cairo", "Africa/Cairo", now)
         db.session.execute(
             text(
                 "INSERT INTO registration (id, event_id, token, token_digest, checkin_code, honorific, given_name,"
@@ -310,14 +308,7 @@ def seal_tokens_from_0009(database_url: str, instance_path) -> None:
     with app.app_context():
         upgrade(revision="0009")
         now = "2026-01-01 00:00:00"
-        db.session.execute(
-            text(
-                "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
-                " requires_approval, contact_email, created_at) VALUES (1, 'launch', 'Launch', '', 'Hall', 'Beijing',"
-                " 'Asia/Shanghai', :now, :now, false, 'info@example.org', :now)"
-            ),
-            {"now": now},
-        )
+        insert_event_as_0001_knew_it("Launch", "Beijing", "Asia/Shanghai", now)
         for row in (
             {
                 "id": 1,
