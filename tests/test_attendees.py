@@ -389,7 +389,8 @@ def test_the_list_on_a_phone_in_a_real_browser(live_server, browser_page):
     page.goto(f"{base_url}/organizer/events/{event.slug}/registrations?status=pending")
     expect(page.locator("#match-count")).to_have_text("3 registrations match")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    assert page.evaluate(
+    # Name, status and date fit the phone's width: the table does not scroll sideways either (issue 14).
+    assert not page.evaluate(
         "(() => { const s = document.querySelector('.table-scroll'); return s.scrollWidth > s.clientWidth })()"
     )
     found = {"list": violations(page)}
