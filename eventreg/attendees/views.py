@@ -5,16 +5,15 @@ from dataclasses import asdict
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from limits import parse
 
 from .. import stats
 from ..auth.access import managed_event, requires
 from ..capacity import promotion_message
-from ..extensions import limiter
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
 from ..pagination import page_number
 from ..privacy import erase_registration
+from ..registration.limits import count_hit
 from ..registration.services import DelegateDetails, RegistrationRefused
 from .forms import BulkActionForm, ConfirmForm, EditRegistrationForm, FilterForm
 from .queries import (
@@ -204,7 +203,10 @@ def resend_confirmation_view(slug: str, registration_id: int):
     """Send the confirmation mail again, with the current ticket; at most RESEND_CONFIRMATION_LIMIT a registration."""
     event, registration = registration_in(slug, registration_id)
     if ConfirmForm().validate_on_submit():
-        if not _resend_counted(registration.id):
+        # Every process counts together, as for the site's other limits.
+        if not count_hit(
+            "RESEND_CONFIRMATION_LIMIT", "resend-confirmation", str(registration.id), what="a resent confirmation"
+        ):
             message = _("The confirmation of this registration was sent again several times lately; try again later.")
             flash(message, "error")
         else:
@@ -218,20 +220,6 @@ def resend_confirmation_view(slug: str, registration_id: int):
                     "success",
                 )
     return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
-
-
-def _resend_counted(registration_id: int) -> bool:
-    """Count one resend of the registration's confirmation in Flask-Limiter's store (every process counts together,
-    as for the site's other limits); False once RESEND_CONFIRMATION_LIMIT is reached, and nothing is to be sent."""
-    if not limiter.enabled:
-        return True
-    limit = parse(current_app.config["RESEND_CONFIRMATION_LIMIT"])
-    key = (current_app.config["RATELIMIT_KEY_PREFIX"], "resend-confirmation", str(registration_id))
-    try:
-        return limiter.limiter.hit(limit, *key)
-    except Exception:  # the store went away after the app checked it: the mail matters more than the count
-        current_app.logger.warning("rate limit store unreachable: a resent confirmation was not counted", exc_info=True)
-        return True
 
 
 def _change_status(slug: str, registration_id: int, action: StatusAction):

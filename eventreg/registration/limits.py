@@ -55,17 +55,24 @@ def lost_link_mail_allowed() -> bool:
     """Count one lost-link mail to the address typed into this request's form in the lost-link form's bucket
     (LOST_LINK_LIMIT_PER_ADDRESS); False, and nothing is to be sent, when the address has had its share. For the
     registration form, which answers the same either way and so never shows a 429."""
+    return count_hit("LOST_LINK_LIMIT_PER_ADDRESS", address_key(), LOST_LINK_ADDRESS_SCOPE, what="a lost-link mail")
+
+
+def count_hit(setting: str, *identifiers: str, what: str) -> bool:
+    """One hit against the limits of `setting`, counted in Flask-Limiter's store under `identifiers` (after its key
+    prefix, as its decorators count: every process together); False when a limit is reached. For actions that are
+    refused quietly rather than with the 429 page. A store that fails now lets the action through, logged: the mail
+    matters more than the count."""
     if not limiter.enabled:
         return True
-    # The key Flask-Limiter gives the shared limit: its key prefix (kept from the first app it was bound to, hence
-    # the private attribute), the address's key and the scope.
-    args = [arg for arg in (limiter._key_prefix, address_key(), LOST_LINK_ADDRESS_SCOPE) if arg]
-    items = parse_many(current_app.config["LOST_LINK_LIMIT_PER_ADDRESS"])
+    # The key prefix Flask-Limiter kept from the first app it was bound to (hence the private attribute).
+    args = [arg for arg in (limiter._key_prefix, *identifiers) if arg]
+    items = parse_many(current_app.config[setting])
     try:
         # Every item takes its hit, as Flask-Limiter's own check does: the first refusal does not spare the others.
         hits = [limiter.limiter.hit(item, *args) for item in items]
     except Exception:
-        current_app.logger.warning("rate limit store unreachable: a lost-link mail was not counted", exc_info=True)
+        current_app.logger.warning("rate limit store unreachable: %s was not counted", what, exc_info=True)
         return True
     return all(hits)
 
