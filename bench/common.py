@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from eventreg import create_app
-from eventreg.events import event_by_slug
+from eventreg.events.services import event_by_slug
 from eventreg.extensions import db
 
 BENCH_DIR = Path(tempfile.gettempdir()) / "eventreg-bench"

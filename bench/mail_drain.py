@@ -30,7 +30,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from eventreg import create_app
-from eventreg.events import create_event
+from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.mail.outbox import compose
 from eventreg.mail.transport import SmtpTransport

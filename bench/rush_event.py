@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, inspect, select, text, update
 
-from eventreg.events import create_event
+from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.models import SEAT_HOLDING, AuditEntry, Event, OutboxMessage, Registration, utcnow
 

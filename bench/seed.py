@@ -19,11 +19,11 @@ import pycountry
 from sqlalchemy import func, insert, make_url, select, text
 
 from eventreg.auth.services import create_organizer, find_organizer
-from eventreg.capacity import recount_seats
 from eventreg.data_keys import seal
-from eventreg.events import create_event
+from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.models import Category, Event, Registration, Status, new_token, token_digest, utcnow
+from eventreg.registration.capacity import recount_seats
 
 from .common import ADMIN_EMAIL, ADMIN_PASSWORD, EVENT_SLUG, EVENT_TITLE, bench_event, database_argument, make_app
 from .seed_data import HEAD_COUNTRIES, INSTITUTIONS, NAMES, SCRIPT_OF

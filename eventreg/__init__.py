@@ -1,6 +1,7 @@
 """eventreg: registration of delegates for inaugural ceremonies and other scientific events."""
 
 import secrets
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
@@ -10,6 +11,27 @@ from . import data_keys, database, private_paths
 from . import extensions as ext
 from .config import DefaultConfig
 from .files import write_once
+
+# Every blueprint, each the `bp` of a views module, in the order they are registered: the one list.
+BLUEPRINTS = (
+    "registration.views",
+    "registration.counter",
+    "registration.self_service_views",
+    "tickets.views",
+    "auth.views",
+    "auth.token_views",
+    "organizer.views",
+    "events.views",
+    "admin.views",
+    "attendees.views",
+    "organizer.export_views",
+    "organizer.outbox_views",
+    "api.views",
+    "checkin.views",
+    "checkin.json_views",
+)
+# Every feature's `flask` commands, each the list `commands` of a module (the core's own are in cli.py).
+COMMANDS = ("auth.commands", "events.commands", "demo.commands", "mail.commands", "registration.commands")
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -57,35 +79,20 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     data_keys.init_app(app)
     private_paths.init_app(app)
 
-    from . import admin, api, auth, cli, converters, errors, organizer, registration, security, templating
-    from .attendees import bp as attendees_bp
-    from .auth import token_views
-    from .checkin import json_views as checkin_json
-    from .checkin import views as checkin
-    from .organizer import event_settings, export_views, outbox_views
-    from .registration.counter import bp as counter_bp
+    from . import cli, converters, errors, security, templating
+    from .auth import access, sessions
+    from .registration import limits
 
     converters.init_app(app)
-
-    app.register_blueprint(registration.bp)
-    app.register_blueprint(counter_bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(organizer.bp)
-    app.register_blueprint(event_settings.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(attendees_bp)
-    app.register_blueprint(export_views.bp)
-    app.register_blueprint(outbox_views.bp)
-    app.register_blueprint(token_views.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(checkin.bp)
-    app.register_blueprint(checkin_json.bp)
-    auth.init_app(app)
+    for module in BLUEPRINTS:
+        app.register_blueprint(import_module(f"{__name__}.{module}").bp)
+    sessions.init_app(app)
+    access.init_app(app)
     errors.init_app(app)
-    registration.limits.init_app(app)
+    limits.init_app(app)
     security.init_app(app)
     templating.init_app(app)
-    cli.init_app(app)
+    cli.init_app(app, tuple(f"{__name__}.{module}" for module in COMMANDS))
     return app
 
 

@@ -15,17 +15,17 @@ from .auth.access import is_public_endpoint
 # Public pages that show one person's registration (the private link and what a delegate does through it): never
 # cached, never indexed. The lost-link page is not stored either: its message repeats the typed address.
 PRIVATE_PUBLIC_ENDPOINTS = {
-    "registration.view_registration",
-    "registration.edit_own",
-    "registration.cancel_own",
-    "registration.erase_own",
-    "registration.change_email",
-    "registration.confirm_new_email",
-    "registration.ticket",
-    "registration.ticket_qr",
-    "registration.ticket_calendar",
+    "self_service.view_registration",
+    "self_service.edit_own",
+    "self_service.cancel_own",
+    "self_service.erase_own",
+    "self_service.change_email",
+    "self_service.confirm_new_email",
+    "tickets.ticket",
+    "tickets.ticket_qr",
+    "tickets.ticket_calendar",
 }
-NO_STORE_ENDPOINTS = {"registration.lost_link"}
+NO_STORE_ENDPOINTS = {"self_service.lost_link"}
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -1,4 +1,4 @@
-"""Write eventreg/regions_data.py: each ISO 3166 alpha-2 code's UN M49 region and sub-region.
+"""Write eventreg/geo/regions_data.py: each ISO 3166 alpha-2 code's UN M49 region and sub-region.
 
 The source is country-converter (coco), which keeps the UN M49 table. It needs pandas < 3 and adds ~60 MB to a
 process, so the app does not import it; this generator runs in a throwaway virtualenv instead:
@@ -18,7 +18,7 @@ import pycountry
 # coco calls the M49 region of North, Central and South America and the Caribbean "America".
 M49_REGION_NAMES = {"America": "Americas"}
 
-TARGET = Path(__file__).resolve().parent.parent / "eventreg" / "regions_data.py"
+TARGET = Path(__file__).resolve().parent.parent / "eventreg" / "geo" / "regions_data.py"
 
 
 def _alpha_2_codes(cell: str) -> list[str]:

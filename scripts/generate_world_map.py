@@ -1,4 +1,4 @@
-"""Generate eventreg/world_map_data.py: one SVG path per country, from the npm package world-atlas (Natural Earth).
+"""Generate eventreg/organizer/world_map_data.py: one SVG path per country, from the npm package world-atlas (Natural Earth).
 
     cd /tmp && npm install world-atlas
     python scripts/generate_world_map.py /tmp/node_modules/world-atlas/countries-110m.json
@@ -22,7 +22,7 @@ WIDTH = 960.0
 SOUTH_LIMIT = -60.0  # degrees: cut Antarctica's latitudes, nobody registers from there
 NAMED_WITHOUT_ISO = {"Kosovo": "XK"}
 LEAVE_OUT = {"AQ"}
-OUTPUT = Path(__file__).resolve().parent.parent / "eventreg" / "world_map_data.py"
+OUTPUT = Path(__file__).resolve().parent.parent / "eventreg" / "organizer" / "world_map_data.py"
 
 
 def natural_earth(lon: float, lat: float) -> tuple[float, float]:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a plain script: make the eventreg package importable
 
 from eventreg import create_app  # noqa: E402
-from eventreg.demo import load_demo  # noqa: E402
+from eventreg.demo.load import load_demo  # noqa: E402
 from eventreg.extensions import db  # noqa: E402
 from tests.browser import CHROMIUM, launch  # noqa: E402
 

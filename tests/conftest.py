@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from eventreg import create_app
 from eventreg.auth.services import create_organizer
-from eventreg.events import create_event
+from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.models import utcnow
 from eventreg.registration.services import DelegateDetails, register_delegate

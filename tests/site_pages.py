@@ -68,7 +68,7 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
         "checkin.desk": {"q": query},
         "checkin_json.lookup": {"code": seeded.checkin_code},
         "admin.audit": {"event": seeded.slug},
-        "registration.confirm_new_email": {"key": seeded.email_change_key},
+        "self_service.confirm_new_email": {"key": seeded.email_change_key},
     }
     urls = []
     with app.test_request_context():

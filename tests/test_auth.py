@@ -12,17 +12,17 @@ PUBLIC_ENDPOINTS = {
     "registration.show_event",
     "registration.register",
     "registration.submitted",  # "thank you, the outcome was mailed to c…@example.org": no data, no link
-    "registration.view_registration",
-    "registration.edit_own",
-    "registration.cancel_own",
-    "registration.erase_own",  # erasing one's personal data through the private link
-    "registration.change_email",
-    "registration.confirm_new_email",
-    "registration.lost_link",
+    "self_service.view_registration",
+    "self_service.edit_own",
+    "self_service.cancel_own",
+    "self_service.erase_own",  # erasing one's personal data through the private link
+    "self_service.change_email",
+    "self_service.confirm_new_email",
+    "self_service.lost_link",
     # the ticket behind the private link: the printable page, its QR code, the calendar entry
-    "registration.ticket",
-    "registration.ticket_qr",
-    "registration.ticket_calendar",
+    "tickets.ticket",
+    "tickets.ticket_qr",
+    "tickets.ticket_calendar",
     "counter.delegates",
     "counter.delegates_json",
     "auth.login",

@@ -10,11 +10,11 @@ from sqlalchemy import func, select, update
 
 from eventreg import stats
 from eventreg.attendees.services import StatusAction, apply_action, apply_bulk_action
-from eventreg.capacity import recount_seats
-from eventreg.events import update_event
+from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxMessage, Registration
+from eventreg.registration.capacity import recount_seats
 from eventreg.registration.services import DuplicateRegistration, EventFull, register_delegate
 from tests.conftest import create_test_event, delegate, drop_tables, make_app, register_test_delegate
 

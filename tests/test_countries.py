@@ -3,7 +3,7 @@
 import pycountry
 import pytest
 
-from eventreg.countries import _sort_key, country_names, flag
+from eventreg.geo.countries import _sort_key, country_names, flag
 from eventreg.registration.forms import RegistrationForm
 from tests.conftest import make_app
 
@@ -45,7 +45,7 @@ def test_configuration_overrides_labels_and_adds_codes(host_app):
     labels = list(names.values())
     assert labels == sorted(labels, key=_sort_key)  # the overrides take their place in the order
     assert labels.index("Kenya") < labels.index("Kosovo") < labels.index("Kuwait")
-    from eventreg.events import create_event
+    from eventreg.events.services import create_event
     from eventreg.extensions import db
     from eventreg.models import utcnow
 

@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from eventreg import charts, stats
+from eventreg import stats
 from eventreg.extensions import db
 from eventreg.models import Registration
+from eventreg.organizer import charts
 
 
 def known_event(app, make_event, make_registration):

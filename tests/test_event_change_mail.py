@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from eventreg.attendees.services import StatusAction, apply_action
-from eventreg.events import update_event
+from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.mail.outbox import mail_row
 from eventreg.models import AuditEntry, Event, OutboxMessage
-from eventreg.privacy import erase_registration
+from eventreg.registration.privacy import erase_registration
 from eventreg.registration.self_service import cancel_own_registration
 from tests.conftest import create_test_event, register_test_delegate
 from tests.test_event_settings import event_form, load_event
@@ -193,11 +193,11 @@ def test_the_settings_page_says_how_many_delegates_are_told(app, logged_in, make
 
 def test_the_change_and_its_mails_are_one_transaction(app, crowd, monkeypatch):
     """A failure while queueing the mails (after the first batch is written) leaves the event as it was."""
-    import eventreg.event_changes
+    import eventreg.events.notices
 
     event, _ids = crowd
     before = outbox_size(app)
-    monkeypatch.setattr(eventreg.event_changes, "BATCH", 1)
+    monkeypatch.setattr(eventreg.events.notices, "BATCH", 1)
     written = []
 
     def mail_row_then_fail(*args, **kwargs):
@@ -206,7 +206,7 @@ def test_the_change_and_its_mails_are_one_transaction(app, crowd, monkeypatch):
         written.append(args)
         return mail_row(*args, **kwargs)
 
-    monkeypatch.setattr(eventreg.event_changes, "mail_row", mail_row_then_fail)
+    monkeypatch.setattr(eventreg.events.notices, "mail_row", mail_row_then_fail)
     with pytest.raises(RuntimeError):
         move(app, event, starts_at=MOVED, ends_at=MOVED + timedelta(hours=3))
     assert load_event(app, event.slug).starts_at == STARTS

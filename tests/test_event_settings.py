@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from eventreg.events import EventError, update_event
+from eventreg.events.services import EventError, update_event
 from eventreg.extensions import db
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, Organizer

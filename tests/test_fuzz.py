@@ -54,11 +54,11 @@ SPOOLED_FILE_LEFT_OPEN = pytest.mark.filterwarnings(
 # The form each known route reads; a route missing here is fuzzed with the field names found on its page.
 FORMS = {
     "registration.register": RegistrationForm,
-    "registration.edit_own": OwnDetailsForm,
-    "registration.change_email": EmailChangeForm,
-    "registration.lost_link": LostLinkForm,
-    "registration.cancel_own": ConfirmForm,
-    "registration.confirm_new_email": ConfirmForm,
+    "self_service.edit_own": OwnDetailsForm,
+    "self_service.change_email": EmailChangeForm,
+    "self_service.lost_link": LostLinkForm,
+    "self_service.cancel_own": ConfirmForm,
+    "self_service.confirm_new_email": ConfirmForm,
     "auth.login": LoginForm,
 }
 # Every query argument the app reads: those its code reads by name (test_every_query_argument_read_is_fuzzed finds
@@ -258,7 +258,7 @@ def path_values(world: World, rule, endpoint: str) -> tuple[dict, dict]:
             values[name] = 1
         else:
             values[name] = "x"
-    if endpoint == "registration.confirm_new_email":
+    if endpoint == "self_service.confirm_new_email":
         query["key"] = email_change_key(world)
     return values, query
 

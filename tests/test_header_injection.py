@@ -14,11 +14,11 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAre
 from wtforms.fields.core import UnboundField
 
 from eventreg.attendees.forms import EditRegistrationForm
+from eventreg.events.forms import EventForm
 from eventreg.extensions import db
 from eventreg.mail.outbox import compose
 from eventreg.mail.worker import deliver_due
 from eventreg.models import Event, OutboxMessage, Registration
-from eventreg.organizer.event_form import EventForm
 from eventreg.registration.forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, RegistrationForm
 from tests.conftest import create_test_event, register_test_delegate
 from tests.test_event_settings import event_form

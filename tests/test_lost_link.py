@@ -263,7 +263,7 @@ def test_the_limits_hold_in_redis(limited):
     app = limited(RATELIMIT_STORAGE_URI=REDIS_URL)
     ip = check_the_limit_per_address(app)
     store = redis.Redis.from_url(REDIS_URL)
-    key = f"LIMITS:LIMITER/eventreg/{ip}/registration.lost_link/20/1/hour"
+    key = f"LIMITS:LIMITER/eventreg/{ip}/self_service.lost_link/20/1/hour"
     try:
         assert store.llen(key) == 7  # the counts are in Redis, shared by every process, not in this one
     finally:

@@ -298,7 +298,7 @@ SEAL_KEY = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG="
 def seal_tokens_from_0009(database_url: str, instance_path) -> None:
     """Store a live and an erased registration at 0009, with the mails and audit entries that point to them, upgrade
     to the newest: the live link still opens, only sealed; the erased one still says so; nothing else is lost."""
-    from eventreg.privacy import was_erased
+    from eventreg.registration.privacy import was_erased
 
     config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url, "DATA_KEYS": [SEAL_KEY]}
     app = create_app(config, instance_path=str(instance_path))

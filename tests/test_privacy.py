@@ -15,12 +15,12 @@ from sqlalchemy import inspect, select, text, update
 from eventreg import create_app
 from eventreg.auth.services import create_organizer
 from eventreg.checkin.services import CheckInRefused, find_by_code
-from eventreg.events import update_event
+from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.mail.outbox import resend_failed
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxAttempt, OutboxMessage, Registration, token_digest, utcnow
-from eventreg.privacy import erase_registration
+from eventreg.registration.privacy import erase_registration
 from eventreg.stats import event_report, public_counter, waitlist_position, waitlist_positions
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
 from tests.test_accessibility import violations
@@ -583,7 +583,7 @@ def test_purge_sends_no_notice(smtp_app, smtp_server):
 
 def test_purge_works_in_batches(app):
     event, ids = past_event(app, 200, "Old Ceremony")
-    from eventreg.privacy import purge_event
+    from eventreg.registration.privacy import purge_event
 
     with app.app_context():
         assert purge_event(event.id, batch=2) == 3

@@ -12,8 +12,8 @@ import segno
 from segno import encoder
 
 from eventreg.models.common import CHECKIN_ALPHABET, CHECKIN_CODE_LENGTH
-from eventreg.qr import information_modules, matrix_rows, penalty, qr_rows
-from eventreg.tickets import QR_ERROR
+from eventreg.tickets.codes import QR_ERROR
+from eventreg.tickets.qr import information_modules, matrix_rows, penalty, qr_rows
 
 FINDER_LIKE = (1, 0, 1, 1, 1, 0, 1)
 

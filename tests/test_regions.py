@@ -3,7 +3,7 @@
 import pycountry
 import pytest
 
-from eventreg.regions import CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, countries_in, subregion_of
+from eventreg.geo.regions import CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, countries_in, subregion_of
 
 
 def test_every_iso_country_has_a_continent_and_a_sub_region():

@@ -8,8 +8,8 @@ from eventreg.attendees.services import StatusAction, apply_action, edit_registr
 from eventreg.extensions import db
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, OutboxMessage, Registration
-from eventreg.privacy import erase_registration
-from eventreg.tickets import grouped_code
+from eventreg.registration.privacy import erase_registration
+from eventreg.tickets.codes import grouped_code
 from tests.conftest import create_test_event, delegate, register_test_delegate
 from tests.test_exports import login
 from tests.test_rate_limits import limited, store  # noqa: F401 - fixtures: rate limits on, counted in Redis

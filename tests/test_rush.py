@@ -19,10 +19,10 @@ from sqlalchemy import func, select, text
 
 from eventreg import stats
 from eventreg.attendees.services import StatusAction, apply_action
-from eventreg.capacity import waitlist_position
-from eventreg.events import update_event
+from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.models import Event, OutboxMessage, Registration
+from eventreg.registration.capacity import waitlist_position
 from tests.conftest import (
     POSTGRES_URL,
     create_test_event,

@@ -222,7 +222,7 @@ def test_more_accompanying_persons_than_free_seats_are_refused(app, client, make
     ],
 )
 def test_the_refusal_of_more_accompanying_persons_reads_well(app, seats_left, more, message):
-    from eventreg.registration.changes import not_enough_seats
+    from eventreg.registration.edits import not_enough_seats
 
     with app.test_request_context():
         refusal = not_enough_seats(seats_left, more)
@@ -231,7 +231,7 @@ def test_the_refusal_of_more_accompanying_persons_reads_well(app, seats_left, mo
 
 @pytest.mark.parametrize(("capacity", "seats"), [(1, 2), (2, 3), (3, 6)])
 def test_a_group_bigger_than_the_event_is_refused_in_words(app, capacity, seats):
-    from eventreg.registration.changes import group_too_big
+    from eventreg.registration.edits import group_too_big
     from eventreg.registration.services import EventFull
 
     with app.test_request_context():

@@ -20,7 +20,7 @@ from eventreg.mail.outbox import compose
 from eventreg.mail.worker import deliver_due
 from eventreg.models import OutboxMessage, Registration
 from eventreg.registration.self_service import cancel_own_registration, edit_own_registration
-from eventreg.tickets import calendar_sequence, mails_so_far
+from eventreg.tickets.codes import calendar_sequence, mails_so_far
 from tests.conftest import create_test_event, delegate, register_test_delegate
 
 

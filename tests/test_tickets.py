@@ -18,7 +18,7 @@ from eventreg.extensions import db
 from eventreg.mail.worker import deliver_due
 from eventreg.models import Registration
 from eventreg.registration.self_service import cancel_own_registration
-from eventreg.tickets import QR_ERROR, grouped_code, qr_png
+from eventreg.tickets.codes import QR_ERROR, grouped_code, qr_png
 from tests.conftest import create_test_event, register_test_delegate
 from tests.test_accessibility import violations
 from tests.test_ticket_mail import mails, parse

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from eventreg.auth.services import create_organizer
-from eventreg.events import update_event
+from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.mail.outbox import compose
 from eventreg.models import ApiToken, Event, OutboxMessage
@@ -65,10 +65,10 @@ REGISTRATION_PAGES = {
     "attendees.confirm_cancel",
     "checkin.desk",
     "checkin.card",
-    "registration.view_registration",
-    "registration.edit_own",
-    "registration.cancel_own",
-    "registration.ticket",
+    "self_service.view_registration",
+    "self_service.edit_own",
+    "self_service.cancel_own",
+    "tickets.ticket",
     "admin.audit",
     "tokens.index",
 }
@@ -76,10 +76,10 @@ EVENT_PAGES = {
     "registration.index",
     "registration.show_event",
     "registration.register",
-    "registration.lost_link",
+    "self_service.lost_link",
     "counter.delegates",
-    "registration.view_registration",
-    "registration.ticket",
+    "self_service.view_registration",
+    "tickets.ticket",
     "organizer.index",
     "organizer.dashboard",
     "events.settings",

@@ -1,5 +1,1 @@
 """The read-only JSON API under /api/v1, for scripts holding an organizer's API token."""
-
-from .views import bp
-
-__all__ = ["bp"]

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 from flask import url_for
 
-from ..countries import country_name
+from ..geo.countries import country_name
+from ..geo.regions import continent_of, subregion_of
 from ..models import Event, Organizer, Registration, Right
-from ..regions import continent_of, subregion_of
 
 
 def iso(moment: datetime | None) -> str | None:

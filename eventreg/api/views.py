@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from .. import stats
 from ..auth.access import current_organizer, managed_event, public, token_required
-from ..events import events_run_by
+from ..events.services import events_run_by
 from ..extensions import db
 from ..models import Right
 from ..organizer.filters import AttendeeFilter

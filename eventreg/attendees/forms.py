@@ -6,9 +6,9 @@ from wtforms.validators import Length, ValidationError
 
 from ..converters import MAX_ID
 from ..forms import Form
+from ..geo.regions import CONTINENT_LABELS, CONTINENTS
 from ..models import CATEGORY_LABELS, STATUS_LABELS
 from ..organizer.filters import MAX_QUERY_LENGTH
-from ..regions import CONTINENT_LABELS, CONTINENTS
 from ..registration.forms import RegistrationForm
 from .services import MAX_BULK, StatusAction
 

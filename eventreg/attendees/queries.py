@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 
 from ..audit import action_label, entries_for_registration, key_label
 from ..auth.access import managed_event
-from ..countries import country_name
 from ..extensions import db
+from ..geo.countries import country_name
 from ..models import AuditEntry, Event, OutboxMessage, Registration, Right
 from ..organizer.filters import AttendeeFilter
 from ..pagination import last_page_if_beyond, requested_page

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..capacity import promote_waitlisted
 from ..extensions import db
 from ..mail.outbox import queue_mail
 from ..models import ACTIVE, Event, Registration, Status
-from ..registration.changes import EDITABLE_FIELDS, ORGANIZER, apply_edit, email_taken
+from ..registration.capacity import promote_waitlisted
+from ..registration.edits import EDITABLE_FIELDS, ORGANIZER, apply_edit, email_taken
 from ..registration.services import (
     DelegateDetails,
     RegistrationRefused,

@@ -8,12 +8,12 @@ from flask_login import current_user
 
 from .. import stats
 from ..auth.access import managed_event, requires
-from ..capacity import promotion_message
 from ..models import Right
 from ..organizer.filters import AttendeeFilter
 from ..pagination import page_number
-from ..privacy import erase_registration
+from ..registration.capacity import promotion_message
 from ..registration.limits import count_hit
+from ..registration.privacy import erase_registration
 from ..registration.services import DelegateDetails, RegistrationRefused
 from .forms import BulkActionForm, ConfirmForm, EditRegistrationForm, FilterForm
 from .queries import (

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..events import event_by_slug
+from ..events.services import event_by_slug
 from ..extensions import db, login_manager
 from ..models import Event, Organizer, Right
 from .tokens import authenticate_token

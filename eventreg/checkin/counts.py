@@ -12,8 +12,8 @@ only if no commit landed while it was computed.
 
 from dataclasses import dataclass
 
-from ..countries import country_name, flag
 from ..extensions import db
+from ..geo.countries import country_name, flag
 from ..models import Event, Status
 from ..stats import aggregates
 from ..stats.cache import app_cache, unsettled

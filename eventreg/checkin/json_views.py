@@ -14,8 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth.access import requires
 from ..converters import MAX_ID
-from ..countries import country_name, flag
 from ..errors import MESSAGES
+from ..geo.countries import country_name, flag
 from ..models import Event, Registration, Right
 from ..templating import category_label, status_label
 from .counts import checkin_counts

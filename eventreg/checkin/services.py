@@ -9,8 +9,7 @@ from sqlalchemy import and_, or_, select
 
 from .. import audit
 from ..auth.access import current_organizer
-from ..capacity import lock_event
-from ..events import event_by_slug, events_run_by
+from ..events.services import event_by_slug, events_run_by
 from ..extensions import db
 from ..models import (
     CHECKIN_ALPHABET,
@@ -24,6 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..organizer.filters import MAX_QUERY_LENGTH, MAX_SEARCH_TERMS, SORTS
+from ..registration.capacity import lock_event
 from ..registration.credentials import code_was_replaced
 
 SEARCH_LIMIT = 20  # names shown for one search at the desk; a longer list means the staff should type more

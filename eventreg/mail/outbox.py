@@ -120,7 +120,7 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
     """Render a queued message in the delegate's language, with absolute links and a stable Message-ID; a ticket
     (QR code and calendar entry) goes with it when the registration has one (see mail/ticket_mail.py)."""
     # Imported here: ticket_mail builds on EncodedMessage, defined below.
-    from .ticket_mail import TicketMessage, ticket_context, ticket_parts
+    from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
 
     registration = message.registration
     event = registration.event
@@ -139,7 +139,7 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         ticket = None
         recipient = message.recipient
     else:
-        private_url = url_for("registration.view_registration", token=registration.token, _external=True)
+        private_url = url_for("self_service.view_registration", token=registration.token, _external=True)
         ticket = ticket_parts(message, status)
         recipient = (registration.display_name, message.recipient)
         context["private_url"] = private_url

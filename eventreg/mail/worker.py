@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, with_expression
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
-from ..tickets import mails_so_far
+from ..tickets.codes import mails_so_far
 from .outbox import ERASURE_NOTICE, _message_id, compose, forget_addresses
 from .transport import open_transport
 

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import gettext as _
 
 from ..auth.access import current_organizer, managed_event, requires
-from ..exports import (
+from ..models import Right
+from .exports import (
     CSV_MIMETYPE,
     XLSX_MIMETYPE,
     Export,
@@ -17,7 +18,6 @@ from ..exports import (
     registrations_export,
     write_xlsx,
 )
-from ..models import Right
 from .filters import AttendeeFilter
 
 bp = Blueprint("exports", __name__, url_prefix="/organizer")

@@ -9,8 +9,8 @@ from sqlalchemy import Select, or_, select
 from werkzeug.datastructures import MultiDict
 
 from ..forms import text_problem
+from ..geo.regions import CONTINENTS, countries_in
 from ..models import Category, Event, Registration, Status, casefold_key, search_key
-from ..regions import CONTINENTS, countries_in
 
 YES_NO = ("yes", "no")
 

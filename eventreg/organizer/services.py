@@ -6,12 +6,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import charts, stats
+from .. import stats
 from ..auth.access import managed_event
 from ..checkin.counts import CheckInCounts, checkin_counts
-from ..events import events_run_by
+from ..events.services import events_run_by
 from ..extensions import db
 from ..models import Event, Organizer, Registration
+from . import charts
 
 NEWEST = 10  # registrations shown on the dashboard; the attendee list has them all
 

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from .. import stats
 from ..auth.access import public
-from ..events import event_by_slug
+from ..events.services import event_by_slug
 
 bp = Blueprint("counter", __name__)
 

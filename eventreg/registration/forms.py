@@ -15,8 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..countries import country_names
 from ..forms import EmailAddress, Form, HasLetter, NoControlCharacters, SingleLine, fits, one_newline_style, strip
+from ..geo.countries import country_names
 from ..models import CATEGORY_LABELS, Category, Registration, new_token
 
 MAX_ACCOMPANYING = 5

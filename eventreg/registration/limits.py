@@ -20,7 +20,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from ..errors import MESSAGES
-from ..events import event_by_slug
+from ..events.services import event_by_slug
 from ..extensions import limiter
 
 

@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..capacity import lock_event
 from ..converters import MAX_ID
 from ..extensions import db
 from ..forms import column_length
 from ..mail.outbox import queue_mail
 from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
-from .changes import OWN_EDITABLE_FIELDS, apply_edit, check_email, email_taken, queue_changed_mail
+from .capacity import lock_event
 from .credentials import renew_credentials
+from .edits import OWN_EDITABLE_FIELDS, apply_edit, check_email, email_taken, queue_changed_mail
 from .services import DelegateDetails, RegistrationRefused, active_registration
 
 # How long the link that confirms a new email address works.

@@ -5,20 +5,20 @@ function, and renders or redirects."""
 from datetime import timedelta
 from typing import NoReturn
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import audit
 from ..attendees.forms import ConfirmForm
 from ..auth.access import public
-from ..capacity import waitlist_position
 from ..extensions import csrf
 from ..models import Registration
-from ..privacy import erase_registration, was_erased
 from . import limits
-from .changes import OWN_EDITABLE_FIELDS, changed_rows
+from .capacity import waitlist_position
 from .credentials import link_was_replaced
+from .edits import OWN_EDITABLE_FIELDS, changed_rows
 from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired
+from .privacy import erase_registration, was_erased
 from .self_service import (
     EMAIL_CHANGE_MAX_AGE,
     LinkProblem,
@@ -32,10 +32,11 @@ from .self_service import (
     why_not_changeable,
 )
 from .services import DelegateDetails, RegistrationRefused, find_registration
-from .views import bp, event_or_404
+from .views import event_or_404
 
 MAX_KEY_LENGTH = 1000  # far longer than a real confirmation key
 
+bp = Blueprint("self_service", __name__)
 bp.register_error_handler(429, limits.too_many_requests)
 bp.add_app_template_global(changed_rows, "changed_rows")
 

@@ -9,7 +9,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..capacity import decide_status, lock_event
 from ..extensions import db
 from ..forms import column_length
 from ..mail.outbox import mail_row
@@ -27,6 +26,7 @@ from ..models import (
     token_digest,
     utcnow,
 )
+from .capacity import decide_status, lock_event
 
 
 class RegistrationRefused(Exception):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from .. import stats
 from ..auth.access import public
-from ..events import event_by_slug
+from ..events.services import event_by_slug
 from ..extensions import csrf
 from ..mail.addresses import masked_address
 from . import limits

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, case, cast, func, select
 
-from ..countries import country_name, flag
 from ..extensions import db
+from ..geo.countries import country_name, flag
 from ..models import SEAT_HOLDING, Event, Registration, Status
 
 # Arrival times are grouped in quarter hours: every timezone in use today is a whole number of them from UTC

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..countries import country_name, flag
 from ..extensions import db
+from ..geo.countries import country_name, flag
+from ..geo.regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
 from ..models import CATEGORY_LABELS, SEAT_HOLDING, Status
-from ..regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
 from . import aggregates
 from .cache import app_cache, unsettled
 

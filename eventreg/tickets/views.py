@@ -1,14 +1,14 @@
 """The delegate's ticket on the web: the printable ticket, its QR code and the calendar entry, all behind the
 private link. The QR code and the printed ticket show only the check-in code, never the private-link token."""
 
-from flask import Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template
 
 from ..auth.access import public
 from ..models import Registration
-from ..tickets import calendar_entry, calendar_sequence, grouped_code, has_ticket, qr_svg, whom_it_admits
-from .services import find_registration
-from .views import bp
+from ..registration.services import find_registration
+from .codes import calendar_entry, calendar_sequence, grouped_code, has_ticket, qr_svg, whom_it_admits
 
+bp = Blueprint("tickets", __name__)
 bp.add_app_template_global(has_ticket, "has_ticket")
 bp.add_app_template_filter(grouped_code, "code_groups")
 bp.add_app_template_global(whom_it_admits, "whom_it_admits")  # the printed ticket, the private page and the mails

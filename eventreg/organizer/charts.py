@@ -12,8 +12,8 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from ..geo.countries import country_name
 from . import world_map_data
-from .countries import country_name
 
 BAR_WIDTH = 480  # viewBox units; the SVG scales to its box
 BAR_ROW = 30

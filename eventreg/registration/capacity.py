@@ -12,12 +12,12 @@ from flask import current_app
 from flask_babel import ngettext
 from sqlalchemy import Update, func, select, update
 
-from . import audit
-from .database import begin_write_transaction, is_postgresql
-from .extensions import db
-from .mail.outbox import queue_mail
-from .models import SEAT_HOLDING, Event, Registration, Status
-from .stats import waitlist_position
+from .. import audit
+from ..database import begin_write_transaction, is_postgresql
+from ..extensions import db
+from ..mail.outbox import queue_mail
+from ..models import SEAT_HOLDING, Event, Registration, Status
+from ..stats import waitlist_position
 
 __all__ = [
     "admitted_status",

@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from .. import stats
 from ..auth.access import managed_event, requires
-from ..capacity import promotion_message
-from ..event_changes import event_change_rows
-from ..events import EventError, create_event, update_event, with_local_times
 from ..models import Right
-from .event_form import EventForm, EventSettingsForm, form_values
+from ..registration.capacity import promotion_message
+from .forms import EventForm, EventSettingsForm, form_values
+from .notices import event_change_rows
+from .services import EventError, create_event, update_event, with_local_times
 
 bp = Blueprint("events", __name__, url_prefix="/organizer")
 bp.add_app_template_global(event_change_rows, "event_change_rows")  # for templates/email/event_changed.*

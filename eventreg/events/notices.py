@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
-from .extensions import db
-from .mail.outbox import mail_row
-from .models import ACTIVE, Event, OutboxMessage, Registration
-from .templating import event_time
+from ..extensions import db
+from ..mail.outbox import mail_row
+from ..models import ACTIVE, Event, OutboxMessage, Registration
+from ..templating import event_time
 
 # What a delegate's ticket and calendar entry show of the event (see tickets.calendar_entry): a change to any of
 # them is worth a mail. The description is in the calendar entry too, but a reworded text sends nobody elsewhere.

@@ -20,8 +20,8 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from .extensions import db
-from .models import OutboxMessage, Registration, Status, utcnow
+from ..extensions import db
+from ..models import OutboxMessage, Registration, Status, utcnow
 from .qr import qr_rows
 
 # Mails that carry the ticket when the registration is confirmed, and mails that take the calendar entry away.

@@ -6,12 +6,12 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from .. import audit
-from ..capacity import promote_waitlisted
-from ..countries import country_name
 from ..forms import column_length
+from ..geo.countries import country_name
 from ..mail.outbox import queue_mail
 from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, casefold_key
 from ..templating import category_label, status_label
+from .capacity import promote_waitlisted
 from .credentials import renew_credentials
 from .forms import HONORIFIC_LABELS
 from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration, group_too_big

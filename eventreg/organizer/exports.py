@@ -21,10 +21,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select
 
-from .countries import country_name
-from .extensions import db
-from .models import CATEGORY_LABELS, STATUS_LABELS, Event, Organizer, Registration, Right, utcnow
-from .regions import CONTINENT_LABELS, SUBREGION_LABELS, continent_of, subregion_of
+from ..extensions import db
+from ..geo.countries import country_name
+from ..geo.regions import CONTINENT_LABELS, SUBREGION_LABELS, continent_of, subregion_of
+from ..models import CATEGORY_LABELS, STATUS_LABELS, Event, Organizer, Registration, Right, utcnow
 
 BATCH = 1000  # rows fetched from the database at a time
 CSV_ROWS_PER_CHUNK = 200  # rows per piece of the CSV response

@@ -12,20 +12,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from . import audit
+from .. import audit
+from ..extensions import db
+from ..mail.outbox import ERASURE_NOTICE, forget_addresses, queue_mail
+from ..models import AuditEntry, Event, OutboxMessage, OutboxState, Registration, new_checkin_code, token_digest, utcnow
 from .capacity import lock_event
-from .extensions import db
-from .mail.outbox import ERASURE_NOTICE, forget_addresses, queue_mail
-from .models import (
-    AuditEntry,
-    Event,
-    OutboxMessage,
-    OutboxState,
-    Registration,
-    new_checkin_code,
-    token_digest,
-    utcnow,
-)
 
 # What a registration holds about the person; audit entries drop these values too.
 PERSONAL_FIELDS = (

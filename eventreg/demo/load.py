@@ -10,11 +10,11 @@ from flask import current_app
 from slugify import slugify
 from sqlalchemy import func, select
 
-from .auth.services import create_organizer, find_organizer
-from .countries import country_name
-from .events import create_event
-from .extensions import db
-from .models import Category, Event, Registration, Status, utcnow
+from ..auth.services import create_organizer, find_organizer
+from ..events.services import create_event
+from ..extensions import db
+from ..geo.countries import country_name
+from ..models import Category, Event, Registration, Status, utcnow
 
 DEMO_ORGANIZER = "organizer@example.org"
 DELEGATES = 700

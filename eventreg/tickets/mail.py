@@ -17,8 +17,11 @@ the tree.
 
 from dataclasses import dataclass
 
+from ..mail import mime
+from ..mail.addresses import default_sender_address
+from ..mail.outbox import EncodedMessage
 from ..models import OutboxMessage, Status
-from ..tickets import (
+from .codes import (
     CANCELLING_KINDS,
     TICKET_KINDS,
     calendar_entry,
@@ -28,9 +31,6 @@ from ..tickets import (
     qr_png,
     ticket_was_sent,
 )
-from . import mime
-from .addresses import default_sender_address
-from .outbox import EncodedMessage
 
 # Pixels per QR module in mail: a version 1 code with its quiet zone is 29 modules, so 232 px square.
 MAIL_QR_SCALE = 8

@@ -9,13 +9,14 @@ from flask_babel import ngettext
 from slugify import slugify
 from sqlalchemy import func, select
 
-from . import audit, event_changes
-from .capacity import promote_waitlisted
-from .database import begin_write_transaction
-from .extensions import db
-from .forms import column_length, one_newline_style, strip, text_problem
-from .mail.addresses import default_sender_address
-from .models import Event, Organizer, Registration, Right, Status
+from .. import audit
+from ..database import begin_write_transaction
+from ..extensions import db
+from ..forms import column_length, one_newline_style, strip, text_problem
+from ..mail.addresses import default_sender_address
+from ..models import Event, Organizer, Registration, Right, Status
+from ..registration.capacity import promote_waitlisted
+from . import notices as event_changes
 
 # Dates outside these are typing mistakes (and year 9999 would overflow when shown in a timezone).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

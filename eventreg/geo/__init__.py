@@ -1,0 +1,1 @@
+"""Countries and regions: names from pycountry, UN M49 regions, flags."""
