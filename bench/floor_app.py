@@ -151,7 +151,7 @@ def register(slug: str):
             (registration_id,) = cursor.fetchone()
             mail_columns = OUTBOX_COLUMNS
             mail = ("confirmation", registration_id, email, "queued", 0, "", now, "", "", now)
-            if _local.mail_details:  # as eventreg.mail.outbox.mail_row
+            if _local.mail_details:  # as eventreg.mail.queue.mail_row
                 mail_columns, mail = mail_columns + ", details", (*mail, Json({"status": status}))
             cursor.execute(
                 f"INSERT INTO outbox_message ({mail_columns}) VALUES ({', '.join(['%s'] * len(mail))})", mail

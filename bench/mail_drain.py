@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from eventreg import create_app
 from eventreg.events.services import create_event
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose
+from eventreg.mail.compose import compose
 from eventreg.mail.transport import SmtpTransport
 from eventreg.mail.worker import deliver_due
 from eventreg.models import OutboxAttempt, OutboxMessage, utcnow

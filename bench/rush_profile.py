@@ -57,7 +57,7 @@ PARTS = [
     ("      Session.flush()", "sqlalchemy/orm/session.py", "flush"),
     ("        before_flush hook (stats_version)", "models/registration.py", "_bump_stats_version"),
     ("        before_flush hook (counters)", "models/registration.py", "_keep_event_counters"),
-    ("      queue_mail()", "mail/outbox.py", "queue_mail"),
+    ("      queue_mail()", "mail/queue.py", "queue_mail"),
     ("      Session.commit()", "sqlalchemy/orm/session.py", "commit"),
     ("    _submitted() (masked address in the session)", "registration/views.py", "_submitted"),
     ("    url_for() + redirect()", "flask/helpers.py", "url_for"),

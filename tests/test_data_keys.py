@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from eventreg import create_app
 from eventreg.data_keys import DataKeysError, unseal
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose
+from eventreg.mail.compose import compose
 from eventreg.models import OutboxMessage, Registration
 from eventreg.registration.services import find_registration
 from tests.conftest import base_config, create_test_event, drop_tables, make_app, register_test_delegate

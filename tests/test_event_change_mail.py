@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.events.services import update_event
 from eventreg.extensions import db
-from eventreg.mail.outbox import mail_row
+from eventreg.mail.queue import mail_row
 from eventreg.models import AuditEntry, Event, OutboxMessage
 from eventreg.registration.privacy import erase_registration
 from eventreg.registration.self_service import cancel_own_registration

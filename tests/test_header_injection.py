@@ -16,7 +16,7 @@ from wtforms.fields.core import UnboundField
 from eventreg.attendees.forms import EditRegistrationForm
 from eventreg.events.forms import EventForm
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose
+from eventreg.mail.compose import compose
 from eventreg.mail.worker import deliver_due
 from eventreg.models import Event, OutboxMessage, Registration
 from eventreg.registration.forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, RegistrationForm

@@ -17,9 +17,9 @@ from eventreg.auth.services import create_organizer
 from eventreg.checkin.services import CheckInRefused, find_by_code
 from eventreg.events.services import update_event
 from eventreg.extensions import db
-from eventreg.mail.outbox import resend_failed
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, OutboxAttempt, OutboxMessage, Registration, token_digest, utcnow
+from eventreg.organizer.outbox_queries import resend_failed
 from eventreg.registration.privacy import erase_registration
 from eventreg.stats import event_report, public_counter, waitlist_position, waitlist_positions
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate

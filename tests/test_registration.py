@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from eventreg import stats
 from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose
+from eventreg.mail.compose import compose
 from eventreg.models import AuditEntry, OutboxMessage, Registration, utcnow
 from tests.conftest import private_token
 

@@ -482,7 +482,7 @@ def test_an_approval_reaches_the_delegate_through_the_worker(smtp_app, smtp_serv
 
 @pytest.mark.parametrize("kind", ["rejected", "cancelled"])
 def test_rejection_and_cancellation_mails_render(app, make_event, make_registration, kind):
-    from eventreg.mail.outbox import compose
+    from eventreg.mail.compose import compose
 
     event = make_event(requires_approval=True)
     registration_id, token = make_registration(event)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose
+from eventreg.mail.compose import compose
 from eventreg.models import AuditEntry, Event, OutboxMessage, Registration, utcnow
 from tests.conftest import create_test_event, drop_tables, make_app, private_token, register_test_delegate
 from tests.test_csrf import token_from

@@ -16,7 +16,7 @@ from sqlalchemy.orm import with_expression
 
 from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose
+from eventreg.mail.compose import compose
 from eventreg.mail.worker import deliver_due
 from eventreg.models import OutboxMessage, Registration
 from eventreg.registration.self_service import cancel_own_registration, edit_own_registration

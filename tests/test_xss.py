@@ -20,7 +20,7 @@ from sqlalchemy import select
 from eventreg.auth.services import create_organizer
 from eventreg.events.services import update_event
 from eventreg.extensions import db
-from eventreg.mail.outbox import compose
+from eventreg.mail.compose import compose
 from eventreg.models import ApiToken, Event, OutboxMessage
 from tests.browser import csp_violations, log_in, watched_page
 from tests.site_pages import (

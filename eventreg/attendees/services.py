@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
-from ..mail.outbox import queue_mail
+from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration, Status
 from ..registration.capacity import promote_waitlisted
 from ..registration.edits import EDITABLE_FIELDS, ORGANIZER, apply_edit, email_taken

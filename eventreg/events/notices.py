@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..mail.outbox import mail_row
+from ..mail.queue import mail_row
 from ..models import ACTIVE, Event, OutboxMessage, Registration
 from ..templating import event_time
 

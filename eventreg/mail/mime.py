@@ -1,6 +1,6 @@
 """The bytes of an outgoing mail, written straight from its parts.
 
-Every mail of the outbox has one of a few fixed shapes (see ticket_mail.py for the ticket's), so the MIME tree is
+Every mail of the outbox has one of a few fixed shapes (see tickets/mail.py for the ticket's), so the MIME tree is
 written here directly instead of being built as `email.message` objects and flattened by the email package's
 generator: that took about half of the time it took to render a ticket mail (5 of 10 ms), mostly refolding the
 same headers. Header values are still encoded and folded by the standard library's SMTP policy (RFC 2047 for names

@@ -18,7 +18,8 @@ from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
 from ..tickets.codes import mails_so_far
-from .outbox import ERASURE_NOTICE, _message_id, compose, forget_addresses
+from .compose import compose, outbox_message_id
+from .queue import ERASURE_NOTICE, forget_addresses
 from .transport import open_transport
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState
         return []
     for message in messages:
         if not message.message_id:
-            message.message_id = _message_id(message)
+            message.message_id = outbox_message_id(message)
     if not is_postgresql():
         # SQLite has no row locks: lease the messages to this worker (another skips them until the lease ends,
         # after which a crashed worker's messages are tried again), and release the write lock while
@@ -199,7 +200,7 @@ def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState
 
 def _record(messages: list[OutboxMessage], tries: list[_Try]) -> list[tuple[OutboxState, Exception | None]]:
     """Write each try's result and attempt row, and commit; the claimed messages not tried become due again.
-    An erasure notice sent or failed for good keeps no address (outbox.forget_addresses())."""
+    An erasure notice sent or failed for good keeps no address (queue.forget_addresses())."""
     if not is_postgresql():
         begin_write_transaction()
         ids = [message.id for message in messages]

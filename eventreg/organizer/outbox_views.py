@@ -8,9 +8,9 @@ from ..attendees.forms import ConfirmForm
 from ..attendees.queries import MAIL_LABELS
 from ..auth.access import managed_event, requires
 from ..extensions import db
-from ..mail.outbox import outbox_counts, outbox_page, resend_failed
 from ..models import OutboxMessage, OutboxState, Right
 from ..pagination import last_page_if_beyond, requested_page
+from .outbox_queries import outbox_counts, outbox_page, resend_failed
 
 bp = Blueprint("outbox", __name__, url_prefix="/organizer")
 

@@ -15,7 +15,7 @@ from sqlalchemy import Update, func, select, update
 from .. import audit
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
-from ..mail.outbox import queue_mail
+from ..mail.queue import queue_mail
 from ..models import SEAT_HOLDING, Event, Registration, Status
 from ..stats import waitlist_position
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from .. import audit
 from ..forms import column_length
 from ..geo.countries import country_name
-from ..mail.outbox import queue_mail
+from ..mail.queue import queue_mail
 from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, casefold_key
 from ..templating import category_label, status_label
 from .capacity import promote_waitlisted

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import db
-from ..mail.outbox import ERASURE_NOTICE, forget_addresses, queue_mail
+from ..mail.queue import ERASURE_NOTICE, forget_addresses, queue_mail
 from ..models import AuditEntry, Event, OutboxMessage, OutboxState, Registration, new_checkin_code, token_digest, utcnow
 from .capacity import lock_event
 

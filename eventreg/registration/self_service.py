@@ -16,7 +16,7 @@ from .. import audit
 from ..converters import MAX_ID
 from ..extensions import db
 from ..forms import column_length
-from ..mail.outbox import queue_mail
+from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
 from .capacity import lock_event
 from .credentials import renew_credentials

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..extensions import db
 from ..forms import column_length
-from ..mail.outbox import mail_row
+from ..mail.queue import mail_row
 from ..models import (
     ACTIVE,
     AuditEntry,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..mail import mime
 from ..mail.addresses import default_sender_address
-from ..mail.outbox import EncodedMessage
+from ..mail.messages import EncodedMessage
 from ..models import OutboxMessage, Status
 from .codes import (
     CANCELLING_KINDS,

@@ -1,0 +1,98 @@
+"""Composing a queued mail at send time: its subject, its text and HTML from the template pair, in the recipient's
+language, with the ticket when it carries one."""
+
+import flask_mail
+from flask import render_template, url_for
+from flask_babel import force_locale, gettext
+
+from ..models import OutboxMessage, Registration
+from ..stats import waitlist_position
+from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
+from .addresses import default_sender_address, smtp_address
+from .messages import EncodedMessage
+from .queue import ERASURE_NOTICE, KINDS
+
+# Mails to an address that no longer stands for the person: the erasure notice, and the notice to a former address
+# that the registration moved to another one. They carry no name, no private link, no ticket.
+NOTICES_WITHOUT_PERSON = (ERASURE_NOTICE, "address_changed")
+
+
+def _subject(kind: str, registration: Registration, status: str) -> str:
+    event = registration.event
+    if kind == "confirmation" and status == "pending":
+        return gettext("Registration received, awaiting approval: %(title)s", title=event.title)
+    if kind == "confirmation" and status == "waitlisted":
+        return gettext("You are on the waiting list: %(title)s", title=event.title)
+    if kind == "promoted" and status == "pending":
+        return gettext("A seat is free, your registration awaits approval: %(title)s", title=event.title)
+    if kind == "promoted":
+        return gettext("A seat is free, your registration is confirmed: %(title)s", title=event.title)
+    if kind == "changed":
+        return gettext("Your registration was updated: %(title)s", title=event.title)
+    if kind == "event_changed":
+        return gettext("New date, time or place: %(title)s", title=event.title)
+    if kind == "address_changed":
+        return gettext("The email address of a registration was changed: %(title)s", title=event.title)
+    if kind == "email_change":
+        return gettext("Confirm your new email address for %(title)s", title=event.title)
+    if kind == "lost_link":
+        return gettext("Your registration link for %(title)s", title=event.title)
+    if kind == "approved":
+        return gettext("Your registration is approved: %(title)s", title=event.title)
+    if kind == "rejected":
+        return gettext("Your registration was not accepted: %(title)s", title=event.title)
+    if kind == "cancelled":
+        return gettext("Your registration is cancelled: %(title)s", title=event.title)
+    if kind == ERASURE_NOTICE:
+        return gettext("Your personal data was erased: %(title)s", title=event.title)
+    return gettext("Your registration for %(title)s", title=event.title)
+
+
+def compose(message: OutboxMessage) -> flask_mail.Message:
+    """Render a queued message in the delegate's language, with absolute links and a stable Message-ID; a ticket
+    (QR code and calendar entry) goes with it when the registration has one (see tickets/mail.py)."""
+    registration = message.registration
+    event = registration.event
+    details = message.details or {}
+    # The status when the mail was queued (older messages have none: then the current one).
+    status = details.get("status", registration.status)
+    context = {
+        "registration": registration,
+        "event": event,
+        "event_url": url_for("registration.show_event", slug=event.slug, _external=True),
+        "details": details,
+        "status": status,
+    }
+    if message.kind in NOTICES_WITHOUT_PERSON:
+        # Nothing of the person goes to this address but the event: no name, no private link, no ticket.
+        ticket = None
+        recipient = message.recipient
+    else:
+        private_url = url_for("self_service.view_registration", token=registration.token, _external=True)
+        ticket = ticket_parts(message, status)
+        recipient = (registration.display_name, message.recipient)
+        context["private_url"] = private_url
+        # The place now, while still waiting; None once the registration has moved on.
+        context["waitlist_position"] = waitlist_position(registration)
+        context.update(ticket_context(message, ticket, status))
+    with force_locale(registration.language):
+        template = KINDS[message.kind]
+        subject = _subject(message.kind, registration, status)
+        body = render_template(f"{template}.txt", **context)
+        html = render_template(f"{template}.html", **context)
+    fields = {
+        "subject": subject,
+        "recipients": [recipient],
+        "body": body,
+        "html": html,
+        "reply_to": smtp_address(event.contact_email),
+    }
+    mail_message = TicketMessage(**fields, ticket=ticket) if ticket else EncodedMessage(**fields)
+    mail_message.msgId = message.message_id or outbox_message_id(message)
+    return mail_message
+
+
+def outbox_message_id(message: OutboxMessage) -> str:
+    """One Message-ID per outbox row, kept across retries, so a repeated send can be recognised."""
+    domain = default_sender_address().rpartition("@")[2] or "localhost"
+    return f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"

@@ -1,0 +1,70 @@
+"""The mail queue: the one way to send mail is to add an outbox row in the caller's transaction; the worker
+composes and sends it later (mail/compose.py, mail/worker.py)."""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration
+from .addresses import smtp_address
+
+# Each kind of mail: the template pair under templates/email/ and the subject line.
+KINDS = {
+    "confirmation": "email/confirmation",
+    "approved": "email/approved",
+    "rejected": "email/rejected",
+    "cancelled": "email/cancelled",
+    "promoted": "email/promoted",
+    "changed": "email/changed",
+    "event_changed": "email/event_changed",
+    "email_change": "email/email_change",
+    "lost_link": "email/lost_link",
+    "address_changed": "email/address_changed",
+    "erased": "email/erased",
+}
+# The last mail to an erased registration's address: composed from what erasure leaves (the event, the language),
+# and its row forgets the address once it is sent or given up on (see forget_addresses()).
+ERASURE_NOTICE = "erased"
+
+
+def queue_mail(
+    kind: str, registration: Registration, *, recipient: str | None = None, details: dict | None = None
+) -> OutboxMessage:
+    """Add a mail about `registration` to the outbox, in the caller's transaction (the caller commits).
+
+    It goes to the registration's address unless `recipient` says otherwise (a new address to confirm);
+    `details` (JSON) is what the mail reports beyond the registration, as it was at the change. The registration's
+    status is kept with it, so a mail sent late (the queue was long, the worker down) still tells what happened
+    at its moment, not what became of the registration since.
+    A registration whose personal data was erased has no address: its message is recorded as cancelled, unsent.
+    """
+    row = mail_row(kind, registration, recipient, details)
+    if registration.erased_at is not None:
+        row.update(recipient="", state=OutboxState.CANCELLED, details={"status": registration.status})
+    message = OutboxMessage(registration=registration, **row)
+    db.session.add(message)
+    return message
+
+
+def forget_addresses(messages: list[OutboxMessage]) -> None:
+    """Blank what these mails hold of their recipient, in the caller's transaction: the address, what the mail
+    reported beyond the status, and the errors of the message and of its attempts (a server's reply may quote the
+    address)."""
+    for message in messages:
+        message.recipient = ""
+        message.details = {"status": (message.details or {}).get("status")}
+        message.last_error = ""
+    if messages:
+        attempts = select(OutboxAttempt).where(OutboxAttempt.message_id.in_([message.id for message in messages]))
+        for attempt in db.session.scalars(attempts):
+            attempt.error = ""
+
+
+def mail_row(kind: str, registration: Registration, recipient: str | None = None, details: dict | None = None) -> dict:
+    """The columns of an outbox message about `registration` (see queue_mail), for an ORM object or a Core insert."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
+    return {
+        "kind": kind,
+        "recipient": smtp_address(recipient or registration.email),
+        "details": {"status": registration.status, **(details or {})},
+    }

@@ -1,0 +1,77 @@
+"""The organizer's view of an event's outbox: counts by state, a page of mails with their attempts, and failed
+mails queued again."""
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..database import begin_write_transaction
+from ..extensions import db
+from ..models import OutboxMessage, OutboxState, Registration, utcnow
+
+
+def outbox_counts(event_id: int) -> dict[str, int]:
+    """How many of the event's mails are queued, sent and failed; and "resendable", the failed ones that still
+    have an address (a failed erasure notice has forgotten its own, so "Resend" cannot send it)."""
+    with_address = func.count().filter(OutboxMessage.recipient != "")
+    query = (
+        select(OutboxMessage.state, func.count(), with_address)
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(Registration.event_id == event_id)
+        .group_by(OutboxMessage.state)
+    )
+    counts = {state.value: 0 for state in OutboxState} | {"resendable": 0}
+    for state, number, addressed in db.session.execute(query):
+        counts[state] = number
+        if state == OutboxState.FAILED:
+            counts["resendable"] = addressed
+    return counts
+
+
+def outbox_page(event_id: int, state: str | None, page: int, per_page: int = 50) -> Pagination:
+    """One page of the event's mails, newest first, in one state or all, with their registrations and attempts."""
+    query = (
+        select(OutboxMessage)
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(Registration.event_id == event_id)
+        .options(selectinload(OutboxMessage.registration), selectinload(OutboxMessage.attempt_log))
+        .order_by(OutboxMessage.id.desc())
+    )
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def resend_failed(event_id: int, message_id: int | None = None) -> int:
+    """Queue the event's failed mails that still have an address again (all, or the one given), due now; the number
+    queued.
+
+    Their attempt log stays; `attempts` counts the tries from now on, so OUTBOX_GIVE_UP_AFTER starts afresh.
+    Each resend is audited on its registration, in the same transaction.
+    """
+    begin_write_transaction()
+    query = (
+        select(OutboxMessage)
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(Registration.event_id == event_id, OutboxMessage.state == OutboxState.FAILED)
+        # A mail whose address was forgotten (an erasure notice given up on) has nowhere to go.
+        .where(OutboxMessage.recipient != "")
+        .order_by(OutboxMessage.id)
+    )
+    if message_id is not None:
+        query = query.where(OutboxMessage.id == message_id)
+    messages = list(db.session.scalars(query))
+    now = utcnow()
+    for message in messages:
+        message.state = OutboxState.QUEUED
+        message.next_attempt_at = now
+        message.attempts = 0
+        audit.record(
+            "mail.resent",
+            registration=message.registration,
+            before={"mail": message.id, "state": OutboxState.FAILED.value},
+            after={"state": OutboxState.QUEUED.value},
+        )
+    db.session.commit()
+    return len(messages)
