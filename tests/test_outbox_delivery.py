@@ -17,8 +17,9 @@ from sqlalchemy import insert, select, update
 from eventreg.extensions import db
 from eventreg.mail import worker
 from eventreg.mail.queue import mail_row
+from eventreg.mail.retry import retry_delay
 from eventreg.mail.transport import SmtpTransport
-from eventreg.mail.worker import deliver_due, retry_delay, run_worker
+from eventreg.mail.worker import deliver_due, run_worker
 from eventreg.models import Event, OutboxAttempt, OutboxMessage, Registration, utcnow
 from eventreg.organizer.outbox_queries import resend_failed
 from tests.conftest import (

@@ -1,13 +1,11 @@
-"""The outbox worker: claims due messages, sends them over one kept connection, retries or fails them."""
+"""The outbox worker: claims due messages, sends them over one kept connection, records each try (mail/retry.py
+decides what a failure leads to)."""
 
 import logging
-import random
 import signal
-import smtplib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,10 +14,11 @@ from sqlalchemy.orm import joinedload, with_expression
 
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
-from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
+from ..models import OutboxMessage, OutboxState, Registration, utcnow
 from ..tickets.codes import mails_so_far
 from .compose import compose, outbox_message_id
 from .queue import ERASURE_NOTICE, forget_addresses
+from .retry import is_connection_error, record_failure, record_sent
 from .transport import open_transport
 
 log = logging.getLogger(__name__)
@@ -32,47 +31,6 @@ class DeliveryReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """How long to wait after the n-th failed attempt in a row.
-
-    Doubling from OUTBOX_FIRST_RETRY_DELAY, capped by OUTBOX_MAX_RETRY_DELAY, then shortened by a random part of up
-    to half ("equal jitter"), so the messages that failed together in an outage do not all come back together.
-    """
-    config = current_app.config
-    ceiling = min(config["OUTBOX_FIRST_RETRY_DELAY"] * 2 ** max(attempts - 1, 0), config["OUTBOX_MAX_RETRY_DELAY"])
-    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # noqa: S311 - spreading, not secrecy
-
-
-def is_permanent(error: Exception) -> bool:
-    """True when trying again cannot help: the server refused this recipient or this message with a 5xx reply.
-
-    A refused sender, a failed login, a 4xx reply or a broken connection concern the server or our settings,
-    not the message: those are retried (until OUTBOX_GIVE_UP_AFTER), so mail flows again once they are fixed.
-    """
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return bool(error.recipients) and all(code >= 500 for code, _reply in error.recipients.values())
-    if isinstance(error, smtplib.SMTPDataError):
-        return error.smtp_code >= 500
-    return False
-
-
-def describe_error(error: Exception) -> str:
-    """The error as organizers see it on the outbox page: its kind and the server's words."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        replies = "; ".join(
-            f"{parseaddr(address)[1] or address}: {code} {_text(reply)}"
-            for address, (code, reply) in sorted(error.recipients.items())
-        )
-        return f"SMTPRecipientsRefused: {replies}"[:2000]
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"{type(error).__name__}: {error.smtp_code} {_text(error.smtp_error)}"[:2000]
-    return f"{type(error).__name__}: {error}"[:2000]
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 def _claim(count: int) -> list[OutboxMessage]:
@@ -110,12 +68,6 @@ def _claim_size() -> int:
     return current_app.config["OUTBOX_CLAIM_SIZE"] if is_postgresql() else 1
 
 
-def _is_connection_error(error: Exception) -> bool:
-    """A failure to reach the server (not an answer from it): the next messages would fail the same way."""
-    answered = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
-    return isinstance(error, OSError) and not isinstance(error, answered)
-
-
 def _lease() -> timedelta:
     """How long a claimed message is left to its worker: longer than any SMTP conversation can take."""
     return timedelta(seconds=4 * current_app.config["MAIL_TIMEOUT"] + 60)
@@ -140,7 +92,7 @@ def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: Fa
                 report.sent += state == OutboxState.SENT
                 report.deferred += state == OutboxState.QUEUED
                 report.failed += state == OutboxState.FAILED
-            if not outcomes or any(error is not None and _is_connection_error(error) for _state, error in outcomes):
+            if not outcomes or any(error is not None and is_connection_error(error) for _state, error in outcomes):
                 break
     finally:
         db.session.rollback()
@@ -193,7 +145,7 @@ def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState
             transport.send(attempt.mail, name=f"{message.id:08d}-{message.kind}")
         except Exception as failure:  # noqa: BLE001 - a message that fails stays queued (or fails), never lost
             attempt.error = failure
-            if _is_connection_error(failure):
+            if is_connection_error(failure):
                 break  # the next would fail the same way: the rest stay as they are
     return _record(messages, tries)
 
@@ -221,47 +173,14 @@ def _record(messages: list[OutboxMessage], tries: list[_Try]) -> list[tuple[Outb
             message.subject = attempt.mail.subject[:300]
             message.sent_at = utcnow()
             message.last_error = ""
-            db.session.add(OutboxAttempt(message_id=message.id, attempted_at=attempt.started, outcome="sent", error=""))
+            record_sent(message, attempt.started)
         else:
-            _record_failure(message, attempt.started, attempt.error)
+            record_failure(message, attempt.started, attempt.error)
         if message.kind == ERASURE_NOTICE and message.state != OutboxState.QUEUED:
             forget_addresses([message])  # the registration was erased: its address goes once the notice is done
         outcomes.append((OutboxState(message.state), attempt.error))  # read before the commit expires the row
     db.session.commit()
     return outcomes
-
-
-def _record_failure(message: OutboxMessage, started: datetime, error: Exception) -> None:
-    """Schedule the next try, or mark the message failed when the error is permanent or time is up."""
-    text = describe_error(error)
-    now = utcnow()
-    deadline = _first_try(message, started) + timedelta(seconds=current_app.config["OUTBOX_GIVE_UP_AFTER"])
-    message.last_error = text
-    if is_permanent(error) or now >= deadline:
-        message.state = OutboxState.FAILED
-        outcome = "failed"
-        log.error("outbox message %s failed: %s", message.id, text)
-    else:
-        # The last try falls on the deadline, not a whole backoff step after it.
-        message.next_attempt_at = min(now + retry_delay(message.attempts), deadline)
-        outcome = "retry"
-        log.warning("outbox message %s not sent, retrying at %s: %s", message.id, message.next_attempt_at, text)
-    db.session.add(OutboxAttempt(message_id=message.id, attempted_at=started, outcome=outcome, error=text))
-
-
-def _first_try(message: OutboxMessage, started: datetime) -> datetime:
-    """When the current run of tries began: `attempts` counts the tries since the message was queued or resent,
-    and the earliest of them is that many rows back in its attempt log (the one in hand is not written yet)."""
-    if message.attempts <= 1:
-        return started
-    earlier = db.session.scalar(
-        select(OutboxAttempt.attempted_at)
-        .where(OutboxAttempt.message_id == message.id)
-        .order_by(OutboxAttempt.id.desc())
-        .offset(message.attempts - 2)
-        .limit(1)
-    )
-    return earlier or message.created_at
 
 
 def run_worker(once: bool = False) -> None:
