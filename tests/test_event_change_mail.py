@@ -34,11 +34,11 @@ def outbox_size(app) -> int:
 
 
 def move(app, event, tell_delegates=True, **changes) -> list:
-    """Change the event through the service, as the settings page does; the number told, in a list."""
-    told = []
+    """Change the event through the service, as the settings page does; the number told, in a list (empty when
+    no mail was queued)."""
     with app.app_context():
-        update_event(event, tell_delegates=tell_delegates, told=told, **changes)
-    return told
+        told = update_event(event, tell_delegates=tell_delegates, **changes).told
+    return [] if told is None else [told]
 
 
 def lines_of(mail) -> str:

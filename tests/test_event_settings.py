@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from eventreg.events.services import EventError, update_event
+from eventreg.events.rules import EventError
+from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Event, Organizer
@@ -268,7 +269,7 @@ def test_checkin_staff_cannot_create_events(app, make_organizer):
 def test_update_event_shares_the_rules_and_never_touches_the_slug(app, make_event):
     event = make_event(title="Inaugural Ceremony", capacity=100)
     with app.app_context():
-        assert update_event(event, title="Renamed Ceremony", capacity=120) == {
+        assert update_event(event, title="Renamed Ceremony", capacity=120).changed == {
             "title": "Renamed Ceremony",
             "capacity": 120,
         }

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from eventreg.events.services import EventError, update_event
+from eventreg.events.rules import EventError
+from eventreg.events.services import update_event
 from eventreg.models import utcnow
 from tests.test_event_settings import audit_entries, event_form, load_event
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from ..audit import key_label
 from ..converters import MAX_ID
-from ..events.services import event_by_slug, utc_offset
+from ..events.rules import utc_offset
+from ..events.services import event_by_slug
 from ..extensions import db
 from ..models import AuditEntry, Event, Organizer
 

@@ -8,7 +8,8 @@ from flask.cli import with_appcontext
 
 from ..cli import public_event_url
 from ..models import utcnow
-from .services import MAX_CAPACITY, EventError, create_event, default_end, local_time
+from .rules import MAX_CAPACITY, EventError, default_end, local_time
+from .services import create_event
 
 
 class LocalTime(click.ParamType):

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import EmailAddress, Form, NoControlCharacters, SingleLine, fits, one_newline_style, strip
 from ..models import Event
-from .services import EVENT_FIELDS, MAX_CAPACITY, MAX_LONG_TEXT, MAX_MIN_COUNTRY_COUNT, TIME_FIELDS
+from .rules import EVENT_FIELDS, MAX_CAPACITY, MAX_LONG_TEXT, MAX_MIN_COUNTRY_COUNT, TIME_FIELDS
 from .timezones import timezone_choices
 
 REQUIRED = _l("Please fill in this field.")

@@ -24,7 +24,7 @@ BATCH = 1000
 
 
 def moved(changed: dict) -> bool:
-    """Whether the changed fields (as update_event returns them) touch what a delegate's ticket shows."""
+    """Whether the changed fields (EventUpdate.changed) touch what a delegate's ticket shows."""
     return any(name in changed for name in CALENDAR_FIELDS)
 
 

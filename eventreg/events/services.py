@@ -1,9 +1,7 @@
-"""Creating and editing events, with slugs that are generated once and never change."""
+"""Creating and editing events, with slugs that are generated once and never change, and finding them."""
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from slugify import slugify
@@ -12,47 +10,10 @@ from sqlalchemy import func, select
 from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
-from ..forms import column_length, one_newline_style, strip, text_problem
-from ..mail.addresses import default_sender_address
 from ..models import Event, Organizer, Registration, Right, Status
 from ..registration.capacity import promote_waitlisted
-from . import notices as event_changes
-
-# Dates outside these are typing mistakes (and year 9999 would overflow when shown in a timezone).
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2199, 12, 31, tzinfo=UTC)
-MAX_CAPACITY = 1_000_000
-MAX_LONG_TEXT = 5000  # the description and the confirmation note: a few paragraphs, not a book
-MAX_MIN_COUNTRY_COUNT = 1000  # the public counter's threshold; more would hide every country of any ceremony
-
-# Everything an organizer sets about an event; the slug is not among them: it never changes.
-EVENT_FIELDS = (
-    "title",
-    "description",
-    "venue",
-    "city",
-    "timezone",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "registration_opens_at",
-    "registration_closes_at",
-    "requires_approval",
-    "contact_email",
-    "confirmation_note",
-    "show_seats_left",
-    "public_min_country_count",
-)
-
-TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-
-
-class EventError(ValueError):
-    """An event that cannot be created or changed as asked; `field` names the detail at fault, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+from . import notices
+from .rules import EVENT_FIELDS, EventError, check_event_details
 
 
 def events_run_by(organizer: Organizer) -> list[Event]:
@@ -80,142 +41,6 @@ def unique_slug(title: str) -> str:
     return f"{base}-{number}"
 
 
-def local_time(moment: datetime, timezone: str, field: str | None = None) -> datetime:
-    """A wall-clock time in the event's timezone as an aware datetime; refuses times the clocks skip or repeat."""
-    zone = _zone(timezone)
-    if moment.tzinfo is not None:
-        return moment
-    if not EARLIEST.replace(tzinfo=None) <= moment <= LATEST.replace(tzinfo=None):
-        raise EventError(_("%(date)s is not a plausible date for an event.", date=moment.date().isoformat()), field)
-    local = moment.replace(tzinfo=zone)
-    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
-        raise EventError(
-            _(
-                "%(time)s does not exist in %(zone)s: the clocks skip it.",
-                time=f"{moment:%Y-%m-%d %H:%M}",
-                zone=timezone,
-            ),
-            field,
-        )
-    if local.replace(fold=1).utcoffset() != local.utcoffset():
-        raise EventError(
-            _(
-                "%(time)s happens twice in %(zone)s: the clocks go back. Please choose another time.",
-                time=f"{moment:%Y-%m-%d %H:%M}",
-                zone=timezone,
-            ),
-            field,
-        )
-    return local
-
-
-def utc_offset(local: datetime) -> str:
-    """The offset of an aware time from UTC as people write it: 'UTC+08:00', 'UTC-03:30'."""
-    offset = local.strftime("%z")
-    return f"UTC{offset[:3]}:{offset[3:]}"
-
-
-def with_local_times(details: dict) -> dict:
-    """The details with their naive times read as wall-clock times in details["timezone"] (as a form sends them).
-
-    Raises EventError naming the time that does not exist, happens twice or is implausible there.
-    """
-    result = dict(details)
-    for name in TIME_FIELDS:
-        if isinstance(result.get(name), datetime):
-            result[name] = local_time(result[name], details["timezone"], field=name)
-    return result
-
-
-def default_end(starts_at: datetime) -> datetime:
-    """Three hours after the start, in real time (across a daylight-saving change too)."""
-    return starts_at.astimezone(UTC) + timedelta(hours=3)
-
-
-def check_event_details(
-    *,
-    title: str,
-    venue: str,
-    city: str,
-    timezone: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    description: str = "",
-    capacity: int | None = None,
-    registration_opens_at: datetime | None = None,
-    registration_closes_at: datetime | None = None,
-    requires_approval: bool = False,
-    contact_email: str | None = None,
-    confirmation_note: str = "",
-    show_seats_left: bool = True,
-    public_min_country_count: int = 1,
-) -> dict:
-    """Every rule an event's details must follow, for creating and editing alike.
-
-    Returns the cleaned values keyed by column name (times in UTC); raises EventError naming the field at fault.
-    """
-    title, venue, city = strip(title), strip(venue), strip(city)
-    labels = {"title": _("title"), "venue": _("venue"), "city": _("city")}
-    for name, value, column in (
-        ("title", title, Event.title),
-        ("venue", venue, Event.venue),
-        ("city", city, Event.city),
-    ):
-        if not any(ch.isalnum() for ch in value):
-            raise EventError(_("The %(label)s is empty or has no letter or digit.", label=labels[name]), name)
-        if len(value) > column_length(column):
-            limit = column_length(column)
-            raise EventError(_("The %(label)s is longer than %(max)d characters.", label=labels[name], max=limit), name)
-        if problem := text_problem(value):
-            raise EventError(f"{labels[name].capitalize()}: {problem}", name)
-    description = one_newline_style(strip(description or ""))
-    confirmation_note = one_newline_style(strip(confirmation_note or ""))
-    for name, value in (("description", description), ("confirmation_note", confirmation_note)):
-        if problem := text_problem(value, multiline=True):
-            raise EventError(str(problem), name)
-        if len(value) > MAX_LONG_TEXT:
-            raise EventError(_("At most %(max)d characters, please.", max=MAX_LONG_TEXT), name)
-    _zone(timezone)
-    moments = {
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "registration_opens_at": registration_opens_at,
-        "registration_closes_at": registration_closes_at,
-    }
-    for name, moment in moments.items():
-        if moment is not None and not EARLIEST <= moment <= LATEST:
-            raise EventError(_("%(date)s is not a plausible date for an event.", date=moment.date().isoformat()), name)
-    if ends_at <= starts_at:
-        raise EventError(_("The event must end after it starts."), "ends_at")
-    if registration_opens_at and registration_opens_at >= starts_at:
-        raise EventError(_("Registration must open before the event starts."), "registration_opens_at")
-    if registration_closes_at and registration_closes_at > ends_at:
-        raise EventError(_("Registration must close by the end of the event."), "registration_closes_at")
-    if registration_opens_at and registration_closes_at and registration_closes_at <= registration_opens_at:
-        raise EventError(_("Registration must close after it opens."), "registration_closes_at")
-    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
-        raise EventError(_("The capacity must be between 1 and %(max)s.", max=f"{MAX_CAPACITY:,}"), "capacity")
-    if not 1 <= public_min_country_count <= MAX_MIN_COUNTRY_COUNT:
-        raise EventError(
-            _("Please give a number from 1 to %(max)s.", max=f"{MAX_MIN_COUNTRY_COUNT:,}"),
-            "public_min_country_count",
-        )
-    return {
-        "title": title,
-        "description": description,
-        "venue": venue,
-        "city": city,
-        "timezone": timezone,
-        **{name: None if moment is None else moment.astimezone(UTC) for name, moment in moments.items()},
-        "capacity": capacity,
-        "requires_approval": bool(requires_approval),
-        "contact_email": _mail_address(strip(contact_email or "") or default_sender_address()),
-        "confirmation_note": confirmation_note,
-        "show_seats_left": bool(show_seats_left),
-        "public_min_country_count": public_min_country_count,
-    }
-
-
 def create_event(*, organizer: Organizer | None = None, **details) -> Event:
     """Check an event's details (see check_event_details) and create it in one transaction, with an audit entry.
 
@@ -239,24 +64,26 @@ def create_event(*, organizer: Organizer | None = None, **details) -> Event:
     return event
 
 
+@dataclass(frozen=True)
+class EventUpdate:
+    """What update_event() did."""
+
+    event: Event
+    changed: dict  # the changed fields' new values, as the audit entry has them; empty when nothing changed
+    promoted: tuple[Registration, ...] = ()  # moved up from the waiting list by a new capacity
+    told: int | None = None  # delegates mailed the new date, time or place; None when no such mail was queued
+
+
 def update_event(
-    event: Event,
-    *,
-    organizer: Organizer | None = None,
-    promoted: list | None = None,
-    tell_delegates: bool = False,
-    told: list | None = None,
-    **changes,
-) -> dict:
+    event: Event, *, organizer: Organizer | None = None, tell_delegates: bool = False, **changes
+) -> EventUpdate:
     """Change some of an event's details, checked by the same rules as a new event, in one transaction.
 
-    The slug never changes. Records `event.updated` with the changed fields before and after, and returns
-    the changed fields' new values (empty when nothing changed). Raises EventError saying what is wrong.
-    A new capacity promotes the waiting list in the same transaction; the registrations promoted are added to
-    `promoted` when the caller passes a list.
+    The slug never changes. Records `event.updated` with the changed fields before and after. Raises EventError
+    saying what is wrong. A new capacity promotes the waiting list in the same transaction.
     With `tell_delegates`, a change to what a ticket shows (date, time, place, title) queues an "event_changed"
-    mail to every active delegate in the same transaction; their number is appended to `told` (a list) and
-    recorded in the audit entry as `delegates_told`.
+    mail to every active delegate in the same transaction; their number is recorded in the audit entry as
+    `delegates_told`.
     """
     unknown = set(changes) - set(EVENT_FIELDS)
     if unknown:
@@ -279,25 +106,23 @@ def update_event(
         setattr(event, name, value)
     full_before, full_after = before, audit.snapshot(event, EVENT_FIELDS)
     before, after = audit.changes(full_before, full_after)
+    promoted, told = (), None
     if after:
         actor = db.session.get(Organizer, organizer.id) if organizer is not None else None
         entry = audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
         if "capacity" in after:
-            moved_up = promote_waitlisted(event)  # more seats (or none counted any more): the waiting list moves up now
-            if promoted is not None:
-                promoted.extend(moved_up)
-        if tell_delegates and event_changes.moved(after):
+            # More seats (or none counted any more): the waiting list moves up now.
+            promoted = tuple(promote_waitlisted(event))
+        if tell_delegates and notices.moved(after):
             # After the promotions: a delegate who just moved up is told too, with the ticket now theirs.
-            count = event_changes.tell_delegates(
+            told = notices.tell_delegates(
                 event,
-                {name: full_before[name] for name in event_changes.CALENDAR_FIELDS},
-                {name: full_after[name] for name in event_changes.CALENDAR_FIELDS},
+                {name: full_before[name] for name in notices.CALENDAR_FIELDS},
+                {name: full_after[name] for name in notices.CALENDAR_FIELDS},
             )
-            entry.after = {**after, "delegates_told": count}
-            if told is not None:
-                told.append(count)
+            entry.after = {**after, "delegates_told": told}
     db.session.commit()
-    return after
+    return EventUpdate(event, after, promoted, told)
 
 
 def _refuse_while_pending(event: Event) -> None:
@@ -314,23 +139,3 @@ def _refuse_while_pending(event: Event) -> None:
             ),
             "requires_approval",
         )
-
-
-def _zone(timezone: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise EventError(
-            _("%(zone)r is not an IANA timezone such as Asia/Shanghai.", zone=timezone), "timezone"
-        ) from None
-
-
-def _mail_address(address: str) -> str:
-    """The contact address, checked: every mail of the event carries it as Reply-To."""
-    try:
-        return validate_email(address, check_deliverability=False, allow_smtputf8=False).normalized
-    except EmailNotValidError as error:
-        raise EventError(
-            _("The contact address %(address)r is not valid: %(reason)s", address=address, reason=str(error)),
-            "contact_email",
-        ) from None

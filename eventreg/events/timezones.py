@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from .services import utc_offset
+from .rules import utc_offset
 
 # The regions of IANA names, as the time zone select groups them, in the tz database's order.
 REGIONS = {

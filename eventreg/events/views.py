@@ -11,7 +11,8 @@ from ..models import Right
 from ..registration.capacity import promotion_message
 from .forms import EventForm, EventSettingsForm, form_values
 from .notices import event_change_rows
-from .services import EventError, create_event, update_event, with_local_times
+from .rules import EventError, with_local_times
+from .services import create_event, update_event
 
 bp = Blueprint("events", __name__, url_prefix="/organizer")
 bp.add_app_template_global(event_change_rows, "event_change_rows")  # for templates/email/event_changed.*
@@ -50,23 +51,21 @@ def settings(slug: str):
     form = EventSettingsForm(data=form_values(event))
     if form.validate_on_submit():
         try:
-            promoted, told = [], []
-            changed = update_event(
+            update = update_event(
                 event,
                 organizer=current_user,
-                promoted=promoted,
                 tell_delegates=form.tell_delegates.data,
-                told=told,
                 **with_local_times(form.details()),
             )
         except EventError as error:
             _show_error(form, error)
         else:
-            flash(_("The event's settings have been saved.") if changed else _("Nothing was changed."), "success")
-            if promoted:
-                flash(promotion_message(len(promoted)), "success")
-            if told and told[0]:  # an event nobody registered for yet has nobody to tell
-                flash(_told_message(told[0]), "success")
+            saved = _("The event's settings have been saved.") if update.changed else _("Nothing was changed.")
+            flash(saved, "success")
+            if update.promoted:
+                flash(promotion_message(len(update.promoted)), "success")
+            if update.told:  # an event nobody registered for yet has nobody to tell
+                flash(_told_message(update.told), "success")
             _warn_if_over_capacity(event)
             return redirect(url_for("events.settings", slug=slug))
     return render_template("organizer/event_form.html", form=form, event=event)
