@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from eventreg.auth.services import create_organizer
-from eventreg.checkin.services import check_in, normalise_code
+from eventreg.checkin.services import (
+    NotAtThisDesk,
+    NotYourDesk,
+    check_in,
+    desk_event,
+    normalise_code,
+    registration_at_desk,
+    undo_check_in,
+)
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, Organizer, Registration, event_organizer
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
@@ -324,6 +332,40 @@ def test_desk_staff_reach_only_the_desks_of_their_events(app, event, delegate_id
     anonymous = app.test_client()
     for path in ("/checkin/", f"/checkin/{event.slug}", card_url(event, delegate_id)):
         assert anonymous.get(path).headers["Location"].startswith("/auth/login?next=")
+
+
+def test_the_desk_services_refuse_with_their_own_errors_and_the_views_answer_404_and_403(app, event, delegate_id):
+    """The rules answer without a request (NotAtThisDesk, NotYourDesk); the pages and the JSON make them HTTP."""
+    other = create_test_event(app, title="Closing Ceremony")
+    with app.app_context():
+        staff = create_organizer("desk@example.org", PASSWORD, "checkin")
+        db.session.execute(event_organizer.insert().values(event_id=event.id, organizer_id=staff.id))
+        db.session.commit()
+        staff, mine = db.session.get(Organizer, staff.id), db.session.get(Event, event.id)
+        assert desk_event(event.slug, staff).id == event.id
+        with pytest.raises(NotAtThisDesk):
+            desk_event("no-such-event", staff)
+        for stranger in (staff, None):
+            with pytest.raises(NotYourDesk):
+                desk_event(other.slug if stranger else event.slug, stranger)
+        assert registration_at_desk(mine, delegate_id).id == delegate_id
+        for refuse in (
+            registration_at_desk,
+            lambda *args: check_in(*args, staff),
+            lambda *args: undo_check_in(*args, staff),
+        ):
+            with pytest.raises(NotAtThisDesk):
+                refuse(mine, 999999)
+    desk = app.test_client()
+    assert desk.post("/auth/login", data={"email": "desk@example.org", "password": PASSWORD}).status_code == 302
+    nothing = "There is nothing at this address. Please check the link."
+    assert nothing in desk.get(card_url(event, 999999)).text
+    assert desk.post(f"{card_url(event, 999999)}/check-in").status_code == 404
+    missing = desk.post(f"/checkin/{event.slug}/check-in.json", json={"registration_id": 999999})
+    assert (missing.status_code, missing.json) == (404, {"error": nothing})
+    assert desk.get(f"/checkin/{other.slug}").status_code == 403
+    refused = desk.get(f"/checkin/{other.slug}/counts.json")
+    assert (refused.status_code, refused.json) == (403, {"error": "You do not have the right to see this page."})
 
 
 def test_desk_staff_land_on_the_desk_and_see_no_dietary_needs(app, event, make_registration):

@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..auth.access import requires
+from ..auth.access import current_organizer, requires
 from ..converters import MAX_ID
 from ..errors import MESSAGES
 from ..geo.countries import country_name, flag
@@ -21,12 +21,15 @@ from ..templating import category_label, status_label
 from .counts import checkin_counts
 from .services import (
     CheckInRefused,
+    NotAtThisDesk,
+    NotYourDesk,
     already_message,
     check_in,
     desk_event,
     find_by_code,
     refusal,
 )
+from .views import http_error
 
 bp = Blueprint("checkin_json", __name__, url_prefix="/checkin")
 
@@ -46,6 +49,12 @@ def _csrf_error(error: CSRFError):
 def _http_error(error: HTTPException):
     code = error.code or 500
     return _error(code, str(MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])))
+
+
+@bp.errorhandler(NotAtThisDesk)
+@bp.errorhandler(NotYourDesk)
+def _desk_error(error: Exception):
+    return _http_error(http_error(error))  # the same 404 or 403 as the pages, in JSON
 
 
 def registration_json(event: Event, registration: Registration) -> dict:
@@ -92,7 +101,7 @@ def headline(checked_in: int, expected: int) -> str:
 @requires(Right.CHECK_IN)
 def lookup(slug: str):
     """The delegate whose ticket has `?code=` (typed or scanned); 404 with the reason when there is none."""
-    event = desk_event(slug)
+    event = desk_event(slug, current_organizer())
     try:
         registration = find_by_code(event, request.args.get("code", ""))
     except CheckInRefused as refused:
@@ -105,7 +114,7 @@ def lookup(slug: str):
 def check_in_json(slug: str):
     """Check in the delegate named by {"code": …} or {"registration_id": …}: 200 with "checked_in_now" true the
     first time, false when they already were (and "message" says when and by whom); 409 for a refusal."""
-    event = desk_event(slug)
+    event = desk_event(slug, current_organizer())
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(400, _('Send a JSON object with "code" or "registration_id".'))
@@ -141,4 +150,4 @@ def check_in_json(slug: str):
 @requires(Right.CHECK_IN)
 def counts(slug: str):
     """Checked in against expected, in all and per country, for the desk and the dashboard to refresh."""
-    return jsonify(counts_json(desk_event(slug)))
+    return jsonify(counts_json(desk_event(slug, current_organizer())))

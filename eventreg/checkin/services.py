@@ -3,12 +3,10 @@ name, checking in (once, under the event lock) and undoing it, each with its aud
 
 from dataclasses import dataclass
 
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from .. import audit
-from ..auth.access import current_organizer
 from ..events.services import event_by_slug, events_run_by
 from ..extensions import db
 from ..models import (
@@ -30,6 +28,14 @@ SEARCH_LIMIT = 20  # names shown for one search at the desk; a longer list means
 # Crockford's base 32 reads O as 0 and I, L as 1, so a code read aloud or typed from a smudged ticket still matches.
 _CROCKFORD_READS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _IGNORED = str.maketrans("", "", " -\t\u00a0")
+
+
+class NotAtThisDesk(Exception):
+    """The desk has no such event, or the event no such registration (the views answer 404)."""
+
+
+class NotYourDesk(Exception):
+    """The account may not staff this event's desk (the views answer 403)."""
 
 
 class CheckInRefused(Exception):
@@ -56,14 +62,14 @@ def may_staff(organizer: Organizer, event: Event) -> bool:
     return organizer.can(Right.CHECK_IN) and any(own.id == event.id for own in organizer.events)
 
 
-def desk_event(slug: str) -> Event:
-    """The event at `slug` if the acting account may staff its desk; 404 when there is none, 403 when not theirs."""
+def desk_event(slug: str, organizer: Organizer | None) -> Event:
+    """The event at `slug` if the account may staff its desk; NotAtThisDesk when there is none, NotYourDesk when it
+    is not theirs."""
     event = event_by_slug(slug)
     if event is None:
-        abort(404)
-    organizer = current_organizer()
+        raise NotAtThisDesk(slug)
     if organizer is None or not may_staff(organizer, event):
-        abort(403)
+        raise NotYourDesk(slug)
     return event
 
 
@@ -133,12 +139,12 @@ def search_by_name(event: Event, query: str) -> list[Registration]:
 
 
 def registration_at_desk(event: Event, registration_id: int) -> Registration:
-    """One registration of the event; 404 when it has no such one."""
+    """One registration of the event; NotAtThisDesk when it has no such one."""
     registration = db.session.scalar(
         select(Registration).where(Registration.id == registration_id, Registration.event_id == event.id)
     )
     if registration is None:
-        abort(404)
+        raise NotAtThisDesk(registration_id)
     return registration
 
 
@@ -181,7 +187,7 @@ def _locked_registration(event: Event, registration_id: int) -> Registration:
     )
     if registration is None:
         db.session.rollback()
-        abort(404)
+        raise NotAtThisDesk(registration_id)
     return registration
 
 

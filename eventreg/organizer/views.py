@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ..auth.access import requires
+from ..auth.access import managed_event, requires
 from ..models import Right
 from .services import event_dashboard, events_with_summaries
 
@@ -21,4 +21,4 @@ def index():
 @requires(Right.MANAGE_EVENTS)
 def dashboard(slug: str):
     """One event: totals, countries on a map, continents, categories, institutions, arrivals over time, the newest."""
-    return render_template("organizer/dashboard.html", dashboard=event_dashboard(slug))
+    return render_template("organizer/dashboard.html", dashboard=event_dashboard(managed_event(slug)))
