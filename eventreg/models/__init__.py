@@ -1,7 +1,8 @@
-"""The tables: events and registrations, organizer accounts (with their rights, API tokens and audit log),
-and the mail outbox; one module each, everything importable from here."""
+"""The tables: events, registrations, organizer accounts (with their rights and API tokens), the audit log and the
+mail outbox; one module each, everything importable from here."""
 
-from .accounts import ROLE_LABELS, ROLE_RIGHTS, ApiToken, AuditEntry, Organizer, Right, event_organizer
+from .accounts import ROLE_LABELS, ROLE_RIGHTS, ApiToken, Organizer, Right, event_organizer
+from .audit import AuditEntry
 from .common import (
     CHECKIN_ALPHABET,
     CHECKIN_CODE_LENGTH,
@@ -16,6 +17,7 @@ from .common import (
     utcnow,
 )
 from .credentials import CredentialKind, ReplacedCredential
+from .events import Event
 from .outbox import OutboxAttempt, OutboxMessage, OutboxState
 from .registration import (
     ACTIVE,
@@ -25,7 +27,6 @@ from .registration import (
     SEAT_HOLDING,
     STATUS_LABELS,
     Category,
-    Event,
     Registration,
     Status,
     counted,

@@ -1,4 +1,4 @@
-"""Organizer accounts, their roles and rights, event assignments, API tokens and the audit log."""
+"""Organizer accounts, their roles and rights, event assignments and API tokens."""
 
 import enum
 from datetime import datetime
@@ -6,11 +6,9 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     ForeignKey,
-    Index,
     String,
     Table,
 )
@@ -19,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .common import KEY_EXPANSION, UTCDateTime, casefold_key, new_token, utcnow
-from .registration import Event, Registration
+from .events import Event
 
 
 class Right(enum.StrEnum):
@@ -112,30 +110,6 @@ class Organizer(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""
         return check_password_hash(self.password_hash, password)
-
-
-class AuditEntry(db.Model):
-    """One recorded action: who did what to which event or registration, with the values before and after."""
-
-    __table_args__ = (
-        Index("ix_audit_event_created", "event_id", "created_at"),
-        Index("ix_audit_registration_created", "registration_id", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # Null when the delegate or the system acted; `actor` keeps the address as it was at the time.
-    organizer_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(254), default="")
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
-    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(String(40))
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
-
-    organizer: Mapped[Organizer | None] = relationship()
-    event: Mapped[Event | None] = relationship()
-    registration: Mapped[Registration | None] = relationship()
 
 
 class ApiToken(db.Model):
