@@ -62,32 +62,30 @@ def seats_taken(event_id: int) -> int:
 def waitlist_position(registration: Registration) -> int | None:
     """A waitlisted registration's place on its event's waiting list (1 is next), or None when not waitlisted.
 
-    The list is in order of registration: the place is how many waitlisted registrations are as old or older.
-    Erased registrations are not counted: they are never promoted (capacity.promote_waitlisted).
+    The list is in order of registration: the place is how many waitlisted registrations are as old or older, so
+    the newest one's place is the event's `waitlisted` counter. An erased registration keeps its place, as it keeps
+    counting in every total (it is passed over when seats free up, like a group too large for them:
+    capacity.promote_waitlisted), so the places behind it are the ones that counter gives.
     """
     if registration.status != Status.WAITLISTED:
         return None
     query = select(func.count()).where(
         Registration.event_id == registration.event_id,
         Registration.status == Status.WAITLISTED,
-        Registration.erased_at.is_(None),
         Registration.id <= registration.id,
     )
     return int(db.session.scalar(query))
 
 
 def waitlist_positions(event_id: int, registration_ids) -> dict[int, int]:
-    """The waiting-list places of those of `registration_ids` that are waitlisted (one query for a page of them)."""
+    """The waiting-list places of those of `registration_ids` that are waitlisted (one query for a page of them),
+    counted as waitlist_position() counts them."""
     ids = list(registration_ids)
     if not ids:
         return {}
     ranked = (
         select(Registration.id, func.row_number().over(order_by=Registration.id).label("place"))
-        .where(
-            Registration.event_id == event_id,
-            Registration.status == Status.WAITLISTED,
-            Registration.erased_at.is_(None),
-        )
+        .where(Registration.event_id == event_id, Registration.status == Status.WAITLISTED)
         .subquery()
     )
     return dict(db.session.execute(select(ranked.c.id, ranked.c.place).where(ranked.c.id.in_(ids))).all())
