@@ -22,7 +22,7 @@ from eventreg.attendees.services import StatusAction, apply_action
 from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.models import Event, OutboxMessage, Registration
-from eventreg.registration.capacity import waitlist_position
+from eventreg.stats import waitlist_position
 from tests.conftest import (
     POSTGRES_URL,
     create_test_event,

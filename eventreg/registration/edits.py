@@ -9,9 +9,9 @@ from .. import audit
 from ..forms import column_length
 from ..geo.countries import country_name
 from ..mail.queue import queue_mail
-from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, casefold_key
+from ..models import ACTIVE, Event, Registration, casefold_key
 from ..templating import category_label, status_label
-from .capacity import promote_waitlisted
+from .capacity import growth_shortfall, promote_waitlisted
 from .credentials import renew_credentials
 from .forms import HONORIFIC_LABELS
 from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration, group_too_big
@@ -91,19 +91,13 @@ def email_taken() -> DuplicateRegistration:
 
 
 def check_seats(event: Event, registration: Registration, accompanying: int) -> None:
-    """More accompanying persons need as many free seats (only for a registration that holds seats; one on the
-    waiting list holds none, and waits for all of them); and no active group may outgrow the whole event, or it
-    would wait forever."""
-    growth = accompanying - registration.accompanying
-    if event.capacity is None or growth <= 0 or registration.status not in ACTIVE:
+    """Refuse more accompanying persons than capacity.growth_shortfall() lets the registration have."""
+    shortfall = growth_shortfall(event, registration, accompanying)
+    if shortfall is None:
         return
-    if 1 + accompanying > event.capacity:
-        raise group_too_big(event.capacity, 1 + accompanying)
-    if registration.status not in SEAT_HOLDING:
-        return
-    seats_left = max(event.capacity - event.seats_taken, 0)
-    if growth > seats_left:
-        raise not_enough_seats(seats_left, growth)
+    if shortfall.outgrows_event:
+        raise group_too_big(shortfall.capacity, shortfall.seats)
+    raise not_enough_seats(shortfall.free, shortfall.more)
 
 
 def not_enough_seats(seats_left: int, more: int) -> EventFull:

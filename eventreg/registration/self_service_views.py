@@ -13,8 +13,8 @@ from ..attendees.forms import ConfirmForm
 from ..auth.access import public
 from ..extensions import csrf
 from ..models import Registration
+from ..stats import waitlist_position
 from . import limits
-from .capacity import waitlist_position
 from .credentials import link_was_replaced
 from .edits import OWN_EDITABLE_FIELDS, changed_rows
 from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired

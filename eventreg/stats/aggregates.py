@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, Integer, case, cast, func, select
 from ..extensions import db
 from ..geo.countries import country_name, flag
 from ..models import SEAT_HOLDING, Event, Registration, Status
+from ..registration.capacity import seats_held_query
 
 # Arrival times are grouped in quarter hours: every timezone in use today is a whole number of them from UTC
 # (India +5:30, Nepal +5:45), so each slot falls on exactly one local day.
@@ -53,10 +54,9 @@ def seats_taken(event_id: int) -> int:
     """Seats held, counted from the registrations: each seat-holding delegate plus their accompanying persons.
 
     Capacity is decided from the event row's `seats_taken` counter instead (no count under the lock); this
-    recount is what that counter must always equal.
+    recount, capacity's own definition of the seats held, is what that counter must always equal.
     """
-    query = select(func.coalesce(func.sum(1 + Registration.accompanying), 0)).where(*_holding(event_id))
-    return int(db.session.scalar(query))
+    return int(db.session.scalar(seats_held_query(Registration.event_id == event_id)))
 
 
 def waitlist_position(registration: Registration) -> int | None:

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..geo.countries import country_name, flag
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
 from ..models import CATEGORY_LABELS, SEAT_HOLDING, Status
+from ..registration.capacity import seats_left
 from . import aggregates
 from .cache import app_cache, unsettled
 
@@ -40,7 +41,8 @@ class Snapshot:
 
     @property
     def seats_taken(self) -> int:
-        """Seat-holding delegates and their accompanying persons."""
+        """Seat-holding delegates and their accompanying persons: what capacity.seats_held_query() counts, added up
+        from the one pass over countries and statuses instead of one more query."""
         return self.seat_holding + self.extras.accompanying
 
 
@@ -176,7 +178,7 @@ def event_report(event) -> dict:
         "registrations": sum(count for _, count in numbers.by_status),
         "seats_taken": seats,
         "capacity": event.capacity,
-        "seats_left": None if event.capacity is None else max(event.capacity - seats, 0),
+        "seats_left": seats_left(event.capacity, seats),
         "countries_represented": len(by_country),
         "accompanying_persons": numbers.extras.accompanying,
         "visa_letters_requested": numbers.extras.visa_letters,
@@ -229,7 +231,7 @@ class EventSummary:
     @property
     def seats_left(self) -> int | None:
         """Free seats, or None when the event has no capacity."""
-        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
+        return seats_left(self.capacity, self.seats_taken)
 
 
 def event_summary(event) -> EventSummary:
