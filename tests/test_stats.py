@@ -9,7 +9,8 @@ from sqlalchemy import update
 from eventreg import stats
 from eventreg.extensions import db
 from eventreg.models import Event, Registration
-from eventreg.stats.cache import BoundedCache, app_cache
+from eventreg.stats import cache as stats_cache
+from eventreg.stats.cache import app_cache
 
 REPORT_KEYS = {
     "event",
@@ -292,11 +293,14 @@ def test_bulk_statements_move_the_version_on(app, known):
     assert "TW" in codes and "CN" not in codes
 
 
-def test_the_cache_is_bounded_and_per_app(app, known):
-    cache = BoundedCache(size=2)
-    for key in "abc":
-        cache.put(key, key.upper())
-    assert (len(cache), cache.get("a"), cache.get("c")) == (2, None, "C")
+def test_the_cache_is_bounded_and_per_app(app, known, monkeypatch):
+    monkeypatch.setattr(stats_cache, "CACHE_SIZE", 2)
+    with app.app_context():
+        cache = app_cache()
+        for key in "abc":
+            cache[key] = key.upper()
+        assert (len(cache), cache.get("a"), cache.get("c")) == (2, None, "C")
+        cache.clear()
     event, _ = known
     report_of(app, event)
     with app.app_context():

@@ -5,20 +5,16 @@ accompanying persons, and the desk shows how many those are on the delegate's ca
 registrations; pending, waitlisted, cancelled and rejected ones are refused at the desk, so they are not expected.
 
 The counts come from the dashboard's own one-pass aggregate over the covering index and are kept in the stats
-cache under the event's stats_version, which every check-in and undo moves on (the flush hook), with the same
-guards as stats/report.py: a session with uncommitted changes neither reads nor fills it, and a value is stored
-only if no commit landed while it was computed.
+cache under the event's stats_version, which every check-in and undo moves on (the flush hook), through the one
+stats.cache.cached_numbers() and so with its guards.
 """
 
 from dataclasses import dataclass
 
-from ..extensions import db
 from ..geo.countries import country_name, flag
 from ..models import Event, Status
 from ..stats import aggregates
-from ..stats.cache import app_cache, unsettled
-
-_CACHE_KIND = "checkin"  # apart from the report's keys (event id, version, timezone) in the same cache
+from ..stats.cache import cached_numbers
 
 
 @dataclass(frozen=True)
@@ -74,15 +70,4 @@ def _compute(event_id: int) -> CheckInCounts:
 
 def checkin_counts(event: Event) -> CheckInCounts:
     """The event's check-in numbers for the data this session sees, from the cache when that state was counted."""
-    if unsettled(db.session(), event.id):
-        return _compute(event.id)
-    version = aggregates.stats_version(event.id)
-    key = (_CACHE_KIND, event.id, version)
-    cache = app_cache()
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    result = _compute(event.id)
-    if version is not None and aggregates.stats_version(event.id) == version:
-        cache.put(key, result)
-    return result
+    return cached_numbers("checkin", event.id, lambda: _compute(event.id))

@@ -1,7 +1,8 @@
 """Every total and breakdown of an event: SQL aggregates (aggregates.py), folded into one cached report (report.py).
 
 The dashboard, the JSON API and the public counter all read `event_report` / `public_counter`; capacity
-decisions read the event row's `seats_taken` counter, which `seats_taken()` recounts.
+decisions read the event row's `seats_taken` counter, which `seats_taken()` recounts by capacity's own definition.
+The numbers are cached per committed state of the registrations (cache.py).
 """
 
 from .aggregates import (

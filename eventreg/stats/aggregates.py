@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Integer, case, cast, func, select
 
 from ..extensions import db
 from ..geo.countries import country_name, flag
-from ..models import SEAT_HOLDING, Event, Registration, Status
+from ..models import SEAT_HOLDING, Registration, Status
 from ..registration.capacity import seats_held_query
 
 # Arrival times are grouped in quarter hours: every timezone in use today is a whole number of them from UTC
@@ -33,11 +33,6 @@ class CountryCount:
 def _holding(event_id: int):
     """The WHERE clause for seat-holding registrations of one event."""
     return (Registration.event_id == event_id, Registration.status.in_(SEAT_HOLDING))
-
-
-def stats_version(event_id: int) -> int | None:
-    """The event's stats_version as the database holds it now (not as a loaded Event object remembers it)."""
-    return db.session.scalar(select(Event.stats_version).where(Event.id == event_id))
 
 
 def totals_by_status(event_id: int) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """Every number of one event, computed once per committed state of its registrations and cached.
 
-`snapshot` runs the SQL aggregates and keeps only language-neutral numbers (codes, counts, days); the public
-functions add names in the request's language and the event's own fields on every call, so an edit of the
-event (title, capacity) shows at once, and two callers never share a mutable dict.
+`snapshot` runs the SQL aggregates and keeps only language-neutral numbers (codes, counts, days), cached per
+stats_version (cache.py); the public functions add names in the request's language and the event's own fields on
+every call, so an edit of the event (title, capacity) shows at once, and two callers never share a mutable dict.
 """
 
 from collections import Counter
@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..extensions import db
 from ..geo.countries import country_name, flag
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
 from ..models import CATEGORY_LABELS, SEAT_HOLDING, Status
 from ..registration.capacity import seats_left
 from . import aggregates
-from .cache import app_cache, unsettled
+from .cache import cached_numbers
 
 TOP_INSTITUTIONS = 10
 _HOLDING = frozenset(status.value for status in SEAT_HOLDING)
@@ -86,21 +85,9 @@ def _compute(event) -> Snapshot:
 
 
 def snapshot(event) -> Snapshot:
-    """The numbers of `event` for the data this session sees: from the cache when that state was counted before."""
-    session = db.session()
-    if unsettled(session, event.id):  # uncommitted changes: count them, but share the result with no one
-        return _compute(event)
-    version = aggregates.stats_version(event.id)
-    key = (event.id, version, event.timezone)
-    cache = app_cache()
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    result = _compute(event)
-    # Unchanged version: no commit touched the registrations while the aggregates ran, so they agree with it.
-    if version is not None and aggregates.stats_version(event.id) == version:
-        cache.put(key, result)
-    return result
+    """The numbers of `event` for the data this session sees: from the cache when that state was counted before
+    (per timezone: the days are the event's)."""
+    return cached_numbers("report", event.id, lambda: _compute(event), event.timezone)
 
 
 def _iso_utc(moment: datetime | None) -> str | None:
