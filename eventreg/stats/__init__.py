@@ -16,19 +16,20 @@ from .aggregates import (
     waitlist_position,
     waitlist_positions,
 )
-from .report import EventSummary, event_report, event_summary, public_counter, snapshot
+from .report import EventNumbers, EventSummary, event_numbers, event_report, event_summary, public_counter
 
 __all__ = [
     "CountryCount",
+    "EventNumbers",
     "EventSummary",
     "countries_represented",
     "delegates_per_category",
     "delegates_per_country",
+    "event_numbers",
     "event_report",
     "event_summary",
     "public_counter",
     "seats_taken",
-    "snapshot",
     "top_institutions",
     "totals_by_status",
     "waitlist_position",

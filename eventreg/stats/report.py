@@ -1,6 +1,6 @@
 """Every number of one event, computed once per committed state of its registrations and cached.
 
-`snapshot` runs the SQL aggregates and keeps only language-neutral numbers (codes, counts, days), cached per
+`event_numbers` runs the SQL aggregates and keeps only language-neutral numbers (codes, counts, days), cached per
 stats_version (cache.py); the public functions add names in the request's language and the event's own fields on
 every call, so an edit of the event (title, capacity) shows at once, and two callers never share a mutable dict.
 """
@@ -22,7 +22,7 @@ _HOLDING = frozenset(status.value for status in SEAT_HOLDING)
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class EventNumbers:
     """The language-neutral numbers of one event at one stats_version (immutable: it is shared through the cache)."""
 
     by_status: tuple[tuple[str, int], ...]
@@ -60,7 +60,7 @@ def _daily(event) -> tuple[tuple[date, int], ...]:
     )
 
 
-def _compute(event) -> Snapshot:
+def _compute(event) -> EventNumbers:
     """Run the aggregates of one event (about five GROUP BYs)."""
     by_status: Counter[str] = Counter({status.value: 0 for status in Status})
     holding: Counter[str] = Counter()
@@ -73,7 +73,7 @@ def _compute(event) -> Snapshot:
             extras.update(accompanying=row.accompanying, visa_letters=row.visa_letters, checked_in=row.checked_in)
         if row.status == Status.CONFIRMED:
             confirmed[row.country] += row.count
-    return Snapshot(
+    return EventNumbers(
         by_status=tuple(by_status.items()),
         holding_by_country=tuple(sorted(holding.items())),
         confirmed_by_country=tuple(sorted(confirmed.items())),
@@ -84,7 +84,7 @@ def _compute(event) -> Snapshot:
     )
 
 
-def snapshot(event) -> Snapshot:
+def event_numbers(event) -> EventNumbers:
     """The numbers of `event` for the data this session sees: from the cache when that state was counted before
     (per timezone: the days are the event's)."""
     return cached_numbers("report", event.id, lambda: _compute(event), event.timezone)
@@ -144,7 +144,7 @@ def _category_name(value: str) -> str:
 
 def event_report(event) -> dict:
     """Every number of the dashboard as a JSON-ready dict (served as-is at /api/v1/events/<slug>/stats)."""
-    numbers = snapshot(event)
+    numbers = event_numbers(event)
     by_country = _country_rows(numbers.holding_by_country)
     seats = numbers.seats_taken
     cumulative = 0
@@ -189,7 +189,7 @@ def public_counter(event) -> dict:
     named: those countries are counted together under `other_countries`, so a lone delegate cannot be picked
     out. `participants` and `countries` still count them: a total identifies nobody.
     """
-    rows = _country_rows(snapshot(event).confirmed_by_country)
+    rows = _country_rows(event_numbers(event).confirmed_by_country)
     named = [row for row in rows if row["count"] >= event.public_min_country_count]
     grouped = [row for row in rows if row["count"] < event.public_min_country_count]
     return {
@@ -223,7 +223,7 @@ class EventSummary:
 
 def event_summary(event) -> EventSummary:
     """Totals by status, seats and countries of one event (cached like the report)."""
-    numbers = snapshot(event)
+    numbers = event_numbers(event)
     by_status = dict(numbers.by_status)
     return EventSummary(
         by_status=by_status,
