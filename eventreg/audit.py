@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
-from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -16,6 +15,11 @@ from .models import AuditEntry, Event, Organizer, Registration, utcnow
 # The actor of an entry made by the delegate through their private link. It has no "@", so no organizer's
 # address can be mistaken for it.
 DELEGATE = "delegate"
+
+# The organizer acting in the current request: set by the web layer (auth/access.py) once the login is known, and
+# reset when the request ends. None when nobody is logged in, and outside requests (the CLI, the outbox worker),
+# where the system acts. A ContextVar, so this module needs nothing from auth (Flask-Login, `g`).
+acting_organizer: ContextVar[Organizer | None] = ContextVar("audit_acting_organizer", default=None)
 
 # Who acts in the current block, and on which registration (see `acting_as`).
 _acting: ContextVar[tuple[str, int] | None] = ContextVar("audit_acting", default=None)
@@ -169,7 +173,8 @@ def record(
 ) -> AuditEntry:
     """Add an audit entry to the current transaction (the caller commits it with the change it describes).
 
-    `organizer` defaults to whoever is acting in this request; None outside a request means the system acted.
+    `organizer` defaults to whoever acts in this request (`acting_organizer`); None outside a request means the
+    system acted.
     `actor` (or an enclosing `acting_as()`) names someone who is not an organizer, e.g. `DELEGATE`: the entry
     then names no organizer, even if one is logged in to the browser the delegate uses ("" names the system).
     """
@@ -178,11 +183,8 @@ def record(
         actor = acting[0] if registration is not None and registration.id == acting[1] else ""
     if actor is not None:
         organizer = None
-    elif organizer is None and has_request_context():
-        # Imported here: auth imports this module's dependencies, and a top-level import would be circular.
-        from .auth.access import current_organizer
-
-        organizer = current_organizer()
+    elif organizer is None:
+        organizer = acting_organizer.get()
     if registration is not None and event is None:
         event_id = registration.event_id
     else:

@@ -5,12 +5,13 @@ script, no event handler attributes, no style attributes: tests/test_headers.py 
 FORCE_HTTPS, plain HTTP is redirected to HTTPS and HTTPS answers carry HSTS; the session cookie is Secure whenever
 the request came over HTTPS (directly, or through a trusted proxy's X-Forwarded-Proto), so plain HTTP on
 127.0.0.1 keeps working in development.
+
+The mark `@public` lives here too: these headers and the login check (auth/access.py, which hands it on to the
+views beside `@requires`) both read it, and auth depends on this module, never the other way round.
 """
 
 from flask import Flask, current_app, has_request_context, redirect, request
 from flask.sessions import SecureCookieSessionInterface
-
-from .auth.access import is_public_endpoint
 
 # Public pages that show one person's registration (the private link and what a delegate does through it): never
 # cached, never indexed. The lost-link page is not stored either: its message repeats the typed address.
@@ -41,6 +42,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 # The check-in desk's scanner uses the camera; nothing uses the rest.
 PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def public(view):
+    """Mark a view as reachable without logging in."""
+    view.is_public = True
+    return view
+
+
+def is_static(endpoint: str | None) -> bool:
+    """True for the endpoints that serve static files (the app's and any blueprint's)."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
+def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
+    """True for endpoints anyone may reach: static files and views marked @public."""
+    if endpoint is None or is_static(endpoint):
+        return True
+    view = app.view_functions.get(endpoint)
+    return bool(getattr(view, "is_public", False))
 
 
 def cookie_secure() -> bool:

@@ -1,21 +1,28 @@
 """Deny by default: every endpoint needs a logged-in organizer whose role carries the view's declared right,
 unless the view is marked @public; API views authenticate with a bearer token instead of the session."""
 
-from flask import Flask, abort, current_app, g, jsonify, request
+from flask import Flask, abort, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import audit
 from ..events.services import event_by_slug
 from ..extensions import db, login_manager
 from ..models import Event, Organizer, Right
+from ..security import is_public_endpoint, is_static, public
 from .tokens import authenticate_token
 
-
-def public(view):
-    """Mark a view as reachable without logging in."""
-    view.is_public = True
-    return view
+# A view takes all its marks from here: `public` is defined in security.py, whose headers read it too.
+__all__ = [
+    "current_organizer",
+    "init_app",
+    "is_public_endpoint",
+    "managed_event",
+    "public",
+    "requires",
+    "token_required",
+]
 
 
 def requires(right: Right):
@@ -36,14 +43,6 @@ def token_required(right: Right):
         return view
 
     return mark
-
-
-def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
-    """True for endpoints anyone may reach: static files and views marked @public."""
-    if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
-        return True
-    view = app.view_functions.get(endpoint)
-    return bool(getattr(view, "is_public", False))
 
 
 def current_organizer() -> Organizer | None:
@@ -106,8 +105,27 @@ def _load_organizer(session_token: str) -> Organizer | None:
     return db.session.scalar(select(Organizer).where(Organizer.session_token == session_token))
 
 
+def _note_acting_organizer():
+    """Name this request's organizer to the audit log, now that the login check has let the request through."""
+    endpoint = request.endpoint
+    if is_public_endpoint(current_app, endpoint) and (is_static(endpoint) or "_user_id" not in session):
+        # A file records nothing, and without a login in the session (Flask-Login's key, as in sessions.py) the
+        # answer is None anyway: asking Flask-Login would load the account, a query, for nothing.
+        return None
+    g.audit_organizer_reset = audit.acting_organizer.set(current_organizer())
+    return None
+
+
+def _forget_acting_organizer(_error: BaseException | None) -> None:
+    reset = g.pop("audit_organizer_reset", None)
+    if reset is not None:
+        audit.acting_organizer.reset(reset)
+
+
 def init_app(app: Flask) -> None:
-    """Install the login and role check in front of every request."""
+    """Install the login and role check in front of every request, and name its organizer to the audit log."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     app.before_request(_require_login)
+    app.before_request(_note_acting_organizer)
+    app.teardown_request(_forget_acting_organizer)

@@ -22,6 +22,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from ..extensions import limiter
 from ..models import Organizer
+from ..security import cookie_secure
 from .services import login_key
 
 DEVICE_COOKIE = "eventreg_login_device"
@@ -66,8 +67,6 @@ def account_key() -> str:
 
 def remember_device(response: Response, organizer: Organizer) -> Response:
     """Mark this browser as one that logged in to the account: its attempts get their own count from now on."""
-    from ..security import cookie_secure  # imported here: security.py imports the auth package
-
     payload = {"account": _account_digest(organizer.email), "device": secrets.token_hex(16)}
     response.set_cookie(
         DEVICE_COOKIE,
