@@ -232,6 +232,22 @@ def test_unknown_accounts_are_a_404(admin, path):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: admin_services.change_role(999999, "organizer"),
+        lambda: admin_services.set_active(999999, False),
+        lambda: admin_services.reset_password(999999, NEW_PASSWORD),
+        lambda: admin_services.assign_events(999999, set()),
+    ],
+)
+def test_the_services_refuse_unknown_accounts_with_their_own_error(app, change):
+    with app.app_context():
+        with pytest.raises(admin_services.AccountNotFound):
+            change()
+        assert not db.session().in_transaction()  # the write transaction ended with the refusal
+
+
 def test_changing_ones_own_password_ends_every_other_session(app, organizer):
     other_browser = app.test_client()
     log_in(other_browser, "org@example.org")

@@ -3,7 +3,6 @@
 Accounts are never deleted (the audit log names them), and the last active administrator stays one.
 """
 
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -30,13 +29,20 @@ def organizer_accounts() -> list[tuple[Organizer, int]]:
     return [(organizer, events) for organizer, events in db.session.execute(query)]
 
 
-def account_or_404(organizer_id: int) -> Organizer:
-    """The organizer account with this id, or a 404."""
-    return db.get_or_404(Organizer, organizer_id)
+class AccountNotFound(LookupError):
+    """No organizer account has this id (the views answer 404)."""
+
+
+def account_by_id(organizer_id: int) -> Organizer:
+    """The organizer account with this id; AccountNotFound when there is none."""
+    account = db.session.get(Organizer, organizer_id)
+    if account is None:
+        raise AccountNotFound(organizer_id)
+    return account
 
 
 def _locked_account(organizer_id: int, *, count_admins: bool = False) -> tuple[Organizer, list[int]]:
-    """Start a write transaction and lock the account's row (a 404 when there is none).
+    """Start a write transaction and lock the account's row (AccountNotFound when there is none).
 
     With `count_admins`, the active administrators' rows are locked first, always in id order, so two
     administrators changing each other at once wait in line instead of deadlocking; their ids are returned.
@@ -49,7 +55,7 @@ def _locked_account(organizer_id: int, *, count_admins: bool = False) -> tuple[O
     account = db.session.get(Organizer, organizer_id, with_for_update=True, populate_existing=True)
     if account is None:
         db.session.rollback()
-        abort(404)
+        raise AccountNotFound(organizer_id)
     return account, admins
 
 

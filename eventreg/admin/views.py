@@ -1,8 +1,12 @@
 """Administration: organizer accounts, their roles and events, and the audit log."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
+from werkzeug.exceptions import NotFound
 from wtforms import SelectChoice
 
 from ..auth.access import requires
@@ -14,6 +18,13 @@ from .audit_log import AuditFilter, audit_entries, changed_values, readable_time
 from .forms import AssignmentForm, ButtonForm, NewAccountForm, ResetPasswordForm, RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+T = TypeVar("T")
+
+
+@bp.errorhandler(services.AccountNotFound)
+def _no_such_account(error: services.AccountNotFound):
+    return current_app.handle_http_exception(NotFound())  # the app's error page, like any 404
 
 
 @bp.get("/accounts")
@@ -28,23 +39,27 @@ def accounts():
 def new_account():
     """Add an organizer account with a first password."""
     form = NewAccountForm()
-    if form.validate_on_submit():
-        try:
-            account = create_organizer(form.email.data, form.password.data, form.role.data)
-        except AccountError as error:
-            _field_for(form, error).errors.append(str(error))
-        else:
-            flash(
-                _("The account %(email)s has been added. Hand its first password over in person.", email=account.email),
-                "success",
-            )
-            return redirect(url_for("admin.account", organizer_id=account.id))
-    return render_template("admin/new_account.html", form=form)
+    account = _apply(form, lambda: create_organizer(form.email.data, form.password.data, form.role.data))
+    if account is None:
+        return render_template("admin/new_account.html", form=form)
+    flash(
+        _("The account %(email)s has been added. Hand its first password over in person.", email=account.email),
+        "success",
+    )
+    return redirect(url_for("admin.account", organizer_id=account.id))
 
 
-def _field_for(form, error: AccountError):
-    """The form field an AccountError is about (the first field when it names none the form has)."""
-    return getattr(form, error.field or "", None) or next(iter(form))
+def _apply(form, change: Callable[[], T]) -> T | None:
+    """What `change()` returns, called when the form is valid; None when the form is not valid or the change is
+    refused, whose reason then shows at the field it is about (the first field when it names none the form has)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return change()
+    except AccountError as error:
+        field = getattr(form, error.field or "", None) or next(iter(form))
+        field.errors.append(str(error))
+        return None
 
 
 def _account_forms(account) -> dict:
@@ -70,26 +85,22 @@ def _render_account(account, **forms):
 @requires(Right.MANAGE_ACCOUNTS)
 def account(organizer_id: int):
     """One account: change its role, reset its password, (de)activate it, choose its events."""
-    return _render_account(services.account_or_404(organizer_id))
+    return _render_account(services.account_by_id(organizer_id))
 
 
 @bp.post("/accounts/<int:organizer_id>/role")
 @requires(Right.MANAGE_ACCOUNTS)
 def change_role(organizer_id: int):
     """Give the account another role."""
-    account = services.account_or_404(organizer_id)
+    account = services.account_by_id(organizer_id)
     form = RoleForm(prefix="role")
-    if form.validate_on_submit():
-        try:
-            changed = services.change_role(account.id, form.role.data)
-        except AccountError as error:
-            form.role.errors.append(str(error))
-        else:
-            if changed:
-                label = ROLE_LABELS[form.role.data]
-                flash(_("%(email)s is now: %(role)s.", email=account.email, role=label), "success")
-            return _after_change(account)
-    return _render_account(account, role_form=form)
+    changed = _apply(form, lambda: services.change_role(account.id, form.role.data))
+    if changed is None:
+        return _render_account(account, role_form=form)
+    if changed:
+        label = ROLE_LABELS[form.role.data]
+        flash(_("%(email)s is now: %(role)s.", email=account.email, role=label), "success")
+    return _after_change(account)
 
 
 @bp.post("/accounts/<int:organizer_id>/deactivate")
@@ -107,10 +118,11 @@ def reactivate(organizer_id: int):
 
 
 def _set_active(organizer_id: int, active: bool):
-    account = services.account_or_404(organizer_id)
+    account = services.account_by_id(organizer_id)
     form = ButtonForm()
     if not form.validate_on_submit():
         return _render_account(account, button_form=form)
+    # Not _apply(): a button has no field to show a refusal at, so the refusal is flashed on the account's page.
     try:
         changed = services.set_active(account.id, active)
     except AccountError as error:
@@ -133,32 +145,28 @@ def _set_active(organizer_id: int, active: bool):
 @requires(Right.MANAGE_ACCOUNTS)
 def reset_password(organizer_id: int):
     """Set a new password for the account; its sessions end and its API tokens are revoked."""
-    account = services.account_or_404(organizer_id)
+    account = services.account_by_id(organizer_id)
     form = ResetPasswordForm(prefix="password")
-    if form.validate_on_submit():
-        try:
-            account = services.reset_password(account.id, form.password.data)
-        except AccountError as error:
-            form.password.errors.append(str(error))
-        else:
-            if account.id == current_user.id:
-                login_user(account)  # an administrator resetting their own password stays logged in here
-            flash(
-                _(
-                    "The password of %(email)s has been reset; its sessions have ended and its API tokens are revoked.",
-                    email=account.email,
-                ),
-                "success",
-            )
-            return redirect(url_for("admin.account", organizer_id=account.id))
-    return _render_account(account, password_form=form)
+    reset = _apply(form, lambda: services.reset_password(account.id, form.password.data))
+    if reset is None:
+        return _render_account(account, password_form=form)
+    if reset.id == current_user.id:
+        login_user(reset)  # an administrator resetting their own password stays logged in here
+    flash(
+        _(
+            "The password of %(email)s has been reset; its sessions have ended and its API tokens are revoked.",
+            email=reset.email,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.account", organizer_id=reset.id))
 
 
 @bp.post("/accounts/<int:organizer_id>/events")
 @requires(Right.MANAGE_ACCOUNTS)
 def assign_events(organizer_id: int):
     """Choose the events the account runs."""
-    account = services.account_or_404(organizer_id)
+    account = services.account_by_id(organizer_id)
     forms = _account_forms(account)
     form = forms["assignment_form"]
     if form.validate_on_submit():
