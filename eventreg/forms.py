@@ -9,21 +9,23 @@ from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.form import _Auto  # Flask-WTF's "read the request" marker
 from wtforms.i18n import messages_path
 from wtforms.validators import Length, ValidationError
+
+# A form built without `formdata` reads the request's; `formdata=None` still means "read nothing".
+_FROM_REQUEST = object()
 
 
 class Form(FlaskForm):
     """The base of our forms: they read text fields only, so a file or JSON sent in place of text is ignored
     (Flask-WTF would hand a file object to the validators, and JSON that is not an object cannot be read)."""
 
-    class Meta:
-        def wrap_formdata(self, form, formdata):
-            if formdata is not _Auto:
-                return formdata
-            return request.form if request.method in SUBMIT_METHODS else None
+    def __init__(self, formdata=_FROM_REQUEST, **kwargs):
+        if formdata is _FROM_REQUEST:
+            formdata = request.form if request.method in SUBMIT_METHODS else None
+        super().__init__(formdata=formdata, **kwargs)
 
+    class Meta:
         def get_translations(self, form):
             """WTForms' own messages in the request's language. Flask-WTF reads them from disk on every
             request that needs one; they never change while the app runs, so they are read once per language."""
@@ -137,3 +139,7 @@ class EmailAddress:
             # email-validator explains the problem in English; our own sentence comes first, translated.
             raise ValidationError(f"{_l('This email address is not valid.')} {error}") from None
         field.data = result.normalized
+
+
+class ConfirmForm(Form):
+    """A button that needs only the CSRF token: cancel, approve, reject, erase, confirm a change, resend."""
