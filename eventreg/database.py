@@ -1,7 +1,6 @@
 """Database behaviour that differs between SQLite and PostgreSQL, kept in one place."""
 
 import sqlite3
-from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -65,19 +64,6 @@ def begin_write_transaction() -> None:
             return
         session.rollback()
     session.connection(execution_options={"sqlite_immediate": True})
-
-
-@contextmanager
-def loaded_after_commit():
-    """Inside the block, a commit leaves the session's objects loaded instead of expiring them: what was just
-    written is what the caller reads next, so no SELECT is needed to refresh it (the registration path)."""
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = expire
 
 
 def is_postgresql() -> bool:
