@@ -100,12 +100,13 @@ def queue_confirmations(app, count: int) -> None:
             register_delegate(event.id, details, language="en")
 
 
-def drain(app) -> tuple[float, int]:
-    """Send everything queued with the worker's code over one kept connection; (seconds, mails sent)."""
+def drain(app) -> tuple[float, int, float]:
+    """Send everything queued with the worker's code over one kept connection; (seconds, mails sent, CPU seconds
+    of this process meanwhile)."""
     with app.app_context():
         transport = SmtpTransport()
         sent = 0
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             while True:
                 report = deliver_due(limit=500, transport=transport)
@@ -116,7 +117,7 @@ def drain(app) -> tuple[float, int]:
                     raise SystemExit(f"the drain could not send everything: {report}")
         finally:
             transport.close()
-        return time.perf_counter() - started, sent
+        return time.perf_counter() - started, sent, time.process_time() - cpu_started
 
 
 def _drain_in_process(database_url: str, smtp_port: int, ready, go, results) -> None:
@@ -128,8 +129,9 @@ def _drain_in_process(database_url: str, smtp_port: int, ready, go, results) -> 
     results.put(drain(app))
 
 
-def parallel_drain(database_url: str, smtp_port: int, workers: int) -> tuple[float, int]:
-    """`workers` processes drain the outbox side by side (PostgreSQL: SKIP LOCKED); (wall seconds, mails sent).
+def parallel_drain(database_url: str, smtp_port: int, workers: int) -> tuple[float, int, float]:
+    """`workers` processes drain the outbox side by side (PostgreSQL: SKIP LOCKED); (wall seconds, mails sent, CPU
+    seconds of all the workers).
 
     The clock starts once every process has started and created its app, as a running `flask outbox-worker` has:
     as in the one-worker drain, where the app exists before the clock starts.
@@ -150,7 +152,7 @@ def parallel_drain(database_url: str, smtp_port: int, workers: int) -> tuple[flo
     seconds = time.perf_counter() - started
     for process in processes:
         process.join()
-    return seconds, sum(sent for _seconds, sent in outcomes)
+    return seconds, sum(sent for _seconds, sent, _cpu in outcomes), sum(cpu for _seconds, _sent, cpu in outcomes)
 
 
 def prebuilt(app) -> tuple[float, list[tuple[str, str, bytes]]]:
@@ -206,9 +208,9 @@ def main() -> None:
         print(f"# {options.messages} delegates registered in {time.perf_counter() - started:.1f} s")
 
         if options.workers > 1:
-            drain_seconds, sent = parallel_drain(options.database_url, sink.port, options.workers)
+            drain_seconds, sent, drain_cpu = parallel_drain(options.database_url, sink.port, options.workers)
         else:
-            drain_seconds, sent = drain(app)
+            drain_seconds, sent, drain_cpu = drain(app)
         with app.app_context():
             tries = db.session.scalar(select(func.count()).select_from(OutboxAttempt))
         render_seconds, mails = prebuilt(app)
@@ -223,6 +225,7 @@ def main() -> None:
         "smtplib_per_s": len(mails) / smtplib_seconds,
         "render_per_s": len(mails) / render_seconds,
         "drain_share_of_smtplib": (sent / drain_seconds) / (len(mails) / smtplib_seconds),
+        "worker_cpu_ms_per_mail": 1000 * drain_cpu / sent,
         "attempts_recorded": tries,
         "mail_bytes": len(mails[0][2]),
         "mime_parts": mime_parts(mails[0][2]),
@@ -233,6 +236,7 @@ def main() -> None:
         f"drain ({options.workers} worker(s), kept connection each): {sent} mails in {drain_seconds:.2f} s = "
         f"{result['drain_per_s']:.0f}/s"
     )
+    print(f"worker CPU per mail (claim, compose, send, record): {result['worker_cpu_ms_per_mail']:.2f} ms")
     print(f"render only (compose + as_bytes): {result['render_per_s']:.0f}/s")
     print(f"plain smtplib, prebuilt mails:   {len(mails)} in {smtplib_seconds:.2f} s = {result['smtplib_per_s']:.0f}/s")
     print(f"drain / plain smtplib: {100 * result['drain_share_of_smtplib']:.0f} %; sink counted {sink.count} mails")
