@@ -26,7 +26,7 @@ from ..models import (
     token_digest,
     utcnow,
 )
-from .capacity import decide_status, lock_event
+from .capacity import decide_status, lock_event, outgrows_event
 
 
 class RegistrationRefused(Exception):
@@ -108,7 +108,7 @@ def register_delegate(
         event = lock_event(event_id)
         if event.registration_state() != "open":
             raise RegistrationClosed(_l("Registration for this event is not open."))
-        if event.capacity is not None and seats > event.capacity:
+        if outgrows_event(event, seats):
             raise group_too_big(event.capacity, seats)
         registration.status = decide_status(event, seats)
         row = {
