@@ -6,7 +6,8 @@ from flask import url_for
 
 from ..geo.countries import country_name
 from ..geo.regions import continent_of, subregion_of
-from ..models import Event, Organizer, Registration, Right
+from ..models import Event, Organizer, Registration
+from ..registration.needs import NEEDS_RIGHTS, may_see
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -71,8 +72,7 @@ def registration_json(registration: Registration, organizer: Organizer, place: i
         "erased_at": iso(registration.erased_at),
     }
     # Absent, not empty, without the right: an empty string would claim the delegate has no needs.
-    if organizer.can(Right.SEE_DIETARY):
-        item["dietary"] = registration.dietary
-    if organizer.can(Right.SEE_ACCESS_NEEDS):
-        item["accessibility"] = registration.accessibility
+    for need in NEEDS_RIGHTS:
+        if may_see(organizer, need):
+            item[need] = getattr(registration, need)
     return item

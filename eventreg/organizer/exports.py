@@ -24,7 +24,8 @@ from sqlalchemy import Select
 from ..extensions import db
 from ..geo.countries import country_name
 from ..geo.regions import CONTINENT_LABELS, SUBREGION_LABELS, continent_of, subregion_of
-from ..models import CATEGORY_LABELS, STATUS_LABELS, Event, Organizer, Registration, Right, utcnow
+from ..models import CATEGORY_LABELS, STATUS_LABELS, Event, Organizer, Registration, utcnow
+from ..registration.needs import may_see
 
 BATCH = 1000  # rows fetched from the database at a time
 CSV_ROWS_PER_CHUNK = 200  # rows per piece of the CSV response
@@ -43,7 +44,7 @@ class Column:
 
     header: Callable[[Event], str]
     value: Callable[[object, "Labels"], object]
-    right: Right | None = None  # shown only to organizers with this right
+    need: str | None = None  # a need ("dietary", "accessibility"): only for organizers who may see it
     width: int = 14  # characters, in the XLSX (wider when the header is)
     cell: Callable[[object, "Labels"], object] | None = None  # the XLSX's value, when it is not `value` (a date)
 
@@ -136,8 +137,8 @@ COLUMNS: list[Column] = [
     Column(_fixed(_l("Category")), lambda row, labels: labels.categories.get(row.category, row.category)),
     Column(_fixed(_l("Accompanying persons")), lambda row, labels: row.accompanying, width=10),
     Column(_fixed(_l("Visa letter requested")), lambda row, labels: labels.yes if row.visa_letter else labels.no),
-    Column(_fixed(_l("Dietary requirements")), lambda row, labels: row.dietary, Right.SEE_DIETARY, width=30),
-    Column(_fixed(_l("Accessibility needs")), lambda row, labels: row.accessibility, Right.SEE_ACCESS_NEEDS, width=30),
+    Column(_fixed(_l("Dietary requirements")), lambda row, labels: row.dietary, need="dietary", width=30),
+    Column(_fixed(_l("Accessibility needs")), lambda row, labels: row.accessibility, need="accessibility", width=30),
     Column(_fixed(_l("Language")), lambda row, labels: row.language, width=9),
     *_moment_columns("created_at", _l("Registered")),
     *_moment_columns("updated_at", _l("Last changed")),
@@ -198,7 +199,7 @@ class Export:
 
 def registrations_export(event: Event, query: Select, organizer: Organizer) -> Export:
     """The export of the registrations `query` selects (the attendee list's filter and sort), for this organizer."""
-    columns = [column for column in COLUMNS if column.right is None or organizer.can(column.right)]
+    columns = [column for column in COLUMNS if column.need is None or may_see(organizer, column.need)]
     return Export(
         event=event,
         columns=columns,
