@@ -9,6 +9,8 @@ is counted under the lock. The arithmetic of seats is here and nowhere else: the
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -28,6 +30,7 @@ __all__ = [
     "free_seats",
     "growth_shortfall",
     "lock_event",
+    "locked_event",
     "outgrows_event",
     "promote_waitlisted",
     "promotion_message",
@@ -212,3 +215,15 @@ def recount_seats(event_ids=None) -> Update:
     if event_ids is not None:
         statement = statement.where(table.c.id.in_(list(event_ids)))
     return statement
+
+
+@contextmanager
+def locked_event(event_id: int) -> Iterator[Event]:
+    """One write use case under the event's lock (lock_event()): commits when the block ends, rolls back and
+    re-raises when it raises, so everything the block wrote is saved together or not at all."""
+    try:
+        yield lock_event(event_id)
+        db.session.commit()
+    except BaseException:  # a refusal, a failed write or commit, an interrupt: nothing of the block stays
+        db.session.rollback()
+        raise

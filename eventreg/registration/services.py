@@ -26,7 +26,7 @@ from ..models import (
     token_digest,
     utcnow,
 )
-from .capacity import decide_status, lock_event, outgrows_event
+from .capacity import decide_status, locked_event, outgrows_event
 
 
 class RegistrationRefused(Exception):
@@ -105,31 +105,26 @@ def register_delegate(
     )
     table = Registration.__table__
     try:
-        event = lock_event(event_id)
-        if event.registration_state() != "open":
-            raise RegistrationClosed(_l("Registration for this event is not open."))
-        if outgrows_event(event, seats):
-            raise group_too_big(event.capacity, seats)
-        registration.status = decide_status(event, seats)
-        row = {
-            column.key: registration.__dict__[column.key]
-            for column in table.columns
-            if column.key in registration.__dict__
-        }
-        connection = db.session.connection()
-        # Values passed apart from the statement: SQLAlchemy caches the compiled INSERT instead of building it anew.
-        registration.id = connection.execute(insert(table).returning(table.c.id), row).scalar_one()
-        move_event_counters(connection, {event.id: counted(registration.status, details.accompanying)})
-        mail = mail_row("confirmation", registration)
-        connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
-        connection.execute(insert(AuditEntry.__table__), _created_entry(registration, now))
-        db.session.commit()
-    except RegistrationRefused:
-        db.session.rollback()
-        raise
+        with locked_event(event_id) as event:
+            if event.registration_state() != "open":
+                raise RegistrationClosed(_l("Registration for this event is not open."))
+            if outgrows_event(event, seats):
+                raise group_too_big(event.capacity, seats)
+            registration.status = decide_status(event, seats)
+            row = {
+                column.key: registration.__dict__[column.key]
+                for column in table.columns
+                if column.key in registration.__dict__
+            }
+            connection = db.session.connection()
+            # Values passed apart from the statement: SQLAlchemy caches the compiled INSERT instead of building it anew.
+            registration.id = connection.execute(insert(table).returning(table.c.id), row).scalar_one()
+            move_event_counters(connection, {event.id: counted(registration.status, details.accompanying)})
+            mail = mail_row("confirmation", registration)
+            connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
+            connection.execute(insert(AuditEntry.__table__), _created_entry(registration, now))
     except IntegrityError:
         # The address already holds an active registration for the event: the partial unique index said so.
-        db.session.rollback()
         existing = active_registration(event_id, email_key)
         if existing is not None and submission_key and existing.submission_key == submission_key:
             return existing
