@@ -28,11 +28,12 @@ from werkzeug.test import encode_multipart
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField
 
 from eventreg import create_app
-from eventreg.attendees.forms import ConfirmForm, EditRegistrationForm
+from eventreg.attendees.forms import EditRegistrationForm
 from eventreg.auth.access import is_public_endpoint
 from eventreg.auth.forms import LoginForm
 from eventreg.auth.tokens import create_token
 from eventreg.extensions import db
+from eventreg.forms import ConfirmForm
 from eventreg.models import Event, Organizer, OutboxMessage, Registration
 from eventreg.organizer.filters import AttendeeFilter
 from eventreg.registration.forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, RegistrationForm

@@ -1,4 +1,5 @@
-"""Forms of the attendee pages: the list's filters, the bulk actions, an organizer's edit, a confirmation."""
+"""Forms of the attendee pages: the list's filters, the bulk actions, an organizer's edit (buttons that only
+confirm use the shared forms.ConfirmForm)."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, HiddenField, SearchField, SelectChoice, SelectField
@@ -10,7 +11,8 @@ from ..geo.regions import CONTINENT_LABELS, CONTINENTS
 from ..models import CATEGORY_LABELS, STATUS_LABELS
 from ..organizer.filters import MAX_QUERY_LENGTH
 from ..registration.forms import RegistrationForm
-from .services import MAX_BULK, StatusAction
+from ..registration.status import StatusAction
+from .services import MAX_BULK
 
 ANY = _l("Any")
 YES_NO_CHOICES = [SelectChoice("", ANY), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
@@ -91,7 +93,3 @@ class EditRegistrationForm(RegistrationForm):
 
     consent = None
     submission = None
-
-
-class ConfirmForm(Form):
-    """A button that needs only the CSRF token: cancel, approve, reject."""

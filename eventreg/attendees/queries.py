@@ -4,24 +4,18 @@ with its history."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from ..audit import action_label, entries_for_registration, key_label
-from ..auth.access import managed_event
 from ..extensions import db
 from ..geo.countries import country_name
-from ..models import AuditEntry, Event, OutboxMessage, Registration, Right
+from ..models import AuditEntry, Event, Organizer, OutboxMessage, Registration
 from ..organizer.filters import AttendeeFilter
 from ..pagination import last_page_if_beyond, requested_page
-
-# Audit keys that only some roles may read, and the right each needs.
-RESTRICTED_FIELDS = {"dietary": Right.SEE_DIETARY, "accessibility": Right.SEE_ACCESS_NEEDS}
-
+from ..registration.needs import may_see
 
 MAIL_LABELS = {
     "confirmation": _l("Confirmation"),
@@ -55,13 +49,12 @@ def countries_present(event_id: int) -> list[tuple[str, str]]:
     return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1].casefold())
 
 
-def attendee_list(slug: str, args: MultiDict, per_page: int) -> AttendeeList:
-    """The registrations of the event at `slug` matching the query string's filters, one page of them.
+def attendee_list(event: Event, args: MultiDict, per_page: int) -> AttendeeList:
+    """The event's registrations matching the query string's filters, one page of them.
 
-    404 when there is no such event, 403 when the acting organizer does not run it; PageBeyondEnd past the last
-    page. Filter values that are not understood are ignored and explained in `problems`.
+    Raises PageBeyondEnd past the last page. Filter values that are not understood are ignored and explained in
+    `problems`.
     """
-    event = managed_event(slug)
     attendee_filter, problems = AttendeeFilter.from_args(args)
     registrations = db.paginate(
         attendee_filter.select(event), page=requested_page(args), per_page=per_page, error_out=False, count=True
@@ -99,15 +92,18 @@ def registrations_by_ids(event: Event, registration_ids: list[int]) -> list[Regi
     return list(db.session.scalars(query))
 
 
-def registration_in(slug: str, registration_id: int) -> tuple[Event, Registration]:
-    """The event at `slug` (if the organizer runs it) and its registration with this id; 404 when there is none."""
-    event = managed_event(slug)  # the router refuses ids beyond MAX_ID (converters.IdConverter)
+class NoSuchRegistration(LookupError):
+    """The event has no registration with this id (the views answer 404)."""
+
+
+def registration_in(event: Event, registration_id: int) -> Registration:
+    """The event's registration with this id; raises NoSuchRegistration when there is none."""
     registration = db.session.scalar(
         select(Registration).where(Registration.id == registration_id, Registration.event_id == event.id)
     )
     if registration is None:
-        abort(404)
-    return event, registration
+        raise NoSuchRegistration(registration_id)
+    return registration
 
 
 @dataclass(frozen=True)
@@ -132,20 +128,16 @@ class HistoryItem:
         return str(_l("Registered"))
 
 
-def _visible(key: str) -> bool:
-    right = RESTRICTED_FIELDS.get(key)
-    return right is None or current_user.can(right)
-
-
-def history(registration: Registration) -> list[HistoryItem]:
-    """Everything that happened to a registration, oldest first: created, every audit entry, every mail."""
+def history(registration: Registration, reader: Organizer) -> list[HistoryItem]:
+    """Everything that happened to a registration, oldest first: created, every audit entry, every mail; changes
+    to needs that `reader` may not see are counted, not shown."""
     items = [HistoryItem(registration.created_at, "created")]
     for entry in entries_for_registration(registration.id):
         if entry.action == "registration.created":
             continue  # the "created" item says it, with the language (and older registrations have no such entry)
         before, after = entry.before or {}, entry.after or {}
         keys = list(dict.fromkeys([*before, *after]))
-        shown = [(key, key_label(key), before.get(key), after.get(key)) for key in keys if _visible(key)]
+        shown = [(key, key_label(key), before.get(key), after.get(key)) for key in keys if may_see(reader, key)]
         items.append(
             HistoryItem(entry.created_at, "audit", entry=entry, changes=shown, hidden_changes=len(keys) - len(shown))
         )

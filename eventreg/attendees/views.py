@@ -2,22 +2,26 @@
 
 from dataclasses import asdict
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import stats
 from ..auth.access import managed_event, requires
-from ..models import Right
+from ..forms import ConfirmForm
+from ..models import Event, Registration, Right
 from ..organizer.filters import AttendeeFilter
 from ..pagination import page_number
 from ..registration.capacity import promotion_message
+from ..registration.edits import EDITABLE_FIELDS
 from ..registration.limits import count_hit
+from ..registration.needs import hidden_needs, may_see
 from ..registration.privacy import erase_registration
 from ..registration.services import DelegateDetails, RegistrationRefused
-from .forms import BulkActionForm, ConfirmForm, EditRegistrationForm, FilterForm
+from ..registration.status import REFUSALS, ActionRefused, StatusAction
+from .forms import BulkActionForm, EditRegistrationForm, FilterForm
 from .queries import (
-    RESTRICTED_FIELDS,
+    NoSuchRegistration,
     PageBeyondEnd,
     attendee_list,
     history,
@@ -25,18 +29,10 @@ from .queries import (
     registration_in,
     registrations_by_ids,
 )
-from .services import (
-    EDITABLE_FIELDS,
-    REFUSALS,
-    ActionRefused,
-    StatusAction,
-    apply_action,
-    apply_bulk_action,
-    edit_registration,
-    resend_confirmation,
-)
+from .services import apply_action, apply_bulk_action, edit_registration, resend_confirmation
 
 bp = Blueprint("attendees", __name__, url_prefix="/organizer")
+bp.add_app_template_global(may_see, "may_see")  # which needs a page shows (registration/needs.py)
 
 # Export endpoints (another blueprint) and their link texts; a link is shown once its endpoint exists.
 EXPORTS = (("exports.csv", "CSV"), ("exports.xlsx", "Excel (XLSX)"))
@@ -51,12 +47,22 @@ def _per_page() -> int:
     return current_app.config["REGISTRATIONS_PER_PAGE"]
 
 
+def _registration_or_404(slug: str, registration_id: int) -> tuple[Event, Registration]:
+    """The event at `slug` (404 when there is none, 403 when the organizer does not run it) and its registration
+    with this id (404 when it has none)."""
+    event = managed_event(slug)
+    try:
+        return event, registration_in(event, registration_id)  # the router refuses ids beyond MAX_ID
+    except NoSuchRegistration:
+        abort(404)
+
+
 @bp.get("/events/<slug:slug>/registrations")
 @requires(Right.MANAGE_EVENTS)
 def list_registrations(slug: str):
     """The event's registrations: search, filters and sort from the query string, a page at a time."""
     try:
-        listing = attendee_list(slug, request.args, per_page=_per_page())
+        listing = attendee_list(managed_event(slug), request.args, per_page=_per_page())
     except PageBeyondEnd as beyond:
         # A bookmarked page from when the list was longer: show its last page, with the same filters.
         flash(_("That page no longer exists; here is the last one."), "success")
@@ -117,13 +123,13 @@ def _list_url(slug: str, attendee_filter: AttendeeFilter, page: int) -> str:
 @requires(Right.MANAGE_EVENTS)
 def registration_detail(slug: str, registration_id: int):
     """Every field of one registration, its history, and what can be done to it."""
-    event, registration = registration_in(slug, registration_id)
+    event, registration = _registration_or_404(slug, registration_id)
     return render_template(
         "attendees/detail.html",
         event=event,
         registration=registration,
         place=stats.waitlist_position(registration),
-        history=history(registration),
+        history=history(registration, current_user),
         form=ConfirmForm(),
     )
 
@@ -132,14 +138,13 @@ def registration_detail(slug: str, registration_id: int):
 @requires(Right.MANAGE_EVENTS)
 def edit_registration_view(slug: str, registration_id: int):
     """Correct what the delegate gave, with the registration form's rules, the duplicate rule and the seats."""
-    event, registration = registration_in(slug, registration_id)
+    event, registration = _registration_or_404(slug, registration_id)
     if registration.erased_at is not None:
         flash(str(REFUSALS["erased"]), "error")
         return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
     form = EditRegistrationForm(obj=registration)
-    for name, right in RESTRICTED_FIELDS.items():
-        if not current_user.can(right):
-            delattr(form, name)  # kept as it is: who may not read it may not overwrite it
+    for name in hidden_needs(current_user):
+        delattr(form, name)  # kept as it is: who may not read it may not overwrite it
     if form.validate_on_submit():
         values = {name: form[name].data if name in form else getattr(registration, name) for name in EDITABLE_FIELDS}
         try:
@@ -158,7 +163,7 @@ def edit_registration_view(slug: str, registration_id: int):
 @requires(Right.MANAGE_EVENTS)
 def confirm_cancel(slug: str, registration_id: int):
     """Ask before cancelling a registration."""
-    event, registration = registration_in(slug, registration_id)
+    event, registration = _registration_or_404(slug, registration_id)
     return render_template("attendees/confirm_cancel.html", event=event, registration=registration, form=ConfirmForm())
 
 
@@ -188,7 +193,7 @@ def reject_registration(slug: str, registration_id: int):
 def erase_registration_view(slug: str, registration_id: int):
     """Ask first; then erase the delegate's personal data (when they ask the organizers for it), keeping the
     registration in every total."""
-    event, registration = registration_in(slug, registration_id)
+    event, registration = _registration_or_404(slug, registration_id)
     form = ConfirmForm()
     if registration.erased_at is None and form.validate_on_submit():
         erase_registration(registration.id, actor=None)
@@ -201,7 +206,7 @@ def erase_registration_view(slug: str, registration_id: int):
 @requires(Right.MANAGE_EVENTS)
 def resend_confirmation_view(slug: str, registration_id: int):
     """Send the confirmation mail again, with the current ticket; at most RESEND_CONFIRMATION_LIMIT a registration."""
-    event, registration = registration_in(slug, registration_id)
+    event, registration = _registration_or_404(slug, registration_id)
     if ConfirmForm().validate_on_submit():
         # Every process counts together, as for the site's other limits.
         if not count_hit(
@@ -223,7 +228,7 @@ def resend_confirmation_view(slug: str, registration_id: int):
 
 
 def _change_status(slug: str, registration_id: int, action: StatusAction):
-    event, registration = registration_in(slug, registration_id)
+    event, registration = _registration_or_404(slug, registration_id)
     if ConfirmForm().validate_on_submit():
         try:
             promoted = apply_action(event.id, registration.id, action)

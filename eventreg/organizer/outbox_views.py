@@ -4,10 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..attendees.forms import ConfirmForm
 from ..attendees.queries import MAIL_LABELS
 from ..auth.access import managed_event, requires
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..models import OutboxMessage, OutboxState, Right
 from ..pagination import last_page_if_beyond, requested_page
 from .outbox_queries import outbox_counts, outbox_page, resend_failed

@@ -3,6 +3,8 @@ email address (confirmed from that address), and have the link sent again. Each 
 that touch seats or addresses run under the event lock, with the rules the organizer's edit uses."""
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,10 +20,11 @@ from ..extensions import db
 from ..forms import column_length
 from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
-from .capacity import lock_event
+from .capacity import locked_event
 from .credentials import renew_credentials
 from .edits import OWN_EDITABLE_FIELDS, apply_edit, check_email, email_taken, queue_changed_mail
 from .services import DelegateDetails, RegistrationRefused, active_registration
+from .status import StatusAction, change_status
 
 # How long the link that confirms a new email address works.
 EMAIL_CHANGE_MAX_AGE = timedelta(hours=48)
@@ -62,18 +65,20 @@ def why_not_changeable(registration: Registration, event: Event) -> str | None:
     return None
 
 
-def _own_registration(registration_id: int) -> tuple[Event, Registration]:
-    """Lock the registration's event and re-read the registration (fresh values); refuse one that cannot change."""
+@contextmanager
+def _own_registration(registration_id: int) -> Iterator[tuple[Event, Registration]]:
+    """One change by the delegate (locked_event()): lock the registration's event and re-read the registration
+    (fresh values); refuse one that cannot change. Commits when the block ends, rolls back when it raises."""
     registration = db.session.get(Registration, registration_id)
     if registration is None:
         raise LookupError(f"no registration {registration_id}")
-    event = lock_event(registration.event_id)
-    query = select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
-    registration = db.session.scalar(query)
-    problem = why_not_changeable(registration, event)
-    if problem is not None:
-        raise NotChangeable(problem)
-    return event, registration
+    with locked_event(registration.event_id) as event:
+        query = select(Registration).where(Registration.id == registration_id)
+        registration = db.session.scalar(query.execution_options(populate_existing=True))
+        problem = why_not_changeable(registration, event)
+        if problem is not None:
+            raise NotChangeable(problem)
+        yield event, registration
 
 
 def edit_own_registration(registration_id: int, details: DelegateDetails) -> bool:
@@ -82,32 +87,16 @@ def edit_own_registration(registration_id: int, details: DelegateDetails) -> boo
     The organizer's rules apply (seats for more accompanying persons; fewer free seats for the waiting list) and the
     delegate gets the "changed" mail. Raises a RegistrationRefused (nothing written) when the rules refuse.
     """
-    try:
-        event, registration = _own_registration(registration_id)
-        if not apply_edit(event, registration, details, OWN_EDITABLE_FIELDS, by=audit.DELEGATE):
-            db.session.rollback()
-            return False
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return True
+    with _own_registration(registration_id) as (event, registration):
+        changed = apply_edit(event, registration, details, OWN_EDITABLE_FIELDS, by=audit.DELEGATE)
+    return bool(changed)
 
 
 def cancel_own_registration(registration_id: int) -> None:
     """Cancel the registration at the delegate's request, in one transaction: the "cancelled" mail, the audit entry
     naming the delegate, and the waiting list moving up into the freed seats. Raises NotChangeable."""
-    # Imported here: the organizer's actions import the registration package, which imports this module.
-    from ..attendees.services import StatusAction, change_status
-
-    try:
-        event, registration = _own_registration(registration_id)
-        with audit.acting_as(audit.DELEGATE, registration):
-            change_status(event, registration, StatusAction.CANCEL)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    with _own_registration(registration_id) as (event, registration), audit.acting_as(audit.DELEGATE, registration):
+        change_status(event, registration, StatusAction.CANCEL)
 
 
 def request_email_change(registration_id: int, new_email: str) -> None:
@@ -116,8 +105,7 @@ def request_email_change(registration_id: int, new_email: str) -> None:
     Whether another registration uses the address is checked on confirming, not here: the answer would tell a
     delegate who registered with which address.
     """
-    try:
-        _event, registration = _own_registration(registration_id)
+    with _own_registration(registration_id) as (_event, registration):
         if _key(new_email) == registration.email_key:
             raise RegistrationRefused(_l("This is already the email address of your registration."))
         key = _serializer().dumps({"r": registration.id, "e": new_email, "f": _fingerprint(registration)})
@@ -127,10 +115,6 @@ def request_email_change(registration_id: int, new_email: str) -> None:
             recipient=new_email,
             details={"new_email": new_email, "key": key, "hours": EMAIL_CHANGE_MAX_AGE // timedelta(hours=1)},
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def read_email_change(key: str) -> EmailChange:
@@ -165,31 +149,26 @@ def confirm_email_change(key: str) -> Registration:
     mail goes to the new address and the old one. Raises LinkProblem, NotChangeable or DuplicateRegistration."""
     change = read_email_change(key)
     try:
-        event, registration = _own_registration(change.registration.id)
-        if _fingerprint(registration) != change.fingerprint:  # confirmed meanwhile, in another tab
-            raise _link_problem(_l("This link has already been used."), 410)
-        check_email(event, registration, change.new_email)
-        before = registration.email
-        registration.email = change.new_email
-        renew_credentials(registration)  # the old address's owner keeps no link and no ticket that admits
-        entry = audit.record(
-            "registration.edited",
-            event=event,
-            registration=registration,
-            before={"email": before},
-            after={"email": change.new_email},
-            actor=audit.DELEGATE,
-        )
-        messages = queue_changed_mail(registration, {"email": (before, change.new_email)}, by=audit.DELEGATE)
-        audit.same_moment(entry, *messages)
-        db.session.commit()
+        with _own_registration(change.registration.id) as (event, registration):
+            if _fingerprint(registration) != change.fingerprint:  # confirmed meanwhile, in another tab
+                raise _link_problem(_l("This link has already been used."), 410)
+            check_email(event, registration, change.new_email)
+            before = registration.email
+            registration.email = change.new_email
+            renew_credentials(registration)  # the old address's owner keeps no link and no ticket that admits
+            entry = audit.record(
+                "registration.edited",
+                event=event,
+                registration=registration,
+                before={"email": before},
+                after={"email": change.new_email},
+                actor=audit.DELEGATE,
+            )
+            messages = queue_changed_mail(registration, {"email": (before, change.new_email)}, by=audit.DELEGATE)
+            audit.same_moment(entry, *messages)
     except IntegrityError:
         # Another registration took the address between the check and the commit; the unique index stopped it.
-        db.session.rollback()
         raise email_taken() from None
-    except Exception:
-        db.session.rollback()
-        raise
     return registration
 
 

@@ -9,9 +9,9 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 
 from .. import audit
-from ..attendees.forms import ConfirmForm
 from ..auth.access import public
 from ..extensions import csrf
+from ..forms import ConfirmForm
 from ..models import Registration
 from ..stats import waitlist_position
 from . import limits
