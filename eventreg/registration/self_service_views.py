@@ -2,10 +2,10 @@
 erasure of their personal data; and the "lost your link?" form. Each view reads the request, calls one service
 function, and renders or redirects."""
 
+import functools
 from datetime import timedelta
-from typing import NoReturn
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import audit
@@ -15,7 +15,6 @@ from ..forms import ConfirmForm
 from ..models import Registration
 from ..stats import waitlist_position
 from . import limits
-from .credentials import link_was_replaced
 from .edits import OWN_EDITABLE_FIELDS, changed_rows
 from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired
 from .privacy import erase_registration, was_erased
@@ -32,7 +31,7 @@ from .self_service import (
     why_not_changeable,
 )
 from .services import DelegateDetails, RegistrationRefused, find_registration
-from .views import event_or_404
+from .views import event_or_404, no_registration, registration_or_404
 
 MAX_KEY_LENGTH = 1000  # far longer than a real confirmation key
 
@@ -41,23 +40,28 @@ bp.register_error_handler(429, limits.too_many_requests)
 bp.add_app_template_global(changed_rows, "changed_rows")
 
 
-def _own_or_404(token: str) -> Registration:
-    registration = find_registration(token)
-    if registration is None:
-        _no_registration(token)
-    return registration
-
-
-def _no_registration(token: str) -> NoReturn:
-    """Answer a private link that opens no registration: 410 "replaced" for a link that a change of email address
-    replaced (it shows nothing else), else 404."""
-    if link_was_replaced(token):
-        abort(make_response(render_template("registration/replaced.html"), 410))
-    abort(404)
-
-
 def _private_page(registration: Registration):
     return redirect(url_for(".view_registration", token=registration.token))
+
+
+def _changeable(view):
+    """Open a page that changes the registration: the view gets the registration behind the link (404, or 410 for
+    a replaced link). One that can no longer change, found before the view or by its service (NotChangeable),
+    sends the delegate back to the private page, which says why."""
+
+    @functools.wraps(view)
+    def open_registration(token: str):
+        registration = registration_or_404(token)
+        problem = why_not_changeable(registration, registration.event)
+        if problem is None:
+            try:
+                return view(registration)
+            except NotChangeable as refusal:
+                problem = refusal.message
+        flash(problem, "error")
+        return _private_page(registration)
+
+    return open_registration
 
 
 @bp.get("/r/<token:token>")
@@ -69,7 +73,7 @@ def view_registration(token: str):
     if registration is None:
         if was_erased(token):
             return render_template("registration/erased.html"), 410
-        _no_registration(token)
+        no_registration(token)
     return render_template(
         "registration/view.html",
         registration=registration,
@@ -84,22 +88,17 @@ def view_registration(token: str):
 @bp.route("/r/<token:token>/edit", methods=["GET", "POST"])
 @public
 @csrf.exempt  # the form checks its own token, so an expired one shows the form again with what was typed
-def edit_own(token: str):
+@_changeable
+def edit_own(registration: Registration):
     """The delegate changes their details (all but the email); a change is mailed to them, listed."""
-    registration = _own_or_404(token)
-    problem = why_not_changeable(registration, registration.event)
-    if problem is not None:
-        flash(problem, "error")
-        return _private_page(registration)
     form = OwnDetailsForm(obj=registration)
     status = 200
     if form.validate_on_submit():
         values = {name: form[name].data for name in OWN_EDITABLE_FIELDS}
         try:
             changed = edit_own_registration(registration.id, DelegateDetails(email=registration.email, **values))
-        except NotChangeable as refusal:
-            flash(refusal.message, "error")
-            return _private_page(registration)
+        except NotChangeable:
+            raise  # _changeable() answers it
         except RegistrationRefused as refusal:
             (getattr(form, refusal.field).errors if refusal.field else form.form_errors).append(refusal.message)
         else:
@@ -123,21 +122,13 @@ def edit_own(token: str):
 
 @bp.route("/r/<token:token>/cancel", methods=["GET", "POST"])
 @public
-def cancel_own(token: str):
+@_changeable
+def cancel_own(registration: Registration):
     """Ask first; the confirmed cancellation frees the seats and is mailed to the delegate."""
-    registration = _own_or_404(token)
-    problem = why_not_changeable(registration, registration.event)
-    if problem is not None:
-        flash(problem, "error")
-        return _private_page(registration)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            cancel_own_registration(registration.id)
-        except NotChangeable as refusal:
-            flash(refusal.message, "error")
-        else:
-            flash(_("Your registration is cancelled. We have sent you an email to confirm it."), "success")
+        cancel_own_registration(registration.id)
+        flash(_("Your registration is cancelled. We have sent you an email to confirm it."), "success")
         return _private_page(registration)
     return render_template("registration/cancel.html", registration=registration, event=registration.event, form=form)
 
@@ -151,7 +142,7 @@ def erase_own(token: str):
     if registration is None:
         if was_erased(token):  # a second tap, or Back after erasing
             return _private_page_of(token)
-        _no_registration(token)
+        no_registration(token)
     form = ConfirmForm()
     if form.validate_on_submit():
         erase_registration(registration.id, actor=audit.DELEGATE)
@@ -174,21 +165,16 @@ def _private_page_of(token: str):
 @csrf.exempt  # the form checks its own token, so an expired one shows the form again with what was typed
 @limits.email_change_per_registration
 @limits.email_change_per_ip
-def change_email(token: str):
+@_changeable
+def change_email(registration: Registration):
     """The delegate asks to move the registration to a new address; a link to confirm it goes to that address."""
-    registration = _own_or_404(token)
-    problem = why_not_changeable(registration, registration.event)
-    if problem is not None:
-        flash(problem, "error")
-        return _private_page(registration)
     form = EmailChangeForm()
     status = 200
     if form.validate_on_submit():
         try:
             request_email_change(registration.id, form.email.data)
-        except NotChangeable as refusal:
-            flash(refusal.message, "error")
-            return _private_page(registration)
+        except NotChangeable:
+            raise  # _changeable() answers it
         except RegistrationRefused as refusal:
             form.email.errors.append(refusal.message)
         else:

@@ -1,6 +1,8 @@
 """Public pages: the list of events, one event, the registration form (the private pages: self_service_views.py)."""
 
-from flask import Blueprint, abort, redirect, render_template, session, url_for
+from typing import NoReturn
+
+from flask import Blueprint, abort, make_response, redirect, render_template, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -9,7 +11,9 @@ from ..auth.access import public
 from ..events.services import event_by_slug
 from ..extensions import csrf
 from ..mail.addresses import masked_address
+from ..models import Registration
 from . import limits
+from .credentials import link_was_replaced
 from .forms import RegistrationForm, token_expired
 from .self_service import send_lost_link
 from .services import (
@@ -17,6 +21,7 @@ from .services import (
     DuplicateRegistration,
     RegistrationClosed,
     RegistrationRefused,
+    find_registration,
     register_delegate,
     upcoming_events,
 )
@@ -40,6 +45,25 @@ def event_or_404(slug: str):
     if event is None:
         abort(404)
     return event
+
+
+def registration_or_404(token: str, *, say_replaced: bool = True) -> Registration:
+    """The registration behind a private link; for a link that opens none, no_registration() answers (with
+    `say_replaced` False, a plain 404 even for a replaced link: the ticket pages have always answered so)."""
+    registration = find_registration(token)
+    if registration is None:
+        if not say_replaced:
+            abort(404)
+        no_registration(token)
+    return registration
+
+
+def no_registration(token: str) -> NoReturn:
+    """Answer a private link that opens no registration: 410 "replaced" for a link that a change of email address
+    replaced (it shows nothing else), else 404."""
+    if link_was_replaced(token):
+        abort(make_response(render_template("registration/replaced.html"), 410))
+    abort(404)
 
 
 @bp.get("/e/<slug:slug>")

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, render_template
 
 from ..auth.access import public
 from ..models import Registration
-from ..registration.services import find_registration
+from ..registration.views import registration_or_404
 from .codes import calendar_entry, calendar_sequence, grouped_code, has_ticket, qr_svg, whom_it_admits
 
 bp = Blueprint("tickets", __name__)
@@ -14,16 +14,9 @@ bp.add_app_template_filter(grouped_code, "code_groups")
 bp.add_app_template_global(whom_it_admits, "whom_it_admits")  # the printed ticket, the private page and the mails
 
 
-def _own_or_404(token: str) -> Registration:
-    registration = find_registration(token)
-    if registration is None:
-        abort(404)
-    return registration
-
-
 def _ticket_or_404(token: str) -> Registration:
     """The registration behind the link, if it can check in; a pending, waitlisted or cancelled one has no ticket."""
-    registration = _own_or_404(token)
+    registration = registration_or_404(token, say_replaced=False)
     if not has_ticket(registration.status):
         abort(404)
     return registration
@@ -33,7 +26,7 @@ def _ticket_or_404(token: str) -> Registration:
 @public
 def ticket(token: str):
     """The printable ticket: name, event, time and place, the QR code and the check-in code; no site navigation."""
-    registration = _own_or_404(token)
+    registration = registration_or_404(token, say_replaced=False)
     return render_template("registration/ticket.html", registration=registration, event=registration.event)
 
 
