@@ -39,6 +39,13 @@ def commit_of(tree: Path) -> str:
     return commit.stdout.strip() + (" + changes" if dirty.stdout.strip() else "")
 
 
+def wait_for_quiet(below: float, longest: float) -> None:
+    """Wait until the 1-minute load average is under `below`, or `longest` seconds have passed."""
+    deadline = time.monotonic() + longest
+    while os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 def run_once(name: str, tree: Path, module: str, arguments: list[str], out: Path, number: int) -> dict:
     """One run of `bench.<module>` in `tree`; its JSON with the load before it and the time it took."""
     result_file = out / f"{module}-{name}-{number}.json"
@@ -114,6 +121,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each tree (default 3)")
     default_out = Path(tempfile.gettempdir()) / f"eventreg-side-by-side-{int(time.time())}"
     parser.add_argument("--out", default=str(default_out), help="logs and JSON (default: %(default)s)")
+    parser.add_argument("--quiet-below", type=float, help="before each run, wait for a 1-minute load under this")
+    parser.add_argument("--wait", type=float, default=300, help="… but no longer than this (seconds, default 300)")
     parser.add_argument("module", choices=("mail_drain", "rush"), help="the benchmark in bench/")
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help="the benchmark's own options (after --)")
     options = parser.parse_args()
@@ -125,6 +134,8 @@ def main() -> None:
     runs = []
     for number in range(1, options.rounds + 1):
         for name, path in options.tree:
+            if options.quiet_below:
+                wait_for_quiet(options.quiet_below, options.wait)
             run = run_once(name, path, options.module, arguments, out, number)
             runs.append(run)
             first = next(iter(ratios(run, options.module).values()))
