@@ -28,6 +28,7 @@ from werkzeug.test import encode_multipart
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField
 
 from eventreg import create_app
+from eventreg.attendees.filters import AttendeeFilter
 from eventreg.attendees.forms import EditRegistrationForm
 from eventreg.auth.access import is_public_endpoint
 from eventreg.auth.forms import LoginForm
@@ -35,7 +36,6 @@ from eventreg.auth.tokens import create_token
 from eventreg.extensions import db
 from eventreg.forms import ConfirmForm
 from eventreg.models import Event, Organizer, OutboxMessage, Registration
-from eventreg.organizer.filters import AttendeeFilter
 from eventreg.registration.forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, RegistrationForm
 from eventreg.registration.self_service import request_email_change, why_not_changeable
 from eventreg.registration.services import find_registration

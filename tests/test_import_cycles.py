@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "eventreg"
 
 # Packages (or top-level modules) of eventreg that may depend on each other one way, never both ways.
-ONE_WAY = [("registration", "attendees"), ("auth", "security"), ("audit", "auth")]
+ONE_WAY = [
+    ("registration", "attendees"),
+    ("auth", "security"),
+    ("audit", "auth"),
+    ("attendees", "organizer"),
+    ("checkin", "organizer"),
+]
 
 
 def module_files(root: Path, package: str) -> dict[str, Path]:

@@ -8,11 +8,11 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from .. import stats
+from ..attendees.filters import AttendeeFilter
 from ..auth.access import current_organizer, managed_event, public, token_required
 from ..events.services import events_run_by
 from ..extensions import db
 from ..models import Right
-from ..organizer.filters import AttendeeFilter
 from ..pagination import requested_page
 from .serialize import event_json, registration_json
 

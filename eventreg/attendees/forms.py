@@ -9,9 +9,9 @@ from ..converters import MAX_ID
 from ..forms import Form
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS
 from ..models import CATEGORY_LABELS, STATUS_LABELS
-from ..organizer.filters import MAX_QUERY_LENGTH
 from ..registration.forms import RegistrationForm
 from ..registration.status import StatusAction
+from .filters import MAX_QUERY_LENGTH
 from .services import MAX_BULK
 
 ANY = _l("Any")

@@ -13,9 +13,9 @@ from ..audit import action_label, entries_for_registration, key_label
 from ..extensions import db
 from ..geo.countries import country_name
 from ..models import AuditEntry, Event, Organizer, OutboxMessage, Registration
-from ..organizer.filters import AttendeeFilter
 from ..pagination import last_page_if_beyond, requested_page
 from ..registration.needs import may_see
+from .filters import AttendeeFilter
 
 MAIL_LABELS = {
     "confirmation": _l("Confirmation"),

@@ -10,7 +10,6 @@ from .. import stats
 from ..auth.access import managed_event, requires
 from ..forms import ConfirmForm
 from ..models import Event, Registration, Right
-from ..organizer.filters import AttendeeFilter
 from ..pagination import page_number
 from ..registration.capacity import promotion_message
 from ..registration.edits import EDITABLE_FIELDS
@@ -19,6 +18,7 @@ from ..registration.needs import hidden_needs, may_see
 from ..registration.privacy import erase_registration
 from ..registration.services import DelegateDetails, RegistrationRefused
 from ..registration.status import REFUSALS, ActionRefused, StatusAction
+from .filters import AttendeeFilter
 from .forms import BulkActionForm, EditRegistrationForm, FilterForm
 from .queries import (
     NoSuchRegistration,

@@ -4,9 +4,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SearchField, StringField
 from wtforms.validators import Length
 
+from ..attendees.filters import MAX_QUERY_LENGTH
 from ..forms import Form
 from ..models import CHECKIN_CODE_LENGTH
-from ..organizer.filters import MAX_QUERY_LENGTH
 
 
 class CodeForm(Form):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from .. import audit
+from ..attendees.filters import MAX_QUERY_LENGTH, MAX_SEARCH_TERMS, SORTS
 from ..events.services import event_by_slug, events_run_by
 from ..extensions import db
 from ..models import (
@@ -20,7 +21,6 @@ from ..models import (
     search_key,
     utcnow,
 )
-from ..organizer.filters import MAX_QUERY_LENGTH, MAX_SEARCH_TERMS, SORTS
 from ..registration.capacity import lock_event
 from ..registration.credentials import code_was_replaced
 

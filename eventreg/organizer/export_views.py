@@ -6,6 +6,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
+from ..attendees.filters import AttendeeFilter
 from ..auth.access import current_organizer, managed_event, requires
 from ..models import Right
 from .exports import (
@@ -18,7 +19,6 @@ from .exports import (
     registrations_export,
     write_xlsx,
 )
-from .filters import AttendeeFilter
 
 bp = Blueprint("exports", __name__, url_prefix="/organizer")
 
