@@ -16,7 +16,7 @@ from .. import audit
 from ..extensions import db
 from ..mail.queue import ERASURE_NOTICE, forget_addresses, queue_mail
 from ..models import AuditEntry, Event, OutboxMessage, OutboxState, Registration, new_checkin_code, token_digest, utcnow
-from .capacity import lock_event
+from .capacity import locked_event
 
 # What a registration holds about the person; audit entries drop these values too.
 PERSONAL_FIELDS = (
@@ -120,17 +120,12 @@ def _scrub_mails(registration_ids: list[int], keep: list[OutboxMessage]) -> None
 def erase_registration(registration_id: int, *, actor: str | None) -> bool:
     """Erase one registration's personal data in one transaction under its event's lock, and queue the notice to
     its address; False when it was already erased (a second tap). Totals do not change: see the module's docstring."""
-    try:
-        registration = db.session.get(Registration, registration_id)
-        if registration is None:
-            raise LookupError(f"no registration {registration_id}")
-        lock_event(registration.event_id)
+    registration = db.session.get(Registration, registration_id)  # its event, to know which one to lock
+    if registration is None:
+        raise LookupError(f"no registration {registration_id}")
+    with locked_event(registration.event_id):
         query = select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
         erased = erase_registrations([db.session.scalar(query)], actor=actor, notify=True)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return erased == 1
 
 
@@ -160,22 +155,16 @@ def purge_candidates(days: int) -> list[PurgeCandidate]:
 def purge_event(event_id: int, batch: int = PURGE_BATCH) -> int:
     """Erase every registration of the event that still holds personal data, `batch` per transaction (each
     under the event's lock, so a crash leaves whole batches done and a second run finishes); the number erased."""
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.erased_at.is_(None))
+        .order_by(Registration.id)
+        .limit(batch)
+    )
     total = 0
     while True:
-        try:
-            lock_event(event_id)
-            query = (
-                select(Registration)
-                .where(Registration.event_id == event_id, Registration.erased_at.is_(None))
-                .order_by(Registration.id)
-                .limit(batch)
-            )
+        with locked_event(event_id):
             registrations = list(db.session.scalars(query))
-            if not registrations:
-                db.session.rollback()
+            if not registrations:  # all done; this transaction wrote nothing, so committing it saves nothing
                 return total
             total += erase_registrations(registrations, actor="", notify=False)  # long after the event: no mail
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
