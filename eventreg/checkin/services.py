@@ -1,6 +1,8 @@
 """The check-in desk's rules: which events an account may staff, finding a ticket by its code or a delegate by
 name, checking in (once, under the event lock) and undoing it, each with its audit entry."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -21,7 +23,7 @@ from ..models import (
     search_key,
     utcnow,
 )
-from ..registration.capacity import lock_event
+from ..registration.capacity import locked_event
 from ..registration.credentials import code_was_replaced
 
 SEARCH_LIMIT = 20  # names shown for one search at the desk; a longer list means the staff should type more
@@ -176,62 +178,59 @@ def already_message(event: Event, registration: Registration) -> str:
     return _("Already checked in at %(time)s by %(staff)s.", time=moment.strftime("%H:%M"), staff=staff)
 
 
-def _locked_registration(event: Event, registration_id: int) -> Registration:
-    """Lock the event (as every change to its registrations does, so desks and status changes queue in one
-    order and never deadlock), then read the registration afresh."""
-    lock_event(event.id)
-    registration = db.session.scalar(
-        select(Registration)
-        .where(Registration.id == registration_id, Registration.event_id == event.id)
-        .execution_options(populate_existing=True)
-    )
-    if registration is None:
-        db.session.rollback()
-        raise NotAtThisDesk(registration_id)
-    return registration
+@contextmanager
+def _locked_registration(event: Event, registration_id: int) -> Iterator[Registration]:
+    """One change at the desk, in locked_event(): lock the event (as every change to its registrations does, so
+    desks and status changes queue in one order and never deadlock), then read the registration afresh; commit when
+    the block ends, roll back when it raises. NotAtThisDesk when the event has no such registration."""
+    with locked_event(event.id):
+        registration = db.session.scalar(
+            select(Registration)
+            .where(Registration.id == registration_id, Registration.event_id == event.id)
+            .execution_options(populate_existing=True)
+        )
+        if registration is None:
+            raise NotAtThisDesk(registration_id)
+        yield registration
 
 
 def check_in(event: Event, registration_id: int, staff: Organizer) -> CheckInResult:
     """Check the delegate in, once: a second tap (another desk, a double scan) changes nothing and says when and by
     whom it was done. Refuses registrations without a confirmed seat (CheckInRefused)."""
-    registration = _locked_registration(event, registration_id)
-    problem = refusal(registration)
-    if problem is not None:
-        db.session.rollback()
-        raise CheckInRefused(problem, registration)
-    if registration.checked_in_at is not None:
-        db.session.rollback()
-        return CheckInResult(registration, newly=False)
-    registration.checked_in_at = utcnow()
-    registration.checked_in_by_id = staff.id
-    audit.record(
-        "registration.checked_in",
-        registration=registration,
-        before={"checked_in_at": None},
-        after={"checked_in_at": registration.checked_in_at.isoformat()},
-        organizer=staff,
-    )
-    db.session.commit()  # the flush hook moves event.stats_version on: the dashboard's numbers follow at once
+    with _locked_registration(event, registration_id) as registration:
+        problem = refusal(registration)
+        if problem is not None:
+            raise CheckInRefused(problem, registration)
+        if registration.checked_in_at is not None:  # nothing written, so committing this transaction saves nothing
+            return CheckInResult(registration, newly=False)
+        registration.checked_in_at = utcnow()
+        registration.checked_in_by_id = staff.id
+        audit.record(
+            "registration.checked_in",
+            registration=registration,
+            before={"checked_in_at": None},
+            after={"checked_in_at": registration.checked_in_at.isoformat()},
+            organizer=staff,
+        )
+    # Committed: the flush hook moved event.stats_version on, so the dashboard's numbers follow at once.
     return CheckInResult(registration, newly=True)
 
 
 def undo_check_in(event: Event, registration_id: int, organizer: Organizer) -> Registration:
     """Take a check-in back (a wrong person admitted, a tap on the wrong card); nothing happens when there is none."""
-    registration = _locked_registration(event, registration_id)
-    if registration.checked_in_at is None:
-        db.session.rollback()
-        raise CheckInRefused(_("This delegate is not checked in."), registration)
-    before = {"checked_in_at": registration.checked_in_at.isoformat()}
-    if registration.checked_in_by is not None:
-        before["organizer"] = registration.checked_in_by.email
-    registration.checked_in_at = None
-    registration.checked_in_by_id = None
-    audit.record(
-        "registration.check_in_undone",
-        registration=registration,
-        before=before,
-        after={"checked_in_at": None},
-        organizer=organizer,
-    )
-    db.session.commit()
+    with _locked_registration(event, registration_id) as registration:
+        if registration.checked_in_at is None:
+            raise CheckInRefused(_("This delegate is not checked in."), registration)
+        before = {"checked_in_at": registration.checked_in_at.isoformat()}
+        if registration.checked_in_by is not None:
+            before["organizer"] = registration.checked_in_by.email
+        registration.checked_in_at = None
+        registration.checked_in_by_id = None
+        audit.record(
+            "registration.check_in_undone",
+            registration=registration,
+            before=before,
+            after={"checked_in_at": None},
+            organizer=organizer,
+        )
     return registration
