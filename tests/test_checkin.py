@@ -18,7 +18,7 @@ from eventreg.checkin.services import (
     undo_check_in,
 )
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Event, Organizer, Registration, event_organizer
+from eventreg.models import ROLE_RIGHTS, AuditEntry, Event, Organizer, Registration, Right, event_organizer
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
 from tests.test_csrf import token_from
 
@@ -382,6 +382,15 @@ def test_desk_staff_land_on_the_desk_and_see_no_dietary_needs(app, event, make_r
         db.session.commit()
     page = client.get(card_url(event, registration_id)).text
     assert "Hearing loop" in page and "Halal" not in page
+
+
+def test_a_desk_role_without_the_right_to_access_needs_does_not_see_them(event, delegate_id, desk, monkeypatch):
+    monkeypatch.setitem(ROLE_RIGHTS, "checkin", ROLE_RIGHTS["checkin"] - {Right.SEE_ACCESS_NEEDS})
+    page = desk.get(card_url(event, delegate_id)).text
+    assert "Prof. Chunli Bai" in page and "Wheelchair user" not in page and 'id="access-needs"' not in page
+    found = desk.get(f"/checkin/{event.slug}/lookup.json", query_string={"code": CODE})
+    assert found.json["registration"]["name"] == "Prof. Chunli Bai"
+    assert found.json["registration"]["access_needs"] is None
 
 
 def test_the_organizer_event_nav_links_to_the_desk(event, logged_in):

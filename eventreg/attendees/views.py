@@ -32,7 +32,7 @@ from .queries import (
 from .services import apply_action, apply_bulk_action, edit_registration, resend_confirmation
 
 bp = Blueprint("attendees", __name__, url_prefix="/organizer")
-bp.add_app_template_global(may_see, "may_see")  # which needs a page shows (registration/needs.py)
+bp.add_app_template_global(may_see, "may_see")  # which needs a page shows: attendee pages, the desk's card
 
 # Export endpoints (another blueprint) and their link texts; a link is shown once its endpoint exists.
 EXPORTS = (("exports.csv", "CSV"), ("exports.xlsx", "Excel (XLSX)"))

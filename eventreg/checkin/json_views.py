@@ -17,6 +17,7 @@ from ..converters import MAX_ID
 from ..errors import MESSAGES
 from ..geo.countries import country_name, flag
 from ..models import Event, Registration, Right
+from ..registration.needs import may_see
 from ..templating import category_label, status_label
 from .counts import checkin_counts
 from .services import (
@@ -70,7 +71,7 @@ def registration_json(event: Event, registration: Registration) -> dict:
         },
         "category": category_label(registration.category),
         "accompanying": registration.accompanying,
-        "access_needs": registration.accessibility if current_user.can(Right.SEE_ACCESS_NEEDS) else None,
+        "access_needs": registration.accessibility if may_see(current_user, "accessibility") else None,
         "status": registration.status,
         "status_label": status_label(registration.status),
         "refusal": refusal(registration),

@@ -1,6 +1,6 @@
 """Who may read a delegate's dietary and accessibility needs: the one rule that the attendee pages (details, history,
-edit form), the exports and the API follow. Such needs can reveal health or religion, so each is shown only to the
-roles whose right covers it."""
+edit form), the exports, the API and the check-in desk follow. Such needs can reveal health or religion, so each is
+shown only to the roles whose right covers it."""
 
 from ..models import Organizer, Right
 
