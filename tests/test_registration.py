@@ -339,3 +339,12 @@ def test_the_place_told_on_joining_counts_only_those_still_waiting(app, client, 
         assert stats.waitlist_position(late) == 2
     client.post(f"/e/{event.slug}/register", data=form(email="later@example.org", accompanying="0"))
     assert "you are on the waiting list: number 3." in composed_mails(app, "confirmation")[-1].body
+
+
+def test_a_submission_without_the_optional_title_field_registers(app, client, make_event):
+    # A client that leaves the select out entirely (not even the empty "(none)") sends no honorific (found by
+    # the fuzz test: it was a 500, the column is NOT NULL).
+    event = make_event()
+    response = client.post(f"/e/{event.slug}/register", data=form(honorific=None))
+    assert response.status_code == 303
+    assert [r.honorific for r in registrations(app)] == [""]

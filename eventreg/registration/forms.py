@@ -76,6 +76,7 @@ class RegistrationForm(Form):
         _l("Title"),
         choices=[SelectChoice("", _l("(none)"))]
         + [SelectChoice(value, label) for value, label in HONORIFIC_LABELS.items()],
+        default="",  # a POST without the field at all means "(none)", not NULL
         validators=[Optional()],
         render_kw={"autocomplete": "honorific-prefix"},
     )
