@@ -11,7 +11,7 @@ from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
 from ..models import Event, Organizer, Registration, Right, Status
-from ..registration.capacity import promote_waitlisted
+from ..registration.capacity import NoSuchEvent, locked_event, promote_waitlisted
 from . import notices
 from .rules import EVENT_FIELDS, EventError, check_event_details
 
@@ -88,19 +88,19 @@ def update_event(
     unknown = set(changes) - set(EVENT_FIELDS)
     if unknown:
         raise TypeError(f"update_event() got unknown fields: {', '.join(sorted(unknown))}")
-    event_id = event.id
-    # Lock the row before reading it, so fields this call does not change keep a concurrent edit's values.
-    begin_write_transaction()
-    event = db.session.get(Event, event_id, with_for_update=True, populate_existing=True)
+    # The row is locked before it is read, so fields this call does not change keep a concurrent edit's values.
     try:
-        if event is None:
-            raise EventError(_("This event no longer exists."))
-        values = check_event_details(**({name: getattr(event, name) for name in EVENT_FIELDS} | changes))
-        if event.requires_approval and not values["requires_approval"]:
-            _refuse_while_pending(event)
-    except EventError:
-        db.session.rollback()
-        raise
+        with locked_event(event.id) as locked:
+            return _apply_update(locked, changes, organizer, tell_delegates)
+    except NoSuchEvent:
+        raise EventError(_("This event no longer exists.")) from None
+
+
+def _apply_update(event: Event, changes: dict, organizer: Organizer | None, tell_delegates: bool) -> "EventUpdate":
+    """update_event()'s work on the locked event; the caller's block commits it, or rolls it back on a refusal."""
+    values = check_event_details(**({name: getattr(event, name) for name in EVENT_FIELDS} | changes))
+    if event.requires_approval and not values["requires_approval"]:
+        _refuse_while_pending(event)
     before = audit.snapshot(event, EVENT_FIELDS)
     for name, value in values.items():
         setattr(event, name, value)
@@ -121,7 +121,6 @@ def update_event(
                 {name: full_after[name] for name in notices.CALENDAR_FIELDS},
             )
             entry.after = {**after, "delegates_told": told}
-    db.session.commit()
     return EventUpdate(event, after, promoted, told)
 
 

@@ -42,6 +42,10 @@ __all__ = [
 PROMOTION_BATCH = 50
 
 
+class NoSuchEvent(LookupError):
+    """The event to lock does not exist (any more)."""
+
+
 def lock_event(event_id: int) -> Event:
     """Load the event inside a write transaction, locked until commit (fresh values, not the session's).
 
@@ -59,7 +63,7 @@ def lock_event(event_id: int) -> Event:
         query = query.with_for_update()
     event = db.session.scalar(query)
     if event is None:
-        raise LookupError(f"no event {event_id}")
+        raise NoSuchEvent(f"no event {event_id}")
     return event
 
 
