@@ -48,7 +48,7 @@ VIEWS = [
 
 def explain(app, event_id: int, query: dict) -> str:
     """The database's plan for the list's SELECT with this query string."""
-    from eventreg.organizer.filters import AttendeeFilter
+    from eventreg.attendees.filters import AttendeeFilter
 
     attendee_filter, _problems = AttendeeFilter.from_args(MultiDict(query))
     with app.app_context():
