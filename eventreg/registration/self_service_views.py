@@ -40,8 +40,9 @@ bp.register_error_handler(429, limits.too_many_requests)
 bp.add_app_template_global(changed_rows, "changed_rows")
 
 
-def _private_page(registration: Registration):
-    return redirect(url_for(".view_registration", token=registration.token))
+def _private_page_of(token: str):
+    """Back to the private page of the link `token` (after an erasure the registration no longer holds it)."""
+    return redirect(url_for(".view_registration", token=token))
 
 
 def _changeable(view):
@@ -59,7 +60,7 @@ def _changeable(view):
             except NotChangeable as refusal:
                 problem = refusal.message
         flash(problem, "error")
-        return _private_page(registration)
+        return _private_page_of(registration.token)
 
     return open_registration
 
@@ -106,7 +107,7 @@ def edit_own(registration: Registration):
                 flash(_("Your changes are saved. We have sent you an email that lists them."), "success")
             else:
                 flash(_("Nothing was changed."), "success")
-            return _private_page(registration)
+            return _private_page_of(registration.token)
     elif token_expired(
         form,
         _(
@@ -129,7 +130,7 @@ def cancel_own(registration: Registration):
     if form.validate_on_submit():
         cancel_own_registration(registration.id)
         flash(_("Your registration is cancelled. We have sent you an email to confirm it."), "success")
-        return _private_page(registration)
+        return _private_page_of(registration.token)
     return render_template("registration/cancel.html", registration=registration, event=registration.event, form=form)
 
 
@@ -154,10 +155,6 @@ def erase_own(token: str):
         form=form,
         problem=why_not_changeable(registration, registration.event),
     )
-
-
-def _private_page_of(token: str):
-    return redirect(url_for(".view_registration", token=token))
 
 
 @bp.route("/r/<token:token>/email", methods=["GET", "POST"])
@@ -187,7 +184,7 @@ def change_email(registration: Registration):
                 ),
                 "success",
             )
-            return _private_page(registration)
+            return _private_page_of(registration.token)
     elif token_expired(
         form,
         _(
@@ -230,7 +227,7 @@ def confirm_new_email():
             status, taken = 409, True
         else:
             flash(_("The email address of your registration is now %(email)s.", email=registration.email), "success")
-            return _private_page(registration)
+            return _private_page_of(registration.token)
     elif token_expired(
         form,
         _(
