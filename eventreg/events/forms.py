@@ -55,7 +55,7 @@ def _local_time(label, required, description=""):
 
 
 class EventForm(Form):
-    """An event's details as an organizer sets them; the rules between them are checked by events.py."""
+    """An event's details as an organizer sets them; the rules between them are checked by events/rules.py."""
 
     title = _line(_l("Title"), Event.title)
     description = _long_text(_l("Description"), _l("Shown on the event's public page. Line breaks are kept."))

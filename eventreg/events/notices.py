@@ -1,7 +1,7 @@
 """Telling delegates that their event moved: one "event_changed" mail each, queued with the change itself.
 
 The mail carries the updated ticket (QR code and calendar entry with the same UID and a higher SEQUENCE, see
-tickets.py), so a calendar replaces the stale entry the confirmation brought.
+tickets/codes.py), so a calendar replaces the stale entry the confirmation brought.
 """
 
 from datetime import datetime
@@ -15,7 +15,7 @@ from ..mail.queue import mail_row
 from ..models import ACTIVE, Event, OutboxMessage, Registration
 from ..templating import event_time
 
-# What a delegate's ticket and calendar entry show of the event (see tickets.calendar_entry): a change to any of
+# What a delegate's ticket and calendar entry show of the event (see tickets.codes.calendar_entry): a change to any of
 # them is worth a mail. The description is in the calendar entry too, but a reworded text sends nobody elsewhere.
 CALENDAR_FIELDS = ("title", "venue", "city", "timezone", "starts_at", "ends_at")
 
