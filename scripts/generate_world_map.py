@@ -1,4 +1,5 @@
-"""Generate eventreg/organizer/world_map_data.py: one SVG path per country, from the npm package world-atlas (Natural Earth).
+"""Generate eventreg/organizer/world_map_data.py: one SVG path per country, from the npm package world-atlas
+(Natural Earth).
 
     cd /tmp && npm install world-atlas
     python scripts/generate_world_map.py /tmp/node_modules/world-atlas/countries-110m.json
