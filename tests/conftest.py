@@ -25,6 +25,42 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+# Tests that do not depend on the database engine: a real browser (the pages, axe) and hypothesis fuzzing. They are
+# the slow part of the suite, so .ci/run runs them once, in its SQLite pass, and skips them in the PostgreSQL pass.
+ENGINE_INDEPENDENT_MARKERS = ("browser", "fuzz")
+SKIP_ENGINE_INDEPENDENT = "--skip-engine-independent"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        SKIP_ENGINE_INDEPENDENT,
+        action="store_true",
+        help="skip the browser and fuzz tests (they do not depend on the database engine); for a second pass of the "
+        "suite on TEST_DATABASE_URL after a first one on SQLite ran them",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption(SKIP_ENGINE_INDEPENDENT) and not TEST_DATABASE_URL:
+        raise pytest.UsageError(
+            f"{SKIP_ENGINE_INDEPENDENT} is for the pass on TEST_DATABASE_URL: the SQLite pass is where the browser "
+            "and fuzz tests run"
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    """With --skip-engine-independent, mark the browser and fuzz tests skipped, saying why."""
+    if not config.getoption(SKIP_ENGINE_INDEPENDENT):
+        return
+    skip = pytest.mark.skip(
+        reason="does not depend on the database engine: runs in the SQLite pass only "
+        f"({SKIP_ENGINE_INDEPENDENT}, as .ci/run's PostgreSQL pass)"
+    )
+    for item in items:
+        if any(item.get_closest_marker(name) for name in ENGINE_INDEPENDENT_MARKERS):
+            item.add_marker(skip)
+
+
 def require_postgresql(**engine_options):
     """An engine on POSTGRES_URL that answers; skips the test where no server runs, and fails it in CI."""
     engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5}, **engine_options)

@@ -392,6 +392,7 @@ def registration_has_its_mail(app) -> None:
         assert mails == ["confirmation"]
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize(("endpoint", "method"), ROUTES)
 @SPOOLED_FILE_LEFT_OPEN
 @FUZZ
@@ -500,6 +501,7 @@ def organizer_base(app, endpoint: str, desk: Desk):
     return lambda path: page_fields(desk.client, path)
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize(("endpoint", "method"), organizer_routes())
 @SPOOLED_FILE_LEFT_OPEN
 @FUZZ
