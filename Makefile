@@ -22,10 +22,17 @@ $(DEV): requirements-dev.txt $(RUNTIME)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(RUNTIME)
+# The compiled catalogs (.mo, not in git): each is rebuilt whenever its .po changes, before the app runs or tests.
+CATALOGS := $(wildcard eventreg/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+%.mo: %.po | $(RUNTIME)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+run: $(RUNTIME) $(COMPILED)
 	VENV=$(VENV) scripts/run-dev
 
-test: $(DEV)
+test: $(DEV) $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -38,10 +45,11 @@ format: $(DEV)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Collect every translatable string (Python _() / lazy_gettext, Jinja {% trans %} / _()) into a template.
+# Collect every translatable string (Python _() / _l() / ngettext, Jinja {% trans %} / _()) and bring every catalog
+# up to date with them (scripts/messages.py); new and changed entries are then translated in each .po.
 messages: $(RUNTIME)  # pybabel comes with flask-babel
-	mkdir -p eventreg/translations
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o eventreg/translations/messages.pot .
+	$(BIN)/python scripts/messages.py update
+	$(MAKE) $(COMPILED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
