@@ -1,16 +1,16 @@
 """Form pieces shared by every feature: length limits from the columns, email checks, clean text."""
 
-import functools
 import unicodedata
 
-from babel.support import Translations
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
-from flask_babel import get_locale
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms.i18n import messages_path
 from wtforms.validators import Length, ValidationError
+
+from .validation_messages import TRANSLATIONS, email_problem
 
 # A form built without `formdata` reads the request's; `formdata=None` still means "read nothing".
 _FROM_REQUEST = object()
@@ -27,18 +27,10 @@ class Form(FlaskForm):
 
     class Meta:
         def get_translations(self, form):
-            """WTForms' own messages in the request's language. Flask-WTF reads them from disk on every
-            request that needs one; they never change while the app runs, so they are read once per language."""
+            """WTForms' own messages ("Not a valid choice.", …) in the request's language, from our catalogs."""
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
-            return wtforms_translations(str(get_locale()))
-
-
-@functools.lru_cache(maxsize=32)
-def wtforms_translations(locale: str) -> Translations:
-    """WTForms' built-in messages ("Not a valid choice.", …) translated into `locale` (one of the app's few
-    languages, so the cache stays small); English when WTForms has no translation for it."""
-    return Translations.load(messages_path(), [locale], domain="wtforms")
+            return TRANSLATIONS
 
 
 SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -47,6 +39,12 @@ SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def column_length(column) -> int:
     """The maximum length of a String column, so a form field never accepts more than the table holds."""
     return column.property.columns[0].type.length
+
+
+def lazy_number(value: int) -> LazyString:
+    """A number written the way the reader's language writes it (10,000 / 10 000 / 10.000), for messages built
+    at import time."""
+    return LazyString(lambda: format_number(value))
 
 
 def fits(column) -> Length:
@@ -136,8 +134,8 @@ class EmailAddress:
                 allow_smtputf8=False,
             )
         except EmailNotValidError as error:
-            # email-validator explains the problem in English; our own sentence comes first, translated.
-            raise ValidationError(f"{_l('This email address is not valid.')} {error}") from None
+            # email-validator explains the problem in English; we say it in the reader's language.
+            raise ValidationError(email_problem(error)) from None
         field.data = result.normalized
 
 

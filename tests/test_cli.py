@@ -144,12 +144,12 @@ def test_non_latin_titles_get_readable_slugs(runner):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--timezone", "Mars/Olympus"], "not an IANA timezone"),
+        (["--timezone", "Mars/Olympus"], "is not an IANA time zone"),
         (["--timezone", "UTC", "--starts", "tomorrow"], "is not a date and time"),
         (["--timezone", "UTC", "--ends", "2027-03-01T09:00"], "must end after it starts"),
         (["--timezone", "UTC", "--capacity", "0"], "Invalid value for '--capacity'"),
         (["--timezone", "UTC", "--opens", "2027-02-01T00:00", "--closes", "2027-01-01T00:00"], "must close after"),
-        (["--timezone", "UTC", "--contact", "not an address"], "The contact address 'not an address' is not valid"),
+        (["--timezone", "UTC", "--contact", "not an address"], "The contact address not an address is not valid: An email address needs an @ sign"),
         (["--timezone", "UTC", "--venue", "Hall\nBcc: x@example.org"], "single line"),
         (["--timezone", "UTC", "--city", "\u202eeniB"], "invisible text-direction"),
         (["--timezone", "UTC", "--venue", "V" * 201], "longer than 200 characters"),

@@ -79,7 +79,11 @@ def test_only_this_events_registration_is_sent(app, client, make_event, make_reg
 
 @pytest.mark.parametrize(
     ("typed", "message"),
-    [("", "Please fill in this field."), ("chunli.bai@", "This email address is not valid."), ("a" * 300, "At most")],
+    [
+        ("", "Please fill in this field."),
+        ("chunli.bai@", "Something is missing after the @ sign."),
+        ("a" * 300, "At most"),
+    ],
 )
 def test_a_malformed_address_is_explained(app, client, make_event, make_registration, typed, message):
     event = make_event()

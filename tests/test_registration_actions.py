@@ -186,7 +186,7 @@ def test_edit_refuses_accompanying_persons_beyond_the_free_seats(app, logged_in,
     ("field", "value", "message"),
     [
         ("given_name", "", "Please fill in this field."),
-        ("email", "not-an-address", "This email address is not valid."),
+        ("email", "not-an-address", "An email address needs an @ sign, as in name@example.org."),
         ("accompanying", "9", "Please give a number from 0 to 5."),
         ("country", "XX", "Not a valid choice."),
         ("institution", "CAS\u202e", "Please remove the invisible text-direction characters."),

@@ -12,7 +12,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import EmailAddress, Form, NoControlCharacters, SingleLine, fits, one_newline_style, strip
+from ..forms import (
+    EmailAddress,
+    Form,
+    NoControlCharacters,
+    SingleLine,
+    fits,
+    lazy_number,
+    one_newline_style,
+    strip,
+)
 from ..models import Event
 from .rules import EVENT_FIELDS, MAX_CAPACITY, MAX_LONG_TEXT, MAX_MIN_COUNTRY_COUNT, TIME_FIELDS
 from .timezones import timezone_choices
@@ -75,7 +84,7 @@ class EventForm(Form):
             NumberRange(
                 min=1,
                 max=MAX_CAPACITY,
-                message=_l("Between %(min)s and %(max)s, please.", min=1, max=f"{MAX_CAPACITY:,}"),
+                message=_l("Between %(min)s and %(max)s, please.", min=1, max=lazy_number(MAX_CAPACITY)),
             ),
         ],
         description=_l("Seats, counting accompanying persons. Leave empty for no limit."),
@@ -102,11 +111,11 @@ class EventForm(Form):
         _l("Smallest country on the public counter"),
         default=1,
         validators=[
-            InputRequired(_l("Please give a number from 1 to %(max)s.", max=f"{MAX_MIN_COUNTRY_COUNT:,}")),
+            InputRequired(_l("Please give a number from 1 to %(max)s.", max=lazy_number(MAX_MIN_COUNTRY_COUNT))),
             NumberRange(
                 min=1,
                 max=MAX_MIN_COUNTRY_COUNT,
-                message=_l("Please give a number from 1 to %(max)s.", max=f"{MAX_MIN_COUNTRY_COUNT:,}"),
+                message=_l("Please give a number from 1 to %(max)s.", max=lazy_number(MAX_MIN_COUNTRY_COUNT)),
             ),
         ],
         description=_l(

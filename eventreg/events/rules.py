@@ -3,12 +3,15 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, format_time
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 
 from ..forms import column_length, one_newline_style, strip, text_problem
 from ..mail.addresses import default_sender_address
 from ..models import Event
+from ..validation_messages import email_problem
 
 # Dates outside these are typing mistakes (and year 9999 would overflow when shown in a timezone).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -59,7 +62,7 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
         raise EventError(
             _(
                 "%(time)s does not exist in %(zone)s: the clocks skip it.",
-                time=f"{moment:%Y-%m-%d %H:%M}",
+                time=_wall_clock(moment),
                 zone=timezone,
             ),
             field,
@@ -68,12 +71,18 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
         raise EventError(
             _(
                 "%(time)s happens twice in %(zone)s: the clocks go back. Please choose another time.",
-                time=f"{moment:%Y-%m-%d %H:%M}",
+                time=_wall_clock(moment),
                 zone=timezone,
             ),
             field,
         )
     return local
+
+
+def _wall_clock(moment: datetime) -> str:
+    """A wall-clock time as the reader's language writes it: "Mar 14, 2027 2:30 AM", "2027年3月14日 02:30"."""
+    locale = get_locale()
+    return f"{format_date(moment, 'medium', locale=locale)} {format_time(moment, 'short', locale=locale)}"
 
 
 def utc_offset(local: datetime) -> str:
@@ -161,10 +170,10 @@ def check_event_details(
     if registration_opens_at and registration_closes_at and registration_closes_at <= registration_opens_at:
         raise EventError(_("Registration must close after it opens."), "registration_closes_at")
     if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
-        raise EventError(_("The capacity must be between 1 and %(max)s.", max=f"{MAX_CAPACITY:,}"), "capacity")
+        raise EventError(_("The capacity must be between 1 and %(max)s.", max=format_number(MAX_CAPACITY)), "capacity")
     if not 1 <= public_min_country_count <= MAX_MIN_COUNTRY_COUNT:
         raise EventError(
-            _("Please give a number from 1 to %(max)s.", max=f"{MAX_MIN_COUNTRY_COUNT:,}"),
+            _("Please give a number from 1 to %(max)s.", max=format_number(MAX_MIN_COUNTRY_COUNT)),
             "public_min_country_count",
         )
     return {
@@ -198,6 +207,6 @@ def _mail_address(address: str) -> str:
         return validate_email(address, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError as error:
         raise EventError(
-            _("The contact address %(address)r is not valid: %(reason)s", address=address, reason=str(error)),
+            _("The contact address %(address)s is not valid: %(reason)s", address=address, reason=email_problem(error)),
             "contact_email",
         ) from None
