@@ -6,6 +6,7 @@ from importlib import import_module
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
+from flask_babel import ngettext
 
 from .data_keys import reseal_column
 from .models import SEALED_COLUMNS
@@ -23,7 +24,13 @@ def public_event_url(slug: str) -> str:
 def rotate_data_keys_command() -> None:
     """Encrypt every sealed value (private-link tokens) anew under the first key of FLASK_DATA_KEYS."""
     done = sum(reseal_column(column) for column in SEALED_COLUMNS)
-    click.echo(f"Re-encrypted {done} values under the first data key. Keys after the first can now be removed.")
+    click.echo(
+        ngettext(
+            "Re-encrypted %(num)d value under the first data key. Keys after the first can now be removed.",
+            "Re-encrypted %(num)d values under the first data key. Keys after the first can now be removed.",
+            done,
+        )
+    )
 
 
 def init_app(app: Flask, feature_commands: tuple[str, ...]) -> None:

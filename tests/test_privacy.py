@@ -531,12 +531,12 @@ def test_purge_dry_run_lists_and_changes_nothing(app, runner):
     stored = everything_stored(app)
     result = runner.invoke(args=["purge", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert f"Would erase 3 registration(s) of {old.slug}" in result.output
+    assert f"Would erase 3 registrations of {old.slug}" in result.output
     assert recent.slug not in result.output
     assert "Dry run: nothing was changed." in result.output
     assert everything_stored(app) == stored
     result = runner.invoke(args=["purge", "--dry-run", "--days", "5"])
-    assert f"Would erase 3 registration(s) of {recent.slug}" in result.output
+    assert f"Would erase 3 registrations of {recent.slug}" in result.output
     assert everything_stored(app) == stored
 
 
@@ -549,7 +549,7 @@ def test_purge_erases_only_events_that_ended_long_enough_ago_and_is_idempotent(a
 
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 0, result.output
-    assert f"Erased 2 registration(s) of {old.slug}" in result.output
+    assert f"Erased 2 registrations of {old.slug}" in result.output
     assert recent.slug not in result.output
     assert all(load(app, rid).erased_at is not None for rid in old_ids)
     assert all(load(app, rid).erased_at is None for rid in (*recent_ids, upcoming_id))
@@ -566,7 +566,7 @@ def test_purge_erases_only_events_that_ended_long_enough_ago_and_is_idempotent(a
     assert everything_stored(app) == stored
 
     app.config["PURGE_AFTER_DAYS"] = 5
-    assert f"Erased 3 registration(s) of {recent.slug}" in runner.invoke(args=["purge"]).output
+    assert f"Erased 3 registrations of {recent.slug}" in runner.invoke(args=["purge"]).output
     assert load(app, upcoming_id).erased_at is None
 
 
@@ -574,7 +574,7 @@ def test_purge_sends_no_notice(smtp_app, smtp_server):
     event, ids = past_event(smtp_app, 120, "Old Ceremony")
     assert deliver(smtp_app).sent == 3  # the confirmations, long ago
     result = smtp_app.test_cli_runner().invoke(args=["purge"])
-    assert f"Erased 3 registration(s) of {event.slug}" in result.output
+    assert f"Erased 3 registrations of {event.slug}" in result.output
     with smtp_app.app_context():
         kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.registration_id.in_(ids))).all()
     assert kinds == ["confirmation"] * 3

@@ -2,6 +2,7 @@
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from .services import ROLES, AccountError, create_organizer
 
@@ -17,7 +18,7 @@ def create_organizer_command(email: str, role: str, password: str) -> None:
         organizer = create_organizer(email, password, role)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Created {organizer.role} {organizer.email}.")
+    click.echo(_("Created %(role)s %(email)s.", role=organizer.role, email=organizer.email))
 
 
 commands = [create_organizer_command]

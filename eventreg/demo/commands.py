@@ -2,6 +2,8 @@
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..cli import public_event_url
 from .load import DemoExists, load_demo
@@ -17,8 +19,22 @@ def demo_command(if_empty: bool) -> None:
     except DemoExists as error:
         click.echo(str(error))
         return
-    click.echo(f"Demo event: {public_event_url(result.event.slug)} ({result.delegates} delegates)")
-    click.echo(f"Organizer login: {result.email} / {result.password}  (saved in {result.saved_to})")
+    click.echo(
+        ngettext(
+            "Demo event: %(url)s (%(num)d delegate)",
+            "Demo event: %(url)s (%(num)d delegates)",
+            result.delegates,
+            url=public_event_url(result.event.slug),
+        )
+    )
+    click.echo(
+        _(
+            "Organizer login: %(email)s / %(password)s  (saved in %(path)s)",
+            email=result.email,
+            password=result.password,
+            path=result.saved_to,
+        )
+    )
 
 
 commands = [demo_command]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from slugify import slugify
 from sqlalchemy import func, select
 
@@ -39,7 +40,7 @@ class DemoResult:
 def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 2027) -> DemoResult:
     """Create the demo event, its delegates (no mails queued) and an organizer whose password is saved."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Event)):
-        raise DemoExists("The database holds events already; demo data not loaded.")
+        raise DemoExists(_("The database holds events already; demo data not loaded."))
     rng = random.Random(seed)
     now = utcnow()
     starts = (now + timedelta(days=28)).replace(hour=1, minute=30, second=0, microsecond=0)  # 09:30 in Beijing

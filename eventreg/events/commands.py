@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from ..cli import public_event_url
 from ..models import utcnow
@@ -30,7 +31,9 @@ def _zone(ctx, param, value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"{value!r} is not an IANA timezone such as Asia/Shanghai") from None
+        raise click.BadParameter(
+            _("%(value)s is not an IANA time zone such as Asia/Shanghai.", value=repr(value))
+        ) from None
     return value
 
 
@@ -78,7 +81,7 @@ def create_event_command(**options) -> None:
     except EventError as error:
         raise click.ClickException(str(error)) from None
     if event.starts_at < utcnow():
-        click.echo("Note: this event has already started; registration for it is closed.", err=True)
+        click.echo(_("Note: this event has already started; registration for it is closed."), err=True)
     click.echo(public_event_url(event.slug))
 
 

@@ -1,8 +1,11 @@
 """`flask purge`: the personal data of past events' registrations erased."""
 
 import click
+from babel.dates import format_date
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 
 from .privacy import purge_candidates, purge_event
 
@@ -21,18 +24,40 @@ def purge_command(days: int | None, dry_run: bool) -> None:
         days = current_app.config["PURGE_AFTER_DAYS"]
     candidates = purge_candidates(days)
     if not candidates:
-        click.echo(f"Nothing to erase: no event that ended more than {days} days ago holds personal data.")
+        click.echo(
+            ngettext(
+                "Nothing to erase: no event that ended more than %(num)d day ago holds personal data.",
+                "Nothing to erase: no event that ended more than %(num)d days ago holds personal data.",
+                days,
+            )
+        )
         return
     for candidate in candidates:
         event = candidate.event
-        ended = event.ends_at.strftime("%Y-%m-%d")
+        ended = format_date(event.local(event.ends_at), "medium", locale=get_locale())
         if dry_run:
-            click.echo(f"Would erase {candidate.registrations} registration(s) of {event.slug} (ended {ended}).")
+            click.echo(
+                ngettext(
+                    "Would erase %(num)d registration of %(slug)s (ended %(ended)s).",
+                    "Would erase %(num)d registrations of %(slug)s (ended %(ended)s).",
+                    candidate.registrations,
+                    slug=event.slug,
+                    ended=ended,
+                )
+            )
         else:
             erased = purge_event(event.id)
-            click.echo(f"Erased {erased} registration(s) of {event.slug} (ended {ended}).")
+            click.echo(
+                ngettext(
+                    "Erased %(num)d registration of %(slug)s (ended %(ended)s).",
+                    "Erased %(num)d registrations of %(slug)s (ended %(ended)s).",
+                    erased,
+                    slug=event.slug,
+                    ended=ended,
+                )
+            )
     if dry_run:
-        click.echo("Dry run: nothing was changed.")
+        click.echo(_("Dry run: nothing was changed."))
 
 
 commands = [purge_command]
