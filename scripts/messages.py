@@ -24,7 +24,13 @@ CATALOGS = ROOT / "eventreg" / "translations"
 TEMPLATE = CATALOGS / "messages.pot"
 SOURCE_LANGUAGE = "en"
 # gettext's own names plus the lazy ones of Flask-Babel (form labels and messages built at import time).
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 WIDTH = 120
 
 # %(name)s, %(count)d, %s; and {name}, {0} of str.format. "%%" is a literal percent sign, not a placeholder.

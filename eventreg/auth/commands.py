@@ -4,6 +4,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from ..models import ROLE_LABELS
 from .services import ROLES, AccountError, create_organizer
 
 
@@ -18,7 +19,7 @@ def create_organizer_command(email: str, role: str, password: str) -> None:
         organizer = create_organizer(email, password, role)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(_("Created %(role)s %(email)s.", role=organizer.role, email=organizer.email))
+    click.echo(_("Created %(role)s %(email)s.", role=ROLE_LABELS[organizer.role], email=organizer.email))
 
 
 commands = [create_organizer_command]

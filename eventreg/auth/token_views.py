@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from wtforms import StringField
 from wtforms.validators import DataRequired
@@ -19,7 +20,7 @@ class TokenForm(Form):
     """The name of a new API token."""
 
     name = StringField(
-        _l("Name"),
+        lazy_pgettext("API token", "Name"),
         description=_l("What the token is for, e.g. 'Badge printing script'."),
         filters=[strip],
         validators=[DataRequired(_l("Please give the token a name.")), fits(ApiToken.name), SingleLine()],

@@ -1,6 +1,7 @@
 """The form organizers fill in to create or edit an event; times are typed as local times in its timezone."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -66,7 +67,7 @@ def _local_time(label, required, description=""):
 class EventForm(Form):
     """An event's details as an organizer sets them; the rules between them are checked by events/rules.py."""
 
-    title = _line(_l("Title"), Event.title)
+    title = _line(lazy_pgettext("event", "Title"), Event.title)
     description = _long_text(_l("Description"), _l("Shown on the event's public page. Line breaks are kept."))
     venue = _line(_l("Venue"), Event.venue)
     city = _line(_l("City"), Event.city)

@@ -59,6 +59,14 @@ STATUS_LABELS = {
     Status.REJECTED: _l("Rejected"),
 }
 
+# The honorifics the form offers, stored as these codes and shown in the reader's language.
+HONORIFIC_LABELS = {
+    "Prof.": _l("Prof."),
+    "Dr.": _l("Dr."),
+    "Mr.": _l("Mr."),
+    "Ms.": _l("Ms."),
+    "Mx.": _l("Mx."),
+}
 CATEGORY_LABELS = {
     Category.DELEGATE: _l("Delegate"),
     Category.OBSERVER: _l("Observer"),
@@ -208,7 +216,7 @@ class Registration(db.Model):
             name = f"{self.family_name}{self.given_name}"
         else:
             name = " ".join(part for part in (self.given_name, self.family_name) if part)
-        return f"{self.honorific} {name}" if self.honorific else name
+        return f"{HONORIFIC_LABELS.get(self.honorific, self.honorific)} {name}" if self.honorific else name
 
 
 def held_seats(status, accompanying) -> int:

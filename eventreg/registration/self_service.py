@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -123,10 +124,12 @@ def read_email_change(key: str) -> EmailChange:
     try:
         payload = _serializer().loads(key, max_age=int(EMAIL_CHANGE_MAX_AGE.total_seconds()))
     except SignatureExpired:
-        message = _l(
-            "This link has expired: it worked for %(hours)d hours. Please ask for the change again on your "
+        message = lazy_ngettext(
+            "This link has expired: it worked for %(num)d hour. Please ask for the change again on your "
             "registration page.",
-            hours=EMAIL_CHANGE_MAX_AGE // timedelta(hours=1),
+            "This link has expired: it worked for %(num)d hours. Please ask for the change again on your "
+            "registration page.",
+            EMAIL_CHANGE_MAX_AGE // timedelta(hours=1),
         )
         raise _link_problem(message, 410) from None
     except BadSignature:

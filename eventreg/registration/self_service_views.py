@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import audit
 from ..auth.access import public
@@ -176,11 +177,13 @@ def change_email(registration: Registration):
             form.email.errors.append(refusal.message)
         else:
             flash(
-                _(
-                    "We have sent a link to %(email)s. Open it within %(hours)d hours to confirm the new address; "
+                ngettext(
+                    "We have sent a link to %(email)s. Open it within %(num)d hour to confirm the new address; "
                     "until then, nothing changes.",
+                    "We have sent a link to %(email)s. Open it within %(num)d hours to confirm the new address; "
+                    "until then, nothing changes.",
+                    EMAIL_CHANGE_MAX_AGE // timedelta(hours=1),
                     email=form.email.data,
-                    hours=EMAIL_CHANGE_MAX_AGE // timedelta(hours=1),
                 ),
                 "success",
             )
