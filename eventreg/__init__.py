@@ -11,6 +11,7 @@ from . import data_keys, database, private_paths
 from . import extensions as ext
 from .config import DefaultConfig
 from .files import write_once
+from .geo import protocol as country_protocol
 
 # Every blueprint, each the `bp` of a views module, in the order they are registered: the one list.
 BLUEPRINTS = (
@@ -29,6 +30,7 @@ BLUEPRINTS = (
     "api.views",
     "checkin.views",
     "checkin.json_views",
+    "geo.flags",
 )
 # Every feature's `flask` commands, each the list `commands` of a module (the core's own are in cli.py).
 COMMANDS = ("auth.commands", "events.commands", "demo.commands", "mail.commands", "registration.commands")
@@ -49,7 +51,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if config:
         app.config.from_mapping(config)
 
-    _check_country_names(app.config["COUNTRY_NAMES"])
+    country_protocol.init_app(app)  # refuses malformed COUNTRY_NAMES, COUNTRY_HIDDEN or SHOW_FLAGS at start-up
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path) / "secret_key")
@@ -102,15 +104,6 @@ def _select_locale() -> str:
     if not has_request_context():
         return languages[0]
     return request.accept_languages.best_match(languages) or languages[0]
-
-
-def _check_country_names(names) -> None:
-    """COUNTRY_NAMES maps two-letter codes to labels; refuse anything else at start-up, not at the first form."""
-    if not isinstance(names, dict) or not all(
-        isinstance(code, str) and len(code) == 2 and code.isascii() and code.isalpha() and isinstance(label, str)
-        for code, label in names.items()
-    ):
-        raise ValueError('COUNTRY_NAMES must map two-letter codes to labels, e.g. {"XK": "Kosovo"}')
 
 
 def _instance_secret_key(path: Path) -> str:

@@ -67,8 +67,14 @@ class DefaultConfig:
     # email-validator checks syntax only unless this is on (it needs working DNS).
     EMAIL_CHECK_DELIVERABILITY = False
 
-    # Country labels that a host's protocol requires, and codes pycountry lacks: {"XK": "Kosovo"}.
+    # The host's protocol for countries and regions (eventreg/geo/protocol.py). Labels by code, one for every
+    # language or one per language, and codes ISO 3166-1 lacks: {"XK": "Kosovo", "TW": {"en": "Taiwan, China",
+    # "zh": "中国台湾", "part_of": "CN"}}; a region shown as part of another country has no flag of its own.
     COUNTRY_NAMES: dict = {}
+    # Codes the registration form does not offer (and refuses); registrations that have one still show it.
+    COUNTRY_HIDDEN: list = []
+    # Flags beside country names (vendored SVG pictures, eventreg/geo/flags.py).
+    SHOW_FLAGS = True
 
     # Test-only: False leaves out the event lock that capacity decisions take, and a delay (seconds) between
     # reading the seats and writing widens the race; the negative-control test shows overbooking with both.

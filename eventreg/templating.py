@@ -9,7 +9,8 @@ from flask_babel import get_locale
 from jinja2 import StrictUndefined
 
 from .audit import action_label, actor_label
-from .geo.countries import country_name, flag
+from .geo.countries import country_name
+from .geo.flags import flag
 from .mail.addresses import default_sender_address
 from .models import CATEGORY_LABELS, STATUS_LABELS, Right
 

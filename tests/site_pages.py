@@ -69,6 +69,7 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
         "checkin_json.lookup": {"code": seeded.checkin_code},
         "admin.audit": {"event": seeded.slug},
         "self_service.confirm_new_email": {"key": seeded.email_change_key},
+        "flags.static": {"filename": "cn.svg"},  # the flag pictures (eventreg/geo/flags.py)
     }
     urls = []
     with app.test_request_context():

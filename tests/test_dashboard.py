@@ -6,6 +6,7 @@ import pytest
 
 from eventreg import stats
 from eventreg.extensions import db
+from eventreg.geo.flags import FLAG_ICONS_VERSION
 from eventreg.models import Registration
 from eventreg.organizer import charts
 
@@ -52,7 +53,11 @@ def test_aggregates_for_a_known_data_set(app, make_event, make_registration):
         assert stats.countries_represented(event.id) == 3
         rows = stats.delegates_per_country(event.id)
         assert [(row.code, row.count) for row in rows] == [("CN", 2), ("BR", 1), ("FR", 1)]
-        assert rows[0].name == "China" and rows[0].flag == "🇨🇳" and rows[0].share == 0.5
+        assert (
+            rows[0].name == "China"
+            and rows[0].flag.endswith(f"/flags/{FLAG_ICONS_VERSION}/cn.svg")
+            and rows[0].share == 0.5
+        )
         assert stats.delegates_per_category(event.id) == {"delegate": 2, "press": 1, "speaker": 1}
         institutions = stats.top_institutions(event.id)
         assert institutions[0][1] == 2  # spelling variants of one institution counted together
@@ -80,7 +85,7 @@ def test_dashboard_shows_the_totals(app, logged_in, make_event, make_registratio
     assert re.search(r'data-status="cancelled"><td>Cancelled</td><td class="num">1<', page)
     countries = section(page, "by-country")
     assert re.findall(r'data-country="(\w\w)"', countries) == ["CN", "BR", "FR"]
-    assert "50.0 %" in countries and "🇨🇳" in countries
+    assert "50.0 %" in countries and f'<img class="flag" src="/flags/{FLAG_ICONS_VERSION}/cn.svg"' in countries
     assert re.search(r'data-category="speaker"><td>Speaker</td><td class="num">1<', page)
 
 

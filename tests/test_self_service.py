@@ -137,7 +137,7 @@ def test_the_delegate_edits_their_details_and_gets_a_mail_listing_the_changes(
     for line in (
         "Given name: before: Chunli now: Irina",
         "Name in own script: before: 白春礼 now: Ирина",
-        "Country or region: before: China now: Russian Federation",
+        "Country or region: before: China now: Russia",
         "Category: before: Delegate now: Speaker",
         "Accompanying persons: before: 0 now: 1",
         "Dietary requirements: before: Halal now: Vegetarian",  # the delegate may read their own needs

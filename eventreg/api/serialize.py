@@ -58,7 +58,7 @@ def registration_json(registration: Registration, organizer: Organizer, place: i
         "institution": registration.institution,
         "position": registration.position,
         "country": code,
-        "country_name": country_name(code),
+        "country_name": country_name(code, "en"),  # the API's names stay English, whatever the reader's language
         "continent": continent_of(code),
         "subregion": subregion_of(code),
         "category": registration.category,

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..audit import action_label, entries_for_registration, key_label
 from ..extensions import db
-from ..geo.countries import country_name
+from ..geo.countries import countries
 from ..models import AuditEntry, Event, Organizer, OutboxMessage, Registration
 from ..pagination import last_page_if_beyond, requested_page
 from ..registration.needs import may_see
@@ -44,9 +44,11 @@ class AttendeeList:
 
 
 def countries_present(event_id: int) -> list[tuple[str, str]]:
-    """The countries that the event's registrations come from (any status), as (code, name), sorted by name."""
+    """The countries and regions that the event's registrations come from (any status), as (code, name), in the
+    reader's language and order."""
     codes = db.session.scalars(select(Registration.country).where(Registration.event_id == event_id).distinct())
-    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1].casefold())
+    names = countries()
+    return [(code, names.name(code)) for code in names.sorted(codes)]
 
 
 def attendee_list(event: Event, args: MultiDict, per_page: int) -> AttendeeList:
@@ -62,10 +64,10 @@ def attendee_list(event: Event, args: MultiDict, per_page: int) -> AttendeeList:
     last = last_page_if_beyond(registrations)
     if last is not None:
         raise PageBeyondEnd(attendee_filter, last)
-    countries = countries_present(event.id)
-    if attendee_filter.country and attendee_filter.country not in dict(countries):
-        countries.append((attendee_filter.country, country_name(attendee_filter.country)))
-    return AttendeeList(event, attendee_filter, problems, registrations, countries)
+    present = countries_present(event.id)
+    if attendee_filter.country and attendee_filter.country not in dict(present):
+        present.append((attendee_filter.country, countries().name(attendee_filter.country)))
+    return AttendeeList(event, attendee_filter, problems, registrations, present)
 
 
 class PageBeyondEnd(Exception):

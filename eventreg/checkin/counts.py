@@ -11,7 +11,8 @@ stats.cache.cached_numbers() and so with its guards.
 
 from dataclasses import dataclass
 
-from ..geo.countries import country_name, flag
+from ..geo.countries import countries
+from ..geo.flags import flag_url
 from ..models import Event, Status
 from ..stats import aggregates
 from ..stats.cache import cached_numbers
@@ -37,17 +38,19 @@ class CheckInCounts:
 
     def as_json(self) -> dict:
         """JSON-ready, with the countries' names in the request's language, most expected first."""
+        names = countries()
+        last = len(names.rank)
         rows = [
             {
                 "code": row.code,
-                "name": country_name(row.code),
-                "flag": flag(row.code),
+                "name": names.name(row.code),
+                "flag": flag_url(row.code),
                 "checked_in": row.checked_in,
                 "expected": row.expected,
             }
             for row in self.by_country
         ]
-        rows.sort(key=lambda row: (-row["expected"], row["name"].casefold()))
+        rows.sort(key=lambda row: (-row["expected"], names.rank.get(row["code"], last), row["code"]))
         return {
             "checked_in": self.checked_in,
             "expected": self.expected,

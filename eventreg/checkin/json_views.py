@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 from ..auth.access import current_organizer, requires
 from ..converters import MAX_ID
 from ..errors import MESSAGES
-from ..geo.countries import country_name, flag
+from ..geo.countries import country_name
+from ..geo.flags import flag_url
 from ..models import Event, Registration, Right
 from ..registration.needs import may_see
 from ..templating import category_label, status_label
@@ -67,7 +68,7 @@ def registration_json(event: Event, registration: Registration) -> dict:
         "country": {
             "code": registration.country,
             "name": country_name(registration.country),
-            "flag": flag(registration.country),
+            "flag": flag_url(registration.country),
         },
         "category": category_label(registration.category),
         "accompanying": registration.accompanying,

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..forms import EmailAddress, Form, HasLetter, NoControlCharacters, SingleLine, fits, one_newline_style, strip
-from ..geo.countries import country_names
+from ..geo.countries import CountryList, countries
 from ..models import CATEGORY_LABELS, Category, Registration, new_token
 
 MAX_ACCOMPANYING = 5
@@ -132,19 +132,25 @@ class RegistrationForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices, self.country.codes = _country_choices(country_names())
+        names = countries()
+        self.country.choices, self.country.codes = _country_choices(names, countries("en"))
+        kept = getattr(kwargs.get("obj"), "country", None)
+        if kept and kept not in self.country.codes:
+            # A code the host no longer offers (COUNTRY_HIDDEN) stays valid on the registrations that have it.
+            self.country.choices = [*self.country.choices, SelectChoice(kept, names.name(kept))]
+            self.country.codes = self.country.codes | {kept}
 
 
-@lru_cache(maxsize=8)
-def _country_choices_for(names: tuple[tuple[str, str], ...]) -> tuple[list[SelectChoice], frozenset[str]]:
-    choices = [SelectChoice("", _l("Choose…"))] + [SelectChoice(code, name) for code, name in names]
-    return choices, frozenset(["", *(code for code, _name in names)])
-
-
-def _country_choices(names: dict[str, str]) -> tuple[list[SelectChoice], frozenset[str]]:
-    """The country select's ~250 choices and the set of their codes, built once per set of names rather than on
-    every request (the labels follow the request's language: "Choose…" is lazy, the names are pycountry's)."""
-    return _country_choices_for(tuple(names.items()))
+@lru_cache(maxsize=32)
+def _country_choices(names: CountryList, english: CountryList) -> tuple[list[SelectChoice], frozenset[str]]:
+    """The country select's ~250 choices in the reader's language and order, each with its English name for the
+    search (static/js/country-search.js) when that differs, and the set of their codes: built once per language,
+    not on every request ("Choose…" is lazy)."""
+    choices = [SelectChoice("", _l("Choose…"))] + [
+        SelectChoice(code, name, render_kw={"data-en": english.name(code)} if english.name(code) != name else {})
+        for code, name in names.offered.items()
+    ]
+    return choices, frozenset(["", *names.offered])
 
 
 class OwnDetailsForm(RegistrationForm):

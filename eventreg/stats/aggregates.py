@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Integer, case, cast, func, select
 
 from ..extensions import db
-from ..geo.countries import country_name, flag
+from ..geo.countries import countries
+from ..geo.flags import flag_url
 from ..models import SEAT_HOLDING, Registration, Status
 from ..registration.capacity import seats_held_query
 
@@ -25,7 +26,7 @@ class CountryCount:
 
     code: str
     name: str
-    flag: str
+    flag: str | None  # the address of its flag picture, None when none is shown
     count: int
     share: float
 
@@ -93,15 +94,17 @@ def countries_represented(event_id: int) -> int:
 
 
 def delegates_per_country(event_id: int) -> list[CountryCount]:
-    """Seat-holding delegates per country, most first (ties by name), with each one's share."""
+    """Seat-holding delegates per country, most first (ties by name in the reader's order), with each one's share."""
     query = select(Registration.country, func.count()).where(*_holding(event_id)).group_by(Registration.country)
     rows = db.session.execute(query).all()
     total = sum(count for _, count in rows)
+    names = countries()
+    last = len(names.rank)
     result = [
-        CountryCount(code, country_name(code), flag(code), count, count / total if total else 0.0)
+        CountryCount(code, names.name(code), flag_url(code), count, count / total if total else 0.0)
         for code, count in rows
     ]
-    result.sort(key=lambda row: (-row.count, row.name.casefold()))
+    result.sort(key=lambda row: (-row.count, names.rank.get(row.code, last), row.code))
     return result
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..geo.countries import country_name, flag
+from ..geo.countries import countries
+from ..geo.flags import flag_url
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
 from ..models import CATEGORY_LABELS, SEAT_HOLDING, Status
 from ..registration.capacity import seats_left
@@ -124,13 +125,15 @@ def _by_continent(rows: list[dict]) -> list[dict]:
 
 
 def _country_rows(counts: tuple[tuple[str, int], ...]) -> list[dict]:
-    """[{code, name, count, share}] most first, ties by name."""
+    """[{code, name, count, share}] most first, ties by name in the reader's order, names in the reader's language."""
+    names = countries()
+    last = len(names.rank)
     total = sum(count for _, count in counts)
     rows = [
-        {"code": code, "name": country_name(code), "count": count, "share": count / total if total else 0.0}
+        {"code": code, "name": names.name(code), "count": count, "share": count / total if total else 0.0}
         for code, count in counts
     ]
-    rows.sort(key=lambda row: (-row["count"], row["name"].casefold()))
+    rows.sort(key=lambda row: (-row["count"], names.rank.get(row["code"], last), row["code"]))
     return rows
 
 
@@ -198,7 +201,7 @@ def public_counter(event) -> dict:
         "countries": len(rows),
         "min_country_count": event.public_min_country_count,
         "by_country": [
-            {"code": row["code"], "name": row["name"], "flag": flag(row["code"]), "count": row["count"]}
+            {"code": row["code"], "name": row["name"], "flag": flag_url(row["code"]), "count": row["count"]}
             for row in named
         ],
         "other_countries": {"countries": len(grouped), "participants": sum(row["count"] for row in grouped)},

@@ -22,11 +22,10 @@
     var tr = document.createElement("tr");
     tr.setAttribute("data-country", row.code);
     var name = document.createElement("td");
-    var flag = document.createElement("span");
-    flag.className = "flag";
-    flag.setAttribute("aria-hidden", "true");
-    flag.textContent = row.flag;
-    name.append(flag, " " + row.name);
+    if (row.flag) {
+      name.append(window.eventregFlag(row.flag));
+    }
+    name.append(" " + row.name);
     tr.append(name);
     [row.checked_in, row.expected].forEach(function (value) {
       var cell = document.createElement("td");

@@ -29,17 +29,16 @@
   function countryItem(row) {
     var item = document.createElement("li");
     item.setAttribute("data-country", row.code);
-    var flag = document.createElement("span");
-    flag.className = "flag";
-    flag.setAttribute("aria-hidden", "true");
-    flag.textContent = row.flag;
     var name = document.createElement("span");
     name.className = "name";
     name.textContent = row.name;
     var count = document.createElement("span");
     count.className = "count";
     count.textContent = String(row.count);
-    item.append(flag, " ", name, " ", count);
+    if (row.flag) {
+      item.append(window.eventregFlag(row.flag));
+    }
+    item.append(" ", name, " ", count);
     return item;
   }
 
@@ -51,7 +50,7 @@
     var items = data.by_country.map(countryItem);
     var other = data.other_countries;
     if (other.countries > 0) {
-      items.push(countryItem({ code: "other", flag: "\uD83C\uDF10", name: other.name, count: other.participants }));
+      items.push(countryItem({ code: "other", flag: null, name: other.name, count: other.participants }));
     }
     var changed = items.length !== list.children.length || items.some(function (item, index) {
       return item.textContent !== list.children[index].textContent;

@@ -53,3 +53,17 @@ window.eventregPoll = function (url, seconds, show) {
   schedule();
   return refresh;
 };
+
+// A country's flag picture from the JSON's `flag` address, as eventreg/geo/flags.py writes it in the pages:
+// decorative (alt=""), the name stands beside it.
+window.eventregFlag = function (src) {
+  "use strict";
+
+  var image = document.createElement("img");
+  image.className = "flag";
+  image.src = src;
+  image.alt = "";
+  image.width = 20;
+  image.height = 15;
+  return image;
+};
