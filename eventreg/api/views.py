@@ -5,6 +5,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import stats
@@ -75,8 +76,9 @@ def event(slug: str):
 @bp.get("/events/<slug:slug>/stats")
 @token_required(Right.USE_API)
 def event_stats(slug: str):
-    """The event's numbers, the same as its dashboard shows."""
-    return jsonify(stats.event_report(managed_event(slug)))
+    """The event's numbers, the same as its dashboard shows, with names in English (as every name the API gives)."""
+    with force_locale("en"):
+        return jsonify(stats.event_report(managed_event(slug)))
 
 
 @bp.get("/events/<slug:slug>/registrations")
