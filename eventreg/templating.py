@@ -7,6 +7,7 @@ from babel.numbers import format_percent
 from flask import Flask
 from flask_babel import get_locale
 from jinja2 import StrictUndefined
+from markupsafe import Markup
 
 from .audit import action_label, actor_label
 from .geo.countries import country_name
@@ -28,6 +29,18 @@ def event_time(moment: datetime | None, event, style: str = "full") -> str:
     text = format_datetime(local, "EEEE, d MMMM y, HH:mm", tzinfo=event.zone, locale=get_locale())
     offset = local.strftime("%z")
     return f"{text} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def isolated(value) -> Markup:
+    """A name or free text inside a sentence or a cell, in the direction of its own first letter (<bdi>), so a Latin
+    or Chinese name reads right in an Arabic sentence and an Arabic one in an English sentence."""
+    return Markup("<bdi>%s</bdi>") % value
+
+
+def left_to_right(value) -> Markup:
+    """A value that reads left to right in any page (an email address, a check-in code, a URL), isolated from the
+    sentence around it: in an Arabic page the parts of an address or the groups of a code would change places."""
+    return Markup('<span dir="ltr">%s</span>') % value
 
 
 def has_own_contact(event) -> bool:
@@ -60,6 +73,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["actor_label"] = actor_label
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["bdi"] = isolated
+    app.jinja_env.filters["ltr"] = left_to_right
 
 
 def category_label(value: str) -> str:

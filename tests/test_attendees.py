@@ -65,7 +65,7 @@ def shown(response) -> list[str]:
     """The emails of the listed registrations, in the order shown."""
     assert response.status_code == 200, response.text
     body = response.text.split('id="attendee-list"', 1)[1].split("</table>", 1)[0]
-    return re.findall(r'<span class="hint">([^<]+@[^<]+)</span>', body)
+    return re.findall(r'<span class="hint" dir="ltr">([^<]+@[^<]+)</span>', body)
 
 
 def listing(client, event, **args):

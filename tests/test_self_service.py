@@ -315,7 +315,7 @@ def test_cancel_asks_first_then_frees_the_seat_for_the_waiting_list(app, client,
     registration_id, token = make_registration(event)
     waiting_id, _ = make_registration(event, email="waiting@example.org")
     page = client.get(f"/r/{token}/cancel").text
-    assert "Cancel your registration for Inaugural Ceremony?" in page
+    assert "Cancel your registration for <bdi>Inaugural Ceremony</bdi>?" in page
     assert "Your 1 seat is given up" in page
     assert load(app, registration_id).status == "confirmed"  # asking changes nothing
     response = client.post(f"/r/{token}/cancel", follow_redirects=True)

@@ -264,5 +264,5 @@ def test_the_header_to_send_is_shown_as_text(app):
     client = login(app)
     response = client.post("/auth/tokens", data={"name": "Nightly sync"})
     assert response.status_code == 201
-    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in response.text
+    assert '<code dir="ltr">Authorization: Bearer &lt;token&gt;</code>' in response.text
     assert "<token>" not in response.text

@@ -19,7 +19,8 @@ class CodeForm(Form):
         _l("Ticket code"),
         validators=[Length(max=CHECKIN_CODE_LENGTH * 3)],
         description=_l("The 10 letters and digits under the QR code on the ticket."),
-        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+        # Latin letters and digits in groups: left to right on an Arabic page too, or the groups change places.
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "dir": "ltr"},
     )
 
 
