@@ -101,7 +101,14 @@ class RegistrationForm(Form):
     country = CountryField(
         _l("Country or region"),
         validators=[DataRequired(_l("Please choose your country or region."))],
-        render_kw={"autocomplete": "country"},
+        # The texts of the search that static/js/country-search.js puts before the select.
+        render_kw={
+            "autocomplete": "country",
+            "data-search-label": _l("Find a country or region"),
+            "data-search-hint": _l("Type part of its name, in the language of this page or in English."),
+            "data-search-found": _l("Countries and regions found: %(num)s"),
+            "data-search-none": _l("No country or region matches. The list is unchanged."),
+        },
     )
     category = SelectField(
         _l("Category"),
