@@ -1,6 +1,5 @@
 """Extension objects, created once and bound to the app in create_app()."""
 
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -9,6 +8,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+
+from .locale_formats import NumberFormattingBabel
 
 
 class Base(DeclarativeBase):
@@ -20,7 +21,7 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-babel = Babel()
+babel = NumberFormattingBabel()  # whole numbers in messages written for the reader's locale
 # Limits are declared on the views they guard (registration/limits.py: registration, lost link, change of email;
 # auth/throttle.py: login attempts); none by default.
 limiter = Limiter(key_func=get_remote_address)

@@ -1,8 +1,8 @@
 """Jinja helpers: times in an event's own timezone, country names and flags, percentages."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from babel.dates import format_datetime, get_timezone_name
+from babel.dates import get_timezone_name
 from babel.numbers import format_percent
 from flask import Flask
 from flask_babel import get_locale
@@ -12,23 +12,28 @@ from markupsafe import Markup
 from .audit import action_label, actor_label
 from .geo.countries import country_name
 from .geo.flags import flag
+from .locale_formats import date_and_time, day, install_in_jinja
 from .mail.addresses import default_sender_address
 from .models import CATEGORY_LABELS, STATUS_LABELS, Right
 
 
 def event_time(moment: datetime | None, event, style: str = "full") -> str:
-    """A moment in the event's own timezone: 'Monday, 1 March 2027, 10:00 (UTC+08:00)', or '1 Mar 2027, 10:00'.
+    """A moment in the event's own timezone, as the reader's language writes it: 'Monday, 1 March 2027, 10:00
+    (UTC+08:00)', '2027年3月1日星期一 10:00 (UTC+08:00)'; or with style "short" '1 Mar 2027, 10:00'.
 
     Abbreviations such as CST are left out on purpose: they name several zones.
     """
     if moment is None:
         return ""
-    local = event.local(moment)
     if style != "full":
-        return format_datetime(local, "d MMM y, HH:mm", tzinfo=event.zone, locale=get_locale())
-    text = format_datetime(local, "EEEE, d MMMM y, HH:mm", tzinfo=event.zone, locale=get_locale())
-    offset = local.strftime("%z")
-    return f"{text} (UTC{offset[:3]}:{offset[3:]})"
+        return date_and_time(moment, event.zone, "medium")
+    offset = event.local(moment).strftime("%z")
+    return f"{date_and_time(moment, event.zone)} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def utc_time(moment: datetime | None) -> str:
+    """A moment in UTC, for times that belong to no event (an API token's use): '1 Mar 2027, 02:00'."""
+    return "" if moment is None else date_and_time(moment, UTC, "medium")
 
 
 def isolated(value) -> Markup:
@@ -63,7 +68,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["Right"] = Right  # templates show links by right: current_user.can(Right.MANAGE_EVENTS)
+    install_in_jinja(app.jinja_env)  # numbers in translated sentences written for the reader (locale_formats.py)
     app.jinja_env.filters["event_time"] = event_time
+    app.jinja_env.filters["utc_time"] = utc_time
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["flag"] = flag
     app.jinja_env.globals["zone_name"] = zone_name
