@@ -383,3 +383,51 @@ def test_0010_seals_the_tokens_of_an_existing_database_on_sqlite(tmp_path):
 @pytest.mark.postgresql
 def test_0010_seals_the_tokens_of_an_existing_database_on_postgresql(empty_postgresql_database, tmp_path):
     seal_tokens_from_0009(empty_postgresql_database, tmp_path)
+
+
+# Migration 0011: an organizer account's own language.
+
+
+def organizer_language_from_0010(database_url: str, instance_path) -> None:
+    """An account stored at 0010 follows the browser after 0011 (language ''), can be given a language, and 0011
+    goes down and up again."""
+    from flask_migrate import downgrade
+
+    config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
+    app = create_app(config, instance_path=str(instance_path))
+    with app.app_context():
+        upgrade(revision="0010")
+        db.session.execute(
+            text(
+                "INSERT INTO organizer (id, email, email_key, password_hash, role, session_token, active, created_at)"
+                " VALUES (1, 'chair@example.org', 'chair@example.org', 'x', 'admin', 's1', true, '2026-01-01')"
+            )
+        )
+        db.session.commit()
+        upgrade(revision="0011")
+
+        def language() -> str:
+            value = db.session.scalar(text("SELECT language FROM organizer WHERE id = 1"))
+            db.session.commit()  # ends the read, which would otherwise hold up the next migration's ALTER TABLE
+            return value
+
+        assert language() == ""
+        db.session.execute(text("UPDATE organizer SET language = 'zh_Hans' WHERE id = 1"))
+        db.session.commit()
+        assert language() == "zh_Hans"
+        downgrade(revision="0010")
+        columns = {column["name"] for column in db.inspect(db.engine).get_columns("organizer")}
+        assert "language" not in columns
+        upgrade()
+        assert language() == ""
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0011_gives_existing_accounts_the_browser_s_language_on_sqlite(tmp_path):
+    organizer_language_from_0010(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
+
+
+@pytest.mark.postgresql
+def test_0011_gives_existing_accounts_the_browser_s_language_on_postgresql(empty_postgresql_database, tmp_path):
+    organizer_language_from_0010(empty_postgresql_database, tmp_path)

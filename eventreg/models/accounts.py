@@ -75,6 +75,8 @@ class Organizer(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The language of the organizer pages for this account (a code of LANGUAGES); "" follows the browser.
+    language: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
     events: Mapped[list[Event]] = relationship(secondary=event_organizer, back_populates="organizers")
 
