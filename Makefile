@@ -15,10 +15,12 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(RUNTIME): requirements.txt | $(BIN)/python
+	scripts/system-packages run
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
 $(DEV): requirements-dev.txt $(RUNTIME)
+	scripts/system-packages test
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
