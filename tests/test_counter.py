@@ -71,10 +71,27 @@ def test_counter_json_has_the_same_numbers_and_no_people(client, counted_event):
         "min_country_count": 1,
         "headline": "3 confirmed participants from 2 countries and regions",
         "by_country": [
-            {"code": "CN", "name": "China", "flag": f"/flags/{FLAG_ICONS_VERSION}/cn.svg", "count": 2},
-            {"code": "FR", "name": "France", "flag": f"/flags/{FLAG_ICONS_VERSION}/fr.svg", "count": 1},
+            {
+                "code": "CN",
+                "name": "China",
+                "flag": f"/flags/{FLAG_ICONS_VERSION}/cn.svg",
+                "count": 2,
+                "count_text": "2",
+            },
+            {
+                "code": "FR",
+                "name": "France",
+                "flag": f"/flags/{FLAG_ICONS_VERSION}/fr.svg",
+                "count": 1,
+                "count_text": "1",
+            },
         ],
-        "other_countries": {"countries": 0, "participants": 0, "name": "0 other countries and regions"},
+        "other_countries": {
+            "countries": 0,
+            "participants": 0,
+            "participants_text": "0",
+            "name": "0 other countries and regions",
+        },
     }
     assert_no_personal_data(response.text)
     again = client.get(f"/e/{counted_event.slug}/delegates.json", headers={"If-None-Match": response.headers["ETag"]})
@@ -160,9 +177,14 @@ def test_countries_below_the_threshold_are_counted_but_not_named(client, small_c
     counter = client.get(f"/e/{slug}/delegates.json").json
     assert counter["headline"] == "4 confirmed participants from 3 countries and regions"
     assert counter["by_country"] == [
-        {"code": "CN", "name": "China", "flag": f"/flags/{FLAG_ICONS_VERSION}/cn.svg", "count": 2}
+        {"code": "CN", "name": "China", "flag": f"/flags/{FLAG_ICONS_VERSION}/cn.svg", "count": 2, "count_text": "2"}
     ]
-    assert counter["other_countries"] == {"countries": 2, "participants": 2, "name": "2 other countries and regions"}
+    assert counter["other_countries"] == {
+        "countries": 2,
+        "participants": 2,
+        "participants_text": "2",
+        "name": "2 other countries and regions",
+    }
     named = sum(row["count"] for row in counter["by_country"])
     assert named + counter["other_countries"]["participants"] == counter["participants"] == 4  # an honest total
     page = client.get(f"/e/{slug}/delegates").text

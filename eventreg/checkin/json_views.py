@@ -6,8 +6,8 @@ takes a reply that is not JSON as "log in again".
 """
 
 from flask import Blueprint, jsonify, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -86,6 +86,10 @@ def counts_json(event: Event) -> dict:
     """The check-in numbers with their headline in the request's language."""
     counts = checkin_counts(event).as_json()
     counts["headline"] = headline(counts["checked_in"], counts["expected"])
+    # The figures as the reader's language writes them, for checkin-counts.js to show (the numbers stay numbers).
+    for numbers in (counts, *counts["by_country"]):
+        numbers["checked_in_text"] = format_number(numbers["checked_in"])
+        numbers["expected_text"] = format_number(numbers["expected"])
     return counts
 
 

@@ -7,8 +7,8 @@ The page refreshes itself from the JSON twin every COUNTER_REFRESH_SECONDS (stat
 """
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from .. import stats
 from ..auth.access import public
@@ -35,6 +35,11 @@ def delegate_counter(slug: str) -> dict:
     other["name"] = ngettext(
         "%(num)d other country or region", "%(num)d other countries and regions", other["countries"]
     )
+    # Beside each number, the same as the reader's language writes it, for counter.js to show: written by Babel, as
+    # on the page, since the browser's own formats differ (Chromium writes Arabic-Indic digits for "ar").
+    for row in counter["by_country"]:
+        row["count_text"] = format_number(row["count"])
+    other["participants_text"] = format_number(other["participants"])
     return counter
 
 

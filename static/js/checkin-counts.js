@@ -1,6 +1,7 @@
 // Check-in numbers, live: on the desk and on the dashboard, fetch "checked in of expected" (in all and per country)
 // every few seconds and update the page in place. Text only (textContent, never HTML); paused while the tab is
-// hidden. Without scripts the numbers are those of the last page load.
+// hidden. Without scripts the numbers are those of the last page load. Numbers are shown as the server wrote them for
+// the reader's language (checked_in_text: "1 234"), never formatted here.
 (function () {
   "use strict";
 
@@ -27,7 +28,7 @@
     }
     name.append(" " + row.name);
     tr.append(name);
-    [row.checked_in, row.expected].forEach(function (value) {
+    [row.checked_in_text, row.expected_text].forEach(function (value) {
       var cell = document.createElement("td");
       cell.className = "num";
       cell.textContent = String(value);
@@ -39,8 +40,8 @@
   function show(data) {
     setText("desk-counts-text", data.headline);
     setText("checkin-headline", data.headline);
-    setText("checked-in", data.checked_in);
-    setText("checked-in-expected", data.expected);
+    setText("checked-in", data.checked_in_text);
+    setText("checked-in-expected", data.expected_text);
     var body = document.querySelector("#checkin-by-country tbody");
     if (body && data.by_country.length) {
       var rows = data.by_country.map(countryRow);

@@ -1,6 +1,7 @@
 // The public participant counter: fetch the numbers every few seconds and update the page in place.
 // Countries below the event's threshold arrive already grouped (other_countries): they are never named here.
 // Text only (textContent, never HTML); paused while the tab is hidden; no highlight for reduced motion.
+// Numbers are shown as the server wrote them for the reader's language (count_text: "1 234"), never formatted here.
 (function () {
   "use strict";
 
@@ -34,7 +35,7 @@
     name.textContent = row.name;
     var count = document.createElement("span");
     count.className = "count";
-    count.textContent = String(row.count);
+    count.textContent = row.count_text;
     if (row.flag) {
       item.append(window.eventregFlag(row.flag));
     }
@@ -50,7 +51,7 @@
     var items = data.by_country.map(countryItem);
     var other = data.other_countries;
     if (other.countries > 0) {
-      items.push(countryItem({ code: "other", flag: null, name: other.name, count: other.participants }));
+      items.push(countryItem({ code: "other", flag: null, name: other.name, count_text: other.participants_text }));
     }
     var changed = items.length !== list.children.length || items.some(function (item, index) {
       return item.textContent !== list.children[index].textContent;

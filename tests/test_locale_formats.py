@@ -1,0 +1,123 @@
+"""Numbers, plurals, dates and times as each language writes them: counts in sentences through ngettext with the
+language's plural rules, digits grouped by Babel (1,234 · 1 234 · 1.234), dates in the locale's own order, event
+times in the event's zone.
+
+Translations are read from the catalogs (scripts/messages.py), so a translator's rewording does not break a test;
+the .mo files are compiled by `make` (or `pybabel compile -d eventreg/translations`).
+"""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from eventreg.demo.load import load_demo
+from eventreg.extensions import db
+from eventreg.languages import LANGUAGE_COOKIE
+from eventreg.models import Registration, Status
+from eventreg.registration.counter import headline
+from scripts.messages import read_catalog
+from tests.conftest import private_token
+
+NARROW_NBSP = "\u202f"  # French groups thousands with a narrow no-break space
+NBSP = "\u00a0"  # Russian with a no-break space
+
+
+def plural_forms(language: str, singular: str) -> list[str]:
+    """The translated forms of a plural message, in the catalog's order."""
+    message = read_catalog(language).get(singular)
+    assert message is not None and all(message.string), f"{language} has no translation of {singular!r}"
+    return list(message.string)
+
+
+def in_language(client, language: str):
+    client.set_cookie(LANGUAGE_COOKIE, language)
+    return client
+
+
+@pytest.fixture
+def big_event(app):
+    """The demo ceremony with 1,234 registrations (about 3 % cancelled), so totals need a thousands separator."""
+    with app.app_context():
+        event = load_demo(delegates=1234).event
+        confirmed = db.session.scalar(
+            select(func.count()).where(Registration.event_id == event.id, Registration.status == Status.CONFIRMED)
+        )
+        db.session.expunge(event)
+    assert 1000 <= confirmed < 1234
+    return event, confirmed
+
+
+def grouped(number: int, separator: str) -> str:
+    return f"{number:,}".replace(",", separator)
+
+
+# ---- counts in sentences
+
+
+def test_russian_counter_sentence_follows_the_plural_rule_and_groups_digits(app):
+    participant_forms = plural_forms("ru", "%(num)d confirmed participant")
+    country = plural_forms("ru", "%(num)d country or region")[0]
+    # Russian: 1 (and 21, 101…) takes one form; 2–4 (and 22–24, 1234…) another; 5–20 (and 0) the third.
+    for participants, form in {1: 0, 2: 1, 5: 2, 1234: 1}.items():
+        with app.test_request_context(headers={"Accept-Language": "ru"}):
+            sentence = headline({"participants": participants, "countries": 1})
+        participant = participant_forms[form].replace("%(num)d", grouped(participants, NBSP))
+        assert sentence.startswith(participant + " "), (participants, sentence)
+        assert sentence.endswith(country.replace("%(num)d", "1")), sentence
+
+
+def test_arabic_has_six_plural_forms_in_one_sentence(app):
+    forms = plural_forms("ar", "%(num)d confirmed participant")
+    assert len(set(forms)) > 3  # the translators wrote distinct forms
+    # zero, one, two, few (3–10), many (11–99), other (100, 1000…): CLDR's Arabic categories, in the catalog's order.
+    expected = {0: 0, 1: 1, 2: 2, 3: 3, 11: 4, 100: 5, 1000: 5}
+    for participants, form in expected.items():
+        with app.test_request_context(headers={"Accept-Language": "ar"}):
+            sentence = headline({"participants": participants, "countries": 1})
+        number = "1,000" if participants == 1000 else str(participants)
+        assert sentence.startswith(forms[form].replace("%(num)d", number)), (participants, sentence)
+
+
+def test_counter_json_in_russian_carries_sentences_and_numbers_written_for_the_reader(client, big_event):
+    event, confirmed = big_event
+    answer = client.get(f"/e/{event.slug}/delegates.json", headers={"Accept-Language": "ru"}).json
+    assert answer["participants"] == confirmed  # the numbers themselves stay numbers
+    assert grouped(confirmed, NBSP) in answer["headline"]
+    biggest = max(answer["by_country"], key=lambda row: row["count"])
+    assert biggest["count_text"] == grouped(biggest["count"], NBSP)
+
+
+def test_checkin_counts_json_in_french_groups_digits(app, logged_in, big_event):
+    event, confirmed = big_event
+    answer = in_language(logged_in, "fr").get(f"/checkin/{event.slug}/counts.json").json
+    assert answer["expected"] == confirmed
+    assert grouped(confirmed, NARROW_NBSP) in answer["headline"]
+    assert answer["expected_text"] == grouped(confirmed, NARROW_NBSP)
+    assert answer["checked_in_text"] == "0"
+
+
+# ---- figures on the pages
+
+
+def test_dashboard_in_french_groups_thousands(logged_in, big_event):
+    event, confirmed = big_event
+    page = in_language(logged_in, "fr").get(f"/organizer/events/{event.slug}").text
+    assert f'id="total-registrations">1{NARROW_NBSP}234<' in page
+    assert f'id="checked-in-expected">{grouped(confirmed, NARROW_NBSP)}<' in page
+    assert f"(1{NARROW_NBSP}234)</a>" in page  # "All registrations (1 234)"
+    days = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">([^<]+)</time>', page)
+    assert days and all(re.fullmatch(r"\d{1,2} [a-zéû]+\.? \d{4}", text) for _, text in days), days[:3]
+
+
+# ---- dates and times
+
+
+def test_private_page_writes_dates_the_chinese_way(app, client, make_event, make_registration):
+    starts = datetime(2031, 3, 17, 1, 30, tzinfo=UTC)  # Monday 17 March 2031, 09:30 in Beijing
+    event = make_event(starts_at=starts, ends_at=starts.replace(hour=4))
+    registration_id, _ = make_registration(event)
+    page = in_language(client, "zh_Hans").get(f"/r/{private_token(app, registration_id)}").text
+    assert "2031年3月17日星期一 09:30 (UTC+08:00)" in page
+    assert "2031年3月17日星期一 12:30 (UTC+08:00)" in page
