@@ -4,10 +4,10 @@ import secrets
 from importlib import import_module
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import data_keys, database, private_paths
+from . import data_keys, database, languages, private_paths
 from . import extensions as ext
 from .config import DefaultConfig
 from .files import write_once
@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "api.views",
     "checkin.views",
     "checkin.json_views",
+    "languages.views",
     "geo.flags",
 )
 # Every feature's `flask` commands, each the list `commands` of a module (the core's own are in cli.py).
@@ -77,7 +78,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     ext.csrf.init_app(app)
     ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
-    ext.babel.init_app(app, locale_selector=_select_locale)
+    ext.babel.init_app(app, locale_selector=languages.select_locale)
+    languages.init_app(app)
     data_keys.init_app(app)
     private_paths.init_app(app)
 
@@ -96,14 +98,6 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     templating.init_app(app)
     cli.init_app(app, tuple(f"{__name__}.{module}" for module in COMMANDS))
     return app
-
-
-def _select_locale() -> str:
-    """The best language the delegate's browser asks for among those offered (the default outside requests)."""
-    languages = current_app.config["LANGUAGES"]
-    if not has_request_context():
-        return languages[0]
-    return request.accept_languages.best_match(languages) or languages[0]
 
 
 def _instance_secret_key(path: Path) -> str:

@@ -30,8 +30,9 @@ class DefaultConfig:
     SESSION_IDLE_MINUTES = 120
     MAX_CONTENT_LENGTH = 1024 * 1024
 
-    # Languages offered to delegates; registrations remember the one they used.
-    LANGUAGES = ["en"]
+    # The languages offered (FLASK_LANGUAGES='["en", "fr"]'), as Babel writes them, each with a catalog under
+    # eventreg/translations/; BABEL_DEFAULT_LOCALE must be one of them. Registrations remember the one they used.
+    LANGUAGES = ["en", "zh_Hans", "fr", "es", "ru", "ar"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 

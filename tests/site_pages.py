@@ -62,6 +62,7 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
         "organizer_id": seeded.organizer_id,
         "token": seeded.token,
         "filename": "css/site.css",
+        "code": "fr",  # the language switcher's /language/<code>
     }
     query_strings = {
         "attendees.list_registrations": {"q": query},

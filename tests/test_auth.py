@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = {
     "counter.delegates_json",
     "auth.login",
     "api.openapi",
+    "languages.switch",  # the language switcher: a cookie, and the account's language when logged in
 }
 
 

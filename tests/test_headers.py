@@ -24,6 +24,7 @@ PROTECTIVE_HEADERS = {
 # GET routes that do not answer 200 to a logged-in organizer with the seeded arguments, and what they answer.
 NOT_200 = {
     "auth.login": 302,  # already logged in: on to the organizer pages
+    "languages.switch": 303,  # the language switcher: back to the page it was on
 }
 
 

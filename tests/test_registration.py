@@ -227,7 +227,7 @@ def test_registration_stores_the_page_language(app, client, make_event, accept, 
     app.config["LANGUAGES"] = ["en", "fr"]  # French offered (no translation needed to choose it)
     event = make_event()
     page = client.get(f"/e/{event.slug}/register", headers={"Accept-Language": accept}).text
-    assert f'<html lang="{expected}">' in page
+    assert f'<html lang="{expected}" dir="ltr">' in page
     client.post(f"/e/{event.slug}/register", data=form(), headers={"Accept-Language": accept})
     [registration] = registrations(app)
     assert registration.language == expected

@@ -1,10 +1,11 @@
-"""The organizer login form and the form to change one's own password."""
+"""The organizer login form and the forms of one's own account: the password, the language."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import Form, SingleLine
+from ..languages import language_choices
 from .services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 REQUIRED = _l("Please fill in this field.")
@@ -50,3 +51,16 @@ class ChangePasswordForm(Form):
         validators=[DataRequired(REQUIRED), EqualTo("new_password", message=_l("The two new passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class AccountLanguageForm(Form):
+    """The language of one's organizer pages: an offered one, or none (the browser's)."""
+
+    language = SelectField(
+        _l("Language of the organizer pages"),
+        description=_l("The public pages follow the language chosen at the top of each page."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices(blank=_l("As my browser asks"))

@@ -4,12 +4,14 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user
 
+from ..languages.services import set_account_language
 from ..models import ROLE_LABELS, Right
 from . import throttle
 from .access import public, requires
-from .forms import ChangePasswordForm, LoginForm
+from .forms import AccountLanguageForm, ChangePasswordForm, LoginForm
 from .services import AccountError, authenticate, change_own_password, end_sessions, home_endpoint
 from .sessions import end_session, start_session
 
@@ -76,5 +78,24 @@ def account():
             )
             return redirect(url_for("auth.account"))
     return render_template(
-        "auth/account.html", form=form, role_label=ROLE_LABELS.get(current_user.role, current_user.role)
+        "auth/account.html",
+        form=form,
+        language_form=AccountLanguageForm(data={"language": current_user.language}),
+        role_label=ROLE_LABELS.get(current_user.role, current_user.role),
     )
+
+
+@bp.post("/account/language")
+@requires(Right.OWN_ACCOUNT)
+def account_language():
+    """Save the language of one's organizer pages (empty: as the browser asks)."""
+    form = AccountLanguageForm()
+    if form.validate_on_submit():
+        set_account_language(current_user, form.language.data)
+        refresh()  # this request's messages in the language just chosen
+        flash(_("The language of your organizer pages is saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("auth.account"))
