@@ -18,7 +18,7 @@ from eventreg.languages import LANGUAGE_COOKIE
 from eventreg.models import Registration, Status
 from eventreg.registration.counter import headline
 from scripts.messages import read_catalog
-from tests.conftest import private_token
+from tests.conftest import create_test_event, drop_tables, make_app, private_token
 
 NARROW_NBSP = "\u202f"  # French groups thousands with a narrow no-break space
 NBSP = "\u00a0"  # Russian with a no-break space
@@ -96,6 +96,23 @@ def test_checkin_counts_json_in_french_groups_digits(app, logged_in, big_event):
     assert grouped(confirmed, NARROW_NBSP) in answer["headline"]
     assert answer["expected_text"] == grouped(confirmed, NARROW_NBSP)
     assert answer["checked_in_text"] == "0"
+
+
+@pytest.fixture
+def one_of_each(tmp_path):
+    """An app whose delegates' data is erased 1 day after the event and whose counter refreshes every second."""
+    app = make_app(tmp_path, PURGE_AFTER_DAYS=1, COUNTER_REFRESH_SECONDS=1)
+    yield app
+    drop_tables(app)
+
+
+def test_the_privacy_text_and_the_counter_hint_count_in_the_singular_too(one_of_each):
+    event = create_test_event(one_of_each)
+    client = one_of_each.test_client()
+    form = client.get(f"/e/{event.slug}/register").text
+    assert "1 day after the event they are erased" in form and "1 days" not in form
+    counter = client.get(f"/e/{event.slug}/delegates").text
+    assert "This page updates itself every 1 second." in counter
 
 
 # ---- figures on the pages
