@@ -5,10 +5,11 @@ import unicodedata
 from dataclasses import asdict, dataclass, fields, replace
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, case, or_, select
 from werkzeug.datastructures import MultiDict
 
 from ..forms import text_problem
+from ..geo.countries import countries
 from ..geo.regions import CONTINENTS, countries_in
 from ..models import Category, Event, Registration, Status, casefold_key, search_key
 
@@ -18,11 +19,11 @@ YES_NO = ("yes", "no")
 SORTS = {
     "name": (Registration.name_key.asc(), Registration.id.asc()),
     "-name": (Registration.name_key.desc(), Registration.id.desc()),
-    "country": (Registration.country.asc(), Registration.name_key.asc(), Registration.id.asc()),
-    "-country": (Registration.country.desc(), Registration.name_key.asc(), Registration.id.asc()),
     "date": (Registration.created_at.asc(), Registration.id.asc()),
     "-date": (Registration.created_at.desc(), Registration.id.desc()),
 }
+# By the names of countries and regions in the reader's language and order (_order_by), not by their codes.
+COUNTRY_SORTS = ("country", "-country")
 DEFAULT_SORT = "-date"
 MAX_QUERY_LENGTH = 200
 MAX_SEARCH_TERMS = 10  # more words than any name or institution; keeps the SQL small
@@ -114,7 +115,17 @@ class AttendeeFilter:
 
     def select(self, event: Event) -> Select:
         """SELECT of the event's registrations matching this filter, in its sort order."""
-        return select(Registration).where(*self.where(event)).order_by(*SORTS[self.sort])
+        return select(Registration).where(*self.where(event)).order_by(*_order_by(self.sort))
+
+
+def _order_by(sort: str) -> tuple:
+    """The ORDER BY of a sort. Countries and regions go by the place of their names in the reader's order (a CASE
+    over the codes: in Chinese 巴西 BR, 日本 JP, 中国 CN, in pinyin), then by the delegate's name."""
+    if sort not in COUNTRY_SORTS:
+        return SORTS[sort]
+    names = countries()
+    place = case(dict(names.rank), value=Registration.country, else_=len(names.rank))
+    return (place.desc() if sort.startswith("-") else place.asc(), Registration.name_key.asc(), Registration.id.asc())
 
 
 def _normalise(name: str, value: str) -> str:
@@ -142,5 +153,5 @@ def _is_allowed(name: str, value: str) -> bool:
     if name in ("accompanying", "visa_letter", "checked_in"):
         return value in YES_NO
     if name == "sort":
-        return value in SORTS
+        return value in SORTS or value in COUNTRY_SORTS
     return False
