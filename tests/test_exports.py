@@ -28,7 +28,7 @@ COMMON_HEADERS = [
     "Email",
     "Institution",
     "Position",
-    "Country code",
+    "Country or region code",
     "Country or region",
     "Continent",
     "Sub-region",
@@ -123,7 +123,7 @@ def test_csv_has_a_bom_readable_headers_and_every_field(app, admin, event, make_
         "Chinese Academy of Sciences",
         "President",
     )
-    assert (row["Country code"], row["Country or region"]) == ("CN", "China")
+    assert (row["Country or region code"], row["Country or region"]) == ("CN", "China")
     assert (row["Continent"], row["Sub-region"]) == ("Asia", "Eastern Asia")
     assert row["Category"] == "Speaker"
     assert row["Accompanying persons"] == "2"
@@ -230,7 +230,11 @@ def test_xlsx_has_every_field(admin, event, make_registration):
     values = {header: cell.value for header, cell in row.items()}
     assert values["Status"] == "Confirmed"
     assert values["Name in native script"] == "白春礼"
-    assert (values["Country code"], values["Country or region"], values["Continent"]) == ("CN", "China", "Asia")
+    assert (values["Country or region code"], values["Country or region"], values["Continent"]) == (
+        "CN",
+        "China",
+        "Asia",
+    )
     assert (values["Category"], values["Visa letter requested"]) == ("Speaker", "Yes")
     assert values["Dietary requirements"] == "Vegetarian, no peanuts"
     assert values["Checked in (UTC)"] is None

@@ -131,7 +131,7 @@ def test_the_audit_log_names_the_public_settings(app, logged_in):
     )
     page = logged_in.get("/admin/audit").text
     assert "Seats left shown to the public" in page
-    assert "Smallest country on the public counter" in page
+    assert "Smallest country or region on the public counter" in page
     [entry] = audit_entries(app, "event.updated")
     assert entry.after == {"show_seats_left": False, "public_min_country_count": 3}
 
@@ -141,7 +141,7 @@ def test_the_counter_threshold_has_a_hint_and_a_range(logged_in):
     tag = re.search(r'<input[^>]*id="public_min_country_count"[^>]*>', page).group(0)
     assert 'type="number"' in tag and 'min="1"' in tag and 'max="1000"' in tag and 'value="1"' in tag
     hint = re.search(r'id="public_min_country_count-hint">([^<]*)<', page).group(1)
-    assert "names a country only when at least this many confirmed participants come from it" in hint
+    assert "names a country or region only when at least this many confirmed participants come" in hint
 
 
 def test_the_service_refuses_a_threshold_below_one(app, make_event):

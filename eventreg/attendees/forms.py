@@ -21,8 +21,8 @@ SORT_CHOICES = [
     SelectChoice("date", _l("Oldest first")),
     SelectChoice("name", _l("Name, A to Z")),
     SelectChoice("-name", _l("Name, Z to A")),
-    SelectChoice("country", _l("Country, A to Z")),
-    SelectChoice("-country", _l("Country, Z to A")),
+    SelectChoice("country", _l("Country or region, A to Z")),
+    SelectChoice("-country", _l("Country or region, Z to A")),
 ]
 
 

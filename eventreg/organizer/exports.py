@@ -130,7 +130,7 @@ COLUMNS: list[Column] = [
     Column(_fixed(_l("Email")), lambda row, labels: row.email, width=32),
     Column(_fixed(_l("Institution")), lambda row, labels: row.institution, width=36),
     Column(_fixed(_l("Position")), lambda row, labels: row.position, width=24),
-    Column(_fixed(_l("Country code")), lambda row, labels: row.country, width=8),
+    Column(_fixed(_l("Country or region code")), lambda row, labels: row.country, width=8),
     Column(_fixed(_l("Country or region")), lambda row, labels: labels.place(row.country)[0], width=24),
     Column(_fixed(_l("Continent")), lambda row, labels: labels.place(row.country)[1]),
     Column(_fixed(_l("Sub-region")), lambda row, labels: labels.place(row.country)[2], width=22),
