@@ -60,6 +60,7 @@ KEY_LABELS = {
     "visa_letter": _l("Visa letter"),
     "status": _l("Status"),
     "checked_in_at": _l("Checked in"),
+    "language": _l("Language"),
     "slug": _l("Address (slug)"),
     "title": _l("Title of the event"),
     "description": _l("Description"),

@@ -450,7 +450,7 @@ def test_the_detail_page_shows_every_field_and_the_history(app, logged_in, make_
         "Registration approved",
         "Approval",
     ]
-    assert "in language en" in history
+    assert "in language English" in history  # the language's own name
     assert "by admin@example.org" in history
     assert "Institution: <bdi>Chinese Academy of Sciences</bdi> → <bdi>CAS</bdi>" in history
     assert "Status: Pending approval → Confirmed" in history

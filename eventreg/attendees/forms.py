@@ -8,6 +8,7 @@ from wtforms.validators import Length, ValidationError
 from ..converters import MAX_ID
 from ..forms import Form
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS
+from ..languages import language_choices
 from ..models import CATEGORY_LABELS, STATUS_LABELS
 from ..registration.forms import RegistrationForm
 from ..registration.status import StatusAction
@@ -89,7 +90,17 @@ class BulkActionForm(Form):
 
 
 class EditRegistrationForm(RegistrationForm):
-    """Every field the delegate gave, checked by the registration form's own rules; consent stays the delegate's."""
+    """Every field the delegate gave, checked by the registration form's own rules; consent stays the delegate's;
+    and the language of the delegate's mails."""
 
     consent = None
     submission = None
+    language = SelectField(
+        _l("Language of the delegate's emails"),
+        description=_l("The language the delegate registered in, unless they asked for another one."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = getattr(kwargs.get("obj"), "language", None)
+        self.language.choices = language_choices(keep=stored)

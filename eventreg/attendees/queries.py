@@ -119,6 +119,7 @@ class HistoryItem:
     # (field, label, before, after) for an audit entry, without the fields the reader may not see.
     changes: list[tuple[str, str, object, object]] = field(default_factory=list)
     hidden_changes: int = 0
+    language: str | None = None  # of a creation: the language the delegate registered in
 
     @property
     def title(self) -> str:
@@ -133,8 +134,11 @@ class HistoryItem:
 def history(registration: Registration, reader: Organizer) -> list[HistoryItem]:
     """Everything that happened to a registration, oldest first: created, every audit entry, every mail; changes
     to needs that `reader` may not see are counted, not shown."""
-    items = [HistoryItem(registration.created_at, "created")]
-    for entry in entries_for_registration(registration.id):
+    entries = entries_for_registration(registration.id)
+    # The language registered in: the registration's, unless an organizer changed it since (the first change's before).
+    made_in = next((e.before["language"] for e in entries if "language" in (e.before or {})), registration.language)
+    items = [HistoryItem(registration.created_at, "created", language=made_in)]
+    for entry in entries:
         if entry.action == "registration.created":
             continue  # the "created" item says it, with the language (and older registrations have no such entry)
         before, after = entry.before or {}, entry.after or {}

@@ -111,8 +111,11 @@ def apply_bulk_action(event_id: int, registration_ids: list[int], action: Status
     return outcome
 
 
-def edit_registration(event_id: int, registration_id: int, details: DelegateDetails) -> bool:
+def edit_registration(
+    event_id: int, registration_id: int, details: DelegateDetails, language: str | None = None
+) -> bool:
     """Apply an organizer's corrections to a registration, in one transaction; True when anything changed.
+    `language`, when given, is the language of the delegate's mails from now on (the first one lists the change).
 
     The rules are the delegate's own edit's (registration/edits.py): an email address another active registration
     of the event uses, or more accompanying persons than there are free seats, is refused (writing nothing); fewer
@@ -126,7 +129,7 @@ def edit_registration(event_id: int, registration_id: int, details: DelegateDeta
                 raise ActionRefused("not_found")
             if registration.erased_at is not None:  # an edit would bring personal data back
                 raise ActionRefused("erased")
-            changed = apply_edit(event, registration, details, EDITABLE_FIELDS, by=ORGANIZER)
+            changed = apply_edit(event, registration, details, EDITABLE_FIELDS, by=ORGANIZER, language=language)
     except IntegrityError:
         # Another registration took the address between the check and the commit; the unique index stopped it.
         raise email_taken() from None

@@ -148,7 +148,7 @@ def edit_registration_view(slug: str, registration_id: int):
     if form.validate_on_submit():
         values = {name: form[name].data if name in form else getattr(registration, name) for name in EDITABLE_FIELDS}
         try:
-            changed = edit_registration(event.id, registration.id, DelegateDetails(**values))
+            changed = edit_registration(event.id, registration.id, DelegateDetails(**values), form.language.data)
         except ActionRefused:
             return redirect(url_for(".list_registrations", slug=slug))
         except RegistrationRefused as refusal:

@@ -5,6 +5,7 @@ import flask_mail
 from flask import render_template, url_for
 from flask_babel import force_locale, gettext
 
+from ..languages import mail_language
 from ..models import OutboxMessage, Registration
 from ..stats import waitlist_position
 from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
@@ -75,7 +76,7 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         # The place now, while still waiting; None once the registration has moved on.
         context["waitlist_position"] = waitlist_position(registration)
         context.update(ticket_context(message, ticket, status))
-    with force_locale(registration.language):
+    with force_locale(mail_language(registration.language)):  # a language no longer offered: the default
         template = KINDS[message.kind]
         subject = _subject(message.kind, registration, status)
         body = render_template(f"{template}.txt", **context)

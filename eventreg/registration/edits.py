@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from .. import audit
 from ..forms import column_length
 from ..geo.countries import country_name
+from ..languages import language_name
 from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration, casefold_key
 from ..templating import category_label, status_label
@@ -24,8 +25,11 @@ OWN_EDITABLE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "email")
 ORGANIZER = "organizer"
 
 
-def apply_edit(event: Event, registration: Registration, details: DelegateDetails, fields, *, by: str) -> dict:
-    """Apply `details` to the `fields` of a registration, inside the caller's transaction under the event lock.
+def apply_edit(
+    event: Event, registration: Registration, details: DelegateDetails, fields, *, by: str, language: str | None = None
+) -> dict:
+    """Apply `details` to the `fields` of a registration, inside the caller's transaction under the event lock;
+    `language` (the organizer's edit) is the language of the delegate's mails from now on.
 
     Refuses (raising, before anything is changed) an address another active registration of the event uses and
     more accompanying persons than there are free seats. When something changed it records the audit entry, queues
@@ -37,12 +41,15 @@ def apply_edit(event: Event, registration: Registration, details: DelegateDetail
         check_email(event, registration, details.email)
     if "accompanying" in fields:
         check_seats(event, registration, details.accompanying)
-    before = audit.snapshot(registration, fields)
+    recorded = (*fields, "language") if language is not None else tuple(fields)
+    before = audit.snapshot(registration, recorded)
     seats_before = registration.accompanying
     for name in fields:
         if getattr(registration, name) != getattr(details, name):
             setattr(registration, name, getattr(details, name))
-    old, new = audit.changes(before, audit.snapshot(registration, fields))
+    if language is not None:
+        registration.language = language
+    old, new = audit.changes(before, audit.snapshot(registration, recorded))
     if not new:
         return {}
     if "email" in new:
@@ -140,6 +147,8 @@ def _shown(field: str, value) -> str:
         return category_label(value)
     if field == "status":
         return status_label(value)
+    if field == "language":
+        return language_name(value)
     if field == "visa_letter":
         return gettext("Requested") if value else gettext("Not needed")
     return str(value)

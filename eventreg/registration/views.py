@@ -3,13 +3,13 @@
 from typing import NoReturn
 
 from flask import Blueprint, abort, make_response, redirect, render_template, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import stats
 from ..auth.access import public
 from ..events.services import event_by_slug
 from ..extensions import csrf
+from ..languages import current_language
 from ..mail.addresses import masked_address
 from ..models import Registration
 from . import limits
@@ -95,7 +95,7 @@ def register(slug: str):
             register_delegate(
                 event_id,
                 DelegateDetails(**fields),
-                language=str(get_locale()),
+                language=current_language(),
                 submission_key=form.submission.data,
             )
         except RegistrationClosed:
