@@ -129,12 +129,23 @@ def date_and_time(moment: datetime, zone: tzinfo, style: str = "full", *, second
     """`moment` on the clocks of `zone`, as the reader's language writes a date and a 24-hour time: the locale's
     "full" date ("Monday, 17 March 2031, 09:30", "2031年3月17日星期一 09:30") or its "medium" one ("17 Mar 2031,
     09:30"), to the second with `seconds`."""
+    return wall_clock(moment.astimezone(zone), style, seconds=seconds)
+
+
+def wall_clock(local: datetime, style: str = "medium", *, seconds: bool = False) -> str:
+    """A date and time as a clock shows it, with no zone converted (a time that may not exist in its zone, or one
+    already local): the date in the locale's `style` and the 24-hour time, joined by the locale's own pattern."""
     locale = date_locale()
-    local = moment.astimezone(zone)
-    time_text = format_skeleton("Hms" if seconds else "Hm", local, tzinfo=zone, locale=locale)
-    # As Babel's own format_datetime joins a date and a time: the locale's pattern, its quotes dropped.
+    # As Babel's format_datetime joins a date and a time: the locale's pattern, its quotes dropped.
     pattern = get_datetime_format(style, locale=locale).replace("'", "")
-    return pattern.replace("{0}", time_text).replace("{1}", format_date(local.date(), style, locale=locale))
+    return pattern.replace("{0}", time_of_day(local, seconds=seconds)).replace(
+        "{1}", format_date(local.date(), style, locale=locale)
+    )
+
+
+def time_of_day(local: datetime, *, seconds: bool = False) -> str:
+    """The 24-hour time of a local datetime as the reader's language writes it: "09:30", "9:30" in Spanish."""
+    return format_skeleton("Hms" if seconds else "Hm", local.replace(tzinfo=None), locale=date_locale())
 
 
 def day(value: date | str, style: str = "medium") -> str:

@@ -54,7 +54,7 @@ def test_the_command_line_applies_the_minimum(app, runner):
 def test_an_administrator_adding_an_account_gets_the_minimum(app, admin):
     data = {"email": "new@example.org", "role": "organizer", "password": ELEVEN, "confirm_password": ELEVEN}
     refused = admin.post("/admin/accounts/new", data=data)
-    assert refused.status_code == 200 and "Between 12 and 1024 characters" in refused.text
+    assert refused.status_code == 200 and "Between 12 and 1,024 characters" in refused.text
     assert account_id(app, "new@example.org") is None
     accepted = admin.post("/admin/accounts/new", data=data | {"password": TWELVE, "confirm_password": TWELVE})
     assert accepted.status_code == 302
@@ -64,13 +64,13 @@ def test_an_administrator_resetting_a_password_gets_the_minimum(app, admin, make
     make_organizer("org@example.org", PASSWORD, role="organizer")
     url = f"/admin/accounts/{account_id(app, 'org@example.org')}/password"
     refused = admin.post(url, data={"password-password": ELEVEN, "password-confirm_password": ELEVEN})
-    assert "Between 12 and 1024 characters" in refused.text
+    assert "Between 12 and 1,024 characters" in refused.text
     assert log_in(app.test_client(), "org@example.org").status_code == 302  # unchanged
 
 
 def test_a_change_of_ones_own_password_gets_the_minimum(app, admin):
     data = {"current_password": PASSWORD, "new_password": ELEVEN, "confirm_password": ELEVEN}
-    assert "Between 12 and 1024 characters" in admin.post("/auth/account", data=data).text
+    assert "Between 12 and 1,024 characters" in admin.post("/auth/account", data=data).text
     with app.app_context(), pytest.raises(auth_services.AccountError, match="at least 12 characters"):
         # the service refuses it too, whatever form called it (spaces at the ends do not count)
         create_organizer("b@example.org", f"  {ELEVEN} ", "organizer")

@@ -90,7 +90,7 @@ def test_an_admin_adds_an_account_that_can_log_in(app, admin):
         ({"email": "not an address"}, "email", "This email address is not valid."),
         ({"email": "admin@example.org"}, "email", "An organizer with the address admin@example.org exists already."),
         ({"role": "superuser"}, "role", "Not a valid choice"),
-        ({"password": "short", "confirm_password": "short"}, "password", "Between 12 and 1024 characters"),
+        ({"password": "short", "confirm_password": "short"}, "password", "Between 12 and 1,024 characters"),
         ({"password": "   abcd      ", "confirm_password": "   abcd      "}, "password", "at least 12 characters"),
         ({"confirm_password": "something else"}, "confirm_password", "The two passwords differ."),
     ],
@@ -144,7 +144,7 @@ def test_a_password_reset_ends_the_accounts_sessions(app, admin, organizer):
     short = admin.post(
         f"/admin/accounts/{org_id}/password", data={"password-password": "x", "password-confirm_password": "x"}
     )
-    assert short.status_code == 200 and "Between 12 and 1024 characters" in short.text
+    assert short.status_code == 200 and "Between 12 and 1,024 characters" in short.text
 
 
 def test_an_admin_resetting_their_own_password_stays_logged_in(app, admin):
@@ -271,7 +271,7 @@ def test_changing_ones_own_password_ends_every_other_session(app, organizer):
     ("data", "field", "message"),
     [
         ({"current_password": "wrong password"}, "current_password", "The current password is not right."),
-        ({"new_password": "short", "confirm_password": "short"}, "new_password", "Between 12 and 1024 characters"),
+        ({"new_password": "short", "confirm_password": "short"}, "new_password", "Between 12 and 1,024 characters"),
         ({"confirm_password": "something else"}, "confirm_password", "The two new passwords differ."),
         ({"new_password": PASSWORD, "confirm_password": PASSWORD}, "new_password", "the same as the current one"),
     ],

@@ -196,11 +196,11 @@ def test_approval_cannot_be_switched_off_while_registrations_wait_for_it(app, lo
         ({"starts_at": ""}, "starts_at", "Please give a date and a time."),
         ({"starts_at": "tomorrow"}, "starts_at", "Not a valid datetime value."),
         ({"ends_at": "2027-05-10T09:00"}, "ends_at", "The event must end after it starts."),
-        ({"starts_at": "1999-05-10T09:30"}, "starts_at", "1999-05-10 is not a plausible date for an event."),
+        ({"starts_at": "1999-05-10T09:30"}, "starts_at", "10 May 1999 is not a plausible date for an event."),
         (
             {"timezone": "America/New_York", "starts_at": "2027-03-14T02:30", "ends_at": "2027-03-14T05:00"},
             "starts_at",
-            "Mar 14, 2027 2:30\u202fAM does not exist in America/New_York: the clocks skip it.",
+            "14 Mar 2027, 02:30 does not exist in America/New_York: the clocks skip it.",
         ),
         (
             {"timezone": "America/New_York", "starts_at": "2027-11-07T01:30", "ends_at": "2027-11-07T05:00"},

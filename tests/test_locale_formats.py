@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from eventreg.checkin.services import already_message
 from eventreg.demo.load import load_demo
 from eventreg.extensions import db
 from eventreg.languages import LANGUAGE_COOKIE
-from eventreg.models import Registration, Status
+from eventreg.models import Event, Registration, Status
 from eventreg.registration.counter import headline
 from scripts.messages import read_catalog
 from tests.conftest import create_test_event, drop_tables, make_app, private_token
@@ -138,3 +139,16 @@ def test_private_page_writes_dates_the_chinese_way(app, client, make_event, make
     page = in_language(client, "zh_Hans").get(f"/r/{private_token(app, registration_id)}").text
     assert "2031年3月17日星期一 09:30 (UTC+08:00)" in page
     assert "2031年3月17日星期一 12:30 (UTC+08:00)" in page
+
+
+def test_the_desk_says_when_a_delegate_was_checked_in_the_chinese_way(app, make_event, make_registration):
+    event = make_event()
+    registration_id, _ = make_registration(event)
+    catalog = read_catalog("zh_Hans")
+    template = catalog.get("Already checked in on %(date)s at %(time)s by %(staff)s.").string
+    staff = catalog.get("an unknown account").string  # checked in by no account on record
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        registration = db.session.get(Registration, registration_id)
+        registration.checked_in_at = datetime(2030, 1, 2, 1, 30, tzinfo=UTC)  # 09:30 in Beijing, another day
+        message = already_message(db.session.get(Event, event.id), registration)
+    assert message == template % {"date": "2030年1月2日", "time": "09:30", "staff": staff}, message

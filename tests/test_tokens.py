@@ -63,7 +63,8 @@ def test_a_new_token_is_shown_once_and_works(app):
     assert "Never" in listing
     api = app.test_client()
     assert api.get("/api/v1/events", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", client.get("/auth/tokens").text.split("Second")[1])
+    # Last used: now, in UTC, as the reader's language writes it ("17 Mar 2031, 09:30").
+    assert re.search(r"<td>\d{1,2} \w{3} \d{4}, \d\d:\d\d</td>", client.get("/auth/tokens").text.split("Second")[1])
 
 
 def test_only_a_hash_is_stored_and_the_audit_keeps_no_secret(app):

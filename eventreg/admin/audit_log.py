@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from babel.dates import format_datetime, get_timezone_name
+from babel.dates import get_timezone_name
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
@@ -17,6 +17,7 @@ from ..converters import MAX_ID
 from ..events.rules import utc_offset
 from ..events.services import event_by_slug
 from ..extensions import db
+from ..locale_formats import date_and_time
 from ..models import AuditEntry, Event, Organizer
 
 PER_PAGE = 50
@@ -82,9 +83,8 @@ def entry_zone(entry: AuditEntry) -> tzinfo:
 def _moment(moment: datetime, zone: tzinfo) -> tuple[str, str]:
     """A moment in `zone`, to the second, the way the reader's language writes dates, and its offset ("UTC+08:00",
     or "UTC" in UTC itself)."""
-    local = moment.astimezone(zone)
-    text = format_datetime(local, "d MMM y, HH:mm:ss", tzinfo=zone, locale=get_locale())
-    return text, "UTC" if zone is UTC else utc_offset(local)
+    text = date_and_time(moment, zone, "medium", seconds=True)
+    return text, "UTC" if zone is UTC else utc_offset(moment.astimezone(zone))
 
 
 def shown(value, zone: tzinfo = UTC) -> str:

@@ -12,6 +12,7 @@ from .. import audit
 from ..attendees.filters import MAX_QUERY_LENGTH, MAX_SEARCH_TERMS, SORTS
 from ..events.services import event_by_slug, events_run_by
 from ..extensions import db
+from ..locale_formats import day, time_of_day
 from ..models import (
     CHECKIN_ALPHABET,
     CHECKIN_CODE_LENGTH,
@@ -171,11 +172,11 @@ def already_message(event: Event, registration: Registration) -> str:
     if moment.date() != event.local(utcnow()).date():
         return _(
             "Already checked in on %(date)s at %(time)s by %(staff)s.",
-            date=moment.strftime("%Y-%m-%d"),
-            time=moment.strftime("%H:%M"),
+            date=day(moment.date()),
+            time=time_of_day(moment),
             staff=staff,
         )
-    return _("Already checked in at %(time)s by %(staff)s.", time=moment.strftime("%H:%M"), staff=staff)
+    return _("Already checked in at %(time)s by %(staff)s.", time=time_of_day(moment), staff=staff)
 
 
 @contextmanager

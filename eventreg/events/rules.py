@@ -3,12 +3,12 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_time
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_number, get_locale
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from ..forms import column_length, one_newline_style, strip, text_problem
+from ..locale_formats import day, wall_clock
 from ..mail.addresses import default_sender_address
 from ..models import Event
 from ..validation_messages import email_problem
@@ -56,7 +56,7 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
     if moment.tzinfo is not None:
         return moment
     if not EARLIEST.replace(tzinfo=None) <= moment <= LATEST.replace(tzinfo=None):
-        raise EventError(_("%(date)s is not a plausible date for an event.", date=moment.date().isoformat()), field)
+        raise EventError(_("%(date)s is not a plausible date for an event.", date=day(moment.date())), field)
     local = moment.replace(tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
         raise EventError(
@@ -80,9 +80,8 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
 
 
 def _wall_clock(moment: datetime) -> str:
-    """A wall-clock time as the reader's language writes it: "Mar 14, 2027 2:30 AM", "2027年3月14日 02:30"."""
-    locale = get_locale()
-    return f"{format_date(moment, 'medium', locale=locale)} {format_time(moment, 'short', locale=locale)}"
+    """A wall-clock time as the reader's language writes it: "14 Mar 2027, 02:30", "2027年3月14日 02:30"."""
+    return wall_clock(moment)
 
 
 def utc_offset(local: datetime) -> str:
@@ -160,7 +159,7 @@ def check_event_details(
     }
     for name, moment in moments.items():
         if moment is not None and not EARLIEST <= moment <= LATEST:
-            raise EventError(_("%(date)s is not a plausible date for an event.", date=moment.date().isoformat()), name)
+            raise EventError(_("%(date)s is not a plausible date for an event.", date=day(moment.date())), name)
     if ends_at <= starts_at:
         raise EventError(_("The event must end after it starts."), "ends_at")
     if registration_opens_at and registration_opens_at >= starts_at:

@@ -1,12 +1,12 @@
 """`flask purge`: the personal data of past events' registrations erased."""
 
 import click
-from babel.dates import format_date
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from ..locale_formats import day
 from .privacy import purge_candidates, purge_event
 
 
@@ -34,7 +34,7 @@ def purge_command(days: int | None, dry_run: bool) -> None:
         return
     for candidate in candidates:
         event = candidate.event
-        ended = format_date(event.local(event.ends_at), "medium", locale=get_locale())
+        ended = day(event.local(event.ends_at).date())
         if dry_run:
             click.echo(
                 ngettext(
