@@ -2,6 +2,7 @@
 script subtags understood, the visitor's cookie, and the BCP 47 tags and directions written on <html>."""
 
 import pytest
+from flask_babel import get_locale
 
 from eventreg import create_app
 from eventreg.languages import LANGUAGE_COOKIE, bcp47, language_name, text_direction
@@ -205,3 +206,10 @@ def test_english_needs_no_catalog(tmp_path):
 def test_another_default_language_works_when_offered(tmp_path):
     app = start(tmp_path, LANGUAGES=["fr", "es"], BABEL_DEFAULT_LOCALE="fr")
     assert page_language(app.test_client(), "/auth/login", **{"Accept-Language": "de"}) == "fr"
+
+
+def test_outside_a_request_the_default_language_applies(tmp_path):
+    """The outbox worker and the commands write in the default (a mail forces its registration's language)."""
+    app = start(tmp_path, LANGUAGES=["es", "fr"], BABEL_DEFAULT_LOCALE="fr")
+    with app.app_context():
+        assert str(get_locale()) == "fr"
