@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, url_for
+from flask import Blueprint, g, url_for
 from markupsafe import Markup
 
 from .protocol import current_protocol
@@ -39,7 +39,14 @@ def flag_url(code: str) -> str | None:
     protocol = current_protocol()
     if not protocol.show_flags or protocol.is_part_of_another(code) or code not in _codes_with_a_picture():
         return None
-    return url_for("flags.static", filename=f"{code.lower()}.svg")
+    return _folder_url() + f"{code.lower()}.svg"
+
+
+def _folder_url() -> str:
+    """The flags' folder as url_for writes it here, asked once per request (pages and JSON list dozens of flags)."""
+    if "flag_folder_url" not in g:
+        g.flag_folder_url = url_for("flags.static", filename="-")[:-1]
+    return g.flag_folder_url
 
 
 def flag(code: str) -> Markup:
