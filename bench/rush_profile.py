@@ -41,6 +41,7 @@ PARTS = [
     ("    event_by_slug()", "eventreg/events/services.py", "event_by_slug"),
     ("    RegistrationForm() (fields, country choices)", "registration/forms.py", "__init__"),
     ("      country_names()", "eventreg/geo/countries.py", "country_names"),
+    ("      countries() (the request language's table)", "eventreg/geo/countries.py", "countries"),
     ("    validate_on_submit()", "flask_wtf/form.py", "validate_on_submit"),
     ("      CSRF token check", "flask_wtf/csrf.py", "validate_csrf"),
     ("      our validators (EmailAddress, SingleLine, HasLetter…)", "eventreg/forms.py", "__call__"),
