@@ -1,9 +1,9 @@
 """Jinja helpers: times in an event's own timezone, country names and flags, percentages."""
 
+from copy import copy
 from datetime import UTC, datetime
 
 from babel.dates import get_timezone_name
-from babel.numbers import format_percent
 from flask import Flask
 from flask_babel import get_locale
 from jinja2 import StrictUndefined
@@ -54,8 +54,12 @@ def has_own_contact(event) -> bool:
 
 
 def percent(share: float) -> str:
-    """A share as a percentage written the way the reader's language writes it (50.0 %, 50,0 %…)."""
-    return format_percent(share, "#,##0.0 %", locale=get_locale())
+    """A share as a percentage, to one decimal, in the reader's language's own pattern: 50.0% in English, 50,0 %
+    in French (a no-break space before the sign), 50,0 % in Russian."""
+    locale = get_locale()
+    pattern = copy(locale.percent_formats[None])  # the locale's pattern, which has no decimals
+    pattern.frac_prec = (1, 1)
+    return pattern.apply(share, locale)
 
 
 def zone_name(event) -> str:

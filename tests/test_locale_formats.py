@@ -125,6 +125,8 @@ def test_dashboard_in_french_groups_thousands(logged_in, big_event):
     assert f'id="total-registrations">1{NARROW_NBSP}234<' in page
     assert f'id="checked-in-expected">{grouped(confirmed, NARROW_NBSP)}<' in page
     assert f"(1{NARROW_NBSP}234)</a>" in page  # "All registrations (1 234)"
+    shares = re.findall(r'<td class="num">([^<]*%)</td>', page)
+    assert shares and all(re.fullmatch(r"\d+,\d\xa0%", share) for share in shares), shares[:3]
     days = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">([^<]+)</time>', page)
     assert days and all(re.fullmatch(r"\d{1,2} [a-zéû]+\.? \d{4}", text) for _, text in days), days[:3]
 
