@@ -4,6 +4,11 @@ and mails turn round in Arabic."""
 import re
 from pathlib import Path
 
+import pytest
+from flask_babel import force_locale
+
+from eventreg.organizer import charts
+
 ROOT = Path(__file__).resolve().parent.parent
 PHYSICAL = re.compile(r"(^|-)(left|right)(-|$)")
 
@@ -28,3 +33,48 @@ def test_the_stylesheet_uses_logical_sides_only():
         if PHYSICAL.search(name) or (name in {"float", "clear", "text-align"} and value in {"left", "right"})
     ]
     assert physical == []
+
+
+def attribute_values(svg: str, tag: str, attribute: str) -> list[float]:
+    """The values of one attribute on every element of one kind in an SVG."""
+    return [float(value) for value in re.findall(rf'<{tag} [^>]*\b{attribute}="([-0-9.]+)"', svg)]
+
+
+def test_bar_charts_grow_from_the_start_side(app):
+    rows = [("Delegate", 4), ("Speaker", 1)]
+    with app.test_request_context(), force_locale("en"):
+        english = str(charts.bar_chart("chart-categories", rows, "By category"))
+    with app.test_request_context(), force_locale("ar"):
+        arabic = str(charts.bar_chart("chart-categories", rows, "By category"))
+    widths = attribute_values(english, "rect", "width")
+    assert attribute_values(english, "rect", "x") == [0, 0]
+    assert attribute_values(arabic, "rect", "x") == [charts.BAR_WIDTH - width for width in widths]
+    # Labels start at the right edge; with the SVG's direction, text-anchor start is the right end of the text there.
+    assert attribute_values(arabic, "text", "x")[0] == charts.BAR_WIDTH
+    assert 'direction="rtl"' in arabic and 'direction="ltr"' in english
+
+
+def test_time_runs_from_right_to_left_in_arabic(app):
+    daily = [
+        {"date": "2027-03-01", "registrations": 2, "cumulative": 2},
+        {"date": "2027-03-02", "registrations": 5, "cumulative": 7},
+    ]
+    with app.test_request_context(), force_locale("en"):
+        english = str(charts.daily_chart("chart-daily", daily, "Per day"))
+        english_line = str(charts.cumulative_chart("chart-cumulative", daily, "Running total"))
+    with app.test_request_context(), force_locale("ar"):
+        arabic = str(charts.daily_chart("chart-daily", daily, "Per day"))
+        arabic_line = str(charts.cumulative_chart("chart-cumulative", daily, "Running total"))
+    first, second = attribute_values(english, "rect", "x")
+    width = attribute_values(english, "rect", "width")[0]
+    assert first < second
+    assert attribute_values(arabic, "rect", "x") == [
+        pytest.approx(charts.SERIES_WIDTH - first - width, abs=0.1),
+        pytest.approx(charts.SERIES_WIDTH - second - width, abs=0.1),
+    ]
+    # The value axis's numbers stand right of the plot, anchored at their end (their left in a right-to-left text).
+    ticks = re.findall(r'<text x="([-0-9.]+)"[^>]*text-anchor="end"', arabic)
+    assert ticks and all(float(x) > charts.SERIES_WIDTH - charts.PAD_LEFT for x in ticks)
+    # The running total's last day is its leftmost point.
+    assert attribute_values(english_line, "circle", "cx")[0] > charts.SERIES_WIDTH / 2
+    assert attribute_values(arabic_line, "circle", "cx")[0] < charts.SERIES_WIDTH / 2
