@@ -8,6 +8,7 @@ import pytest
 from flask_babel import force_locale
 
 from eventreg.organizer import charts
+from tests.site_pages import parse, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 PHYSICAL = re.compile(r"(^|-)(left|right)(-|$)")
@@ -78,3 +79,59 @@ def test_time_runs_from_right_to_left_in_arabic(app):
     # The running total's last day is its leftmost point.
     assert attribute_values(english_line, "circle", "cx")[0] > charts.SERIES_WIDTH / 2
     assert attribute_values(arabic_line, "circle", "cx")[0] < charts.SERIES_WIDTH / 2
+
+
+# ---- the direction of fields and of the values shown
+
+
+def directions(page: str, xpath: str) -> list[str | None]:
+    """The dir attribute of each element the XPath finds in the page (None where it has none)."""
+    return [element.get("dir") for element in parse(page).xpath(xpath)]
+
+
+def test_typed_addresses_and_codes_read_left_to_right_and_names_follow_their_own_script(
+    app, client, logged_in, make_event
+):
+    event = make_event()
+    form = client.get(f"/e/{event.slug}/register").text
+    assert directions(form, "//input[@id='email']") == ["ltr"]
+    for name in ("given_name", "family_name", "native_name", "institution", "position"):
+        assert directions(form, f"//input[@id='{name}']") == ["auto"], name
+    assert directions(form, "//textarea") == ["auto", "auto"]  # dietary and accessibility needs
+    login_form = app.test_client().get("/auth/login").text
+    assert directions(login_form, "//input[@id='email']") == ["ltr"]
+    desk = logged_in.get(f"/checkin/{event.slug}").text
+    assert directions(desk, "//input[@id='code']") == ["ltr"]  # groups of Latin letters and digits
+    assert directions(desk, "//input[@id='q']") == ["auto"]  # a name in any script
+
+
+def test_shown_addresses_codes_and_links_read_left_to_right(app, client, logged_in, make_event, make_registration):
+    event = make_event()
+    registration_id, token = make_registration(event, email="1984.fan@example.org", dietary="Halal")
+    private = client.get(f"/r/{token}").text
+    document = parse(private)
+    [email] = document.xpath("//dd/span[text()='1984.fan@example.org']")
+    assert email.get("dir") == "ltr"  # else the digits before the dot jump to the end in an Arabic page
+    assert {code.get("dir") for code in document.xpath("//*[contains(@class, 'checkin-code')]")} == {"ltr"}
+    [link] = document.xpath(f"//a[contains(@href, '/r/{token}') and contains(text(), '/r/')]")
+    assert link.get("dir") == "ltr"
+    assert document.xpath("//dd/bdi[text()='Halal']")  # free text: in its own direction
+    detail = parse(logged_in.get(f"/organizer/events/{event.slug}/registrations/{registration_id}").text)
+    assert detail.xpath("//a[@href='mailto:1984.fan@example.org']")[0].get("dir") == "ltr"
+    assert detail.xpath("//*[@id='checkin-code']")[0].get("dir") == "ltr"
+    assert detail.xpath("//*[@id='dietary']/bdi")
+    listing = parse(logged_in.get(f"/organizer/events/{event.slug}/registrations").text)
+    assert listing.xpath("//span[text()='1984.fan@example.org']")[0].get("dir") == "ltr"
+
+
+def test_the_arrow_from_before_to_after_points_the_way_the_page_reads(app, logged_in):
+    seeded = seed(app, "admin@example.org", text="Haddad")  # an organizer's edit: audit entries with changes
+    for language, arrow, backwards in (("en", "→", "←"), ("ar", "←", "→")):
+        headers = {"Accept-Language": language}
+        audit = parse(logged_in.get("/admin/audit", headers=headers).text)
+        changes = [dd.text_content() for dd in audit.xpath("//dl[@class='audit-changes']/dd")]
+        assert changes and all(arrow in change and backwards not in change for change in changes), changes
+        detail = f"/organizer/events/{seeded.slug}/registrations/{seeded.registration_id}"
+        history = [li.text_content() for li in parse(logged_in.get(detail, headers=headers).text).xpath("//ul/li")]
+        history = [change for change in history if ":" in change and "Haddad" in change]
+        assert history and all(arrow in change and backwards not in change for change in history), history
