@@ -17,6 +17,7 @@ from eventreg.demo.load import load_demo
 from eventreg.extensions import db
 from eventreg.languages import LANGUAGE_COOKIE
 from eventreg.models import Event, Registration, Status
+from eventreg.organizer import charts
 from eventreg.registration.counter import headline
 from scripts.messages import read_catalog
 from tests.conftest import create_test_event, drop_tables, make_app, private_token
@@ -129,6 +130,22 @@ def test_dashboard_in_french_groups_thousands(logged_in, big_event):
     assert shares and all(re.fullmatch(r"\d+,\d\xa0%", share) for share in shares), shares[:3]
     days = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">([^<]+)</time>', page)
     assert days and all(re.fullmatch(r"\d{1,2} [a-zéû]+\.? \d{4}", text) for _, text in days), days[:3]
+
+
+def test_dashboard_charts_write_ticks_and_values_for_the_reader(logged_in, big_event):
+    event, _ = big_event
+    page = in_language(logged_in, "fr").get(f"/organizer/events/{event.slug}").text
+    cumulative = re.search(r'<svg[^>]*id="chart-cumulative".*?</svg>', page, re.S).group(0)
+    ticks = re.findall(r'class="chart-tick">([^<]+)<', cumulative)
+    assert f"2{NARROW_NBSP}000" in ticks and f"1{NARROW_NBSP}000" in ticks
+    assert re.search(rf": 1{NARROW_NBSP}234</title>", cumulative)  # the running total's last point
+    assert "1234" not in page.replace(event.slug, "")
+
+
+def test_the_world_map_legend_writes_its_ranges_for_the_reader(app):
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        legend = charts.map_legend([1, 10, 100, 1000], 2500)
+    assert legend[-2:] == [(3, "100–999"), (4, f"1{NARROW_NBSP}000–2{NARROW_NBSP}500")]
 
 
 # ---- dates and times
