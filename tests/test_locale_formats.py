@@ -10,12 +10,14 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from flask import render_template_string
 from sqlalchemy import func, select
 
 from eventreg.checkin.services import already_message
 from eventreg.demo.load import load_demo
 from eventreg.extensions import db
 from eventreg.languages import LANGUAGE_COOKIE
+from eventreg.locale_formats import fill
 from eventreg.models import Event, Registration, Status
 from eventreg.organizer import charts
 from eventreg.registration.counter import headline
@@ -56,6 +58,17 @@ def grouped(number: int, separator: str) -> str:
 
 
 # ---- counts in sentences
+
+
+def test_whole_numbers_in_messages_are_grouped_and_nothing_else_is_touched(app):
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        # An int for %(name)d is grouped; "%%" stays a percent sign; a %(name)s value is written as given.
+        assert fill("%(num)d seats, 100 %% full, ticket %(code)s", {"num": 1234, "code": 1234}) == (
+            f"1{NARROW_NBSP}234 seats, 100 % full, ticket 1234"
+        )
+        # In templates too, with the other variables still escaped.
+        rendered = render_template_string('{{ _("%(num)d from %(name)s", num=12345, name=name) }}', name="<b>")
+        assert rendered == f"12{NARROW_NBSP}345 from &lt;b&gt;"
 
 
 def test_russian_counter_sentence_follows_the_plural_rule_and_groups_digits(app):
