@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import select
 
+from eventreg.extensions import db
+from eventreg.mail.compose import RIGHT_TO_LEFT_MARK, compose
+from eventreg.models import OutboxMessage
 from eventreg.organizer import charts
+from tests.conftest import register_test_delegate
 from tests.site_pages import parse, seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,3 +140,42 @@ def test_the_arrow_from_before_to_after_points_the_way_the_page_reads(app, logge
         history = [li.text_content() for li in parse(logged_in.get(detail, headers=headers).text).xpath("//ul/li")]
         history = [change for change in history if ":" in change and "Haddad" in change]
         assert history and all(arrow in change and backwards not in change for change in history), history
+
+
+# ---- mails in Arabic
+
+
+def composed_confirmation(app, event, language: str, **fields):
+    """The confirmation mail of a new registration made in `language`, as the worker would send it now."""
+    registration_id, _token = register_test_delegate(app, event, language=language, **fields)
+    with app.app_context():
+        query = select(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
+        return compose(db.session.scalars(query).one())
+
+
+def test_an_arabic_mail_is_right_to_left_in_both_parts(app, make_event):
+    event = make_event(confirmation_note="Shuttle buses leave from the Friendship Hotel at 8:00.")
+    mail = composed_confirmation(app, event, "ar", given_name="Layla", family_name="Haddad", native_name="")
+    html = parse(mail.html)
+    assert (html.get("lang"), html.get("dir")) == ("ar", "rtl")
+    assert html.xpath("//body")[0].get("dir") == "rtl"
+    [frame] = html.xpath("//body/div")
+    assert frame.get("dir") == "rtl" and "text-align: right" in frame.get("style")
+    assert {table.get("dir") for table in html.xpath("//table")} == {"rtl"}
+    assert {heading.get("align") for heading in html.xpath("//th")} == {"right"}
+    assert html.xpath("//strong[@dir='ltr']")  # the check-in code
+    assert [link.get("dir") for link in html.xpath("//a[contains(@href, '/r/')]")] == ["ltr"]
+    assert html.xpath("//p[@class='confirmation-note']")[0].get("dir") == "auto"
+    # The text part: every line that holds something begins with a right-to-left mark, even a Latin one.
+    lines = [line for line in mail.body.split("\n") if line.strip()]
+    assert lines and all(line.startswith(RIGHT_TO_LEFT_MARK) for line in lines)
+    assert f"{RIGHT_TO_LEFT_MARK}Shuttle buses leave from the Friendship Hotel at 8:00." in lines
+    assert any(line.startswith(f"{RIGHT_TO_LEFT_MARK}http") and "/r/" in line for line in lines)
+
+
+def test_an_english_mail_stays_left_to_right_without_marks(app, make_event):
+    mail = composed_confirmation(app, make_event(), "en")
+    html = parse(mail.html)
+    assert (html.get("lang"), html.get("dir")) == ("en", "ltr")
+    assert {heading.get("align") for heading in html.xpath("//th")} == {"left"}
+    assert RIGHT_TO_LEFT_MARK not in mail.body

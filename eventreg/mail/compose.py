@@ -3,9 +3,9 @@ language, with the ticket when it carries one."""
 
 import flask_mail
 from flask import render_template, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 
-from ..languages import mail_language
+from ..languages import mail_language, text_direction
 from ..models import OutboxMessage, Registration
 from ..stats import waitlist_position
 from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
@@ -16,6 +16,18 @@ from .queue import ERASURE_NOTICE, KINDS
 # Mails to an address that no longer stands for the person: the erasure notice, and the notice to a former address
 # that the registration moved to another one. They carry no name, no private link, no ticket.
 NOTICES_WITHOUT_PERSON = (ERASURE_NOTICE, "address_changed")
+RIGHT_TO_LEFT_MARK = "\u200f"
+
+
+def right_to_left_text(body: str) -> str:
+    """A plain-text part in a language written right to left, each line begun with U+200F RIGHT-TO-LEFT MARK.
+
+    A mail program lays out each line of a text part in the direction of its first strong letter: a line that begins
+    with a Latin name, an event title, an address or a link would be set left to right, on the wrong side, with its
+    punctuation moved. The invisible mark makes every line right to left, as dir="rtl" does for the HTML part; what
+    the line holds keeps its own order inside it (a link stays a link).
+    """
+    return "\n".join(RIGHT_TO_LEFT_MARK + line if line.strip() else line for line in body.split("\n"))
 
 
 def _subject(kind: str, registration: Registration, status: str) -> str:
@@ -80,6 +92,8 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         template = KINDS[message.kind]
         subject = _subject(message.kind, registration, status)
         body = render_template(f"{template}.txt", **context)
+        if text_direction(get_locale()) == "rtl":
+            body = right_to_left_text(body)
         html = render_template(f"{template}.html", **context)
     fields = {
         "subject": subject,
