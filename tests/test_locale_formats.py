@@ -13,6 +13,7 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import func, select
 
+from eventreg import audit
 from eventreg.checkin.services import already_message
 from eventreg.demo.load import load_demo
 from eventreg.extensions import db
@@ -184,3 +185,13 @@ def test_the_desk_says_when_a_delegate_was_checked_in_the_chinese_way(app, make_
         registration.checked_in_at = datetime(2030, 1, 2, 1, 30, tzinfo=UTC)  # 09:30 in Beijing, another day
         message = already_message(db.session.get(Event, event.id), registration)
     assert message == template % {"date": "2030年1月2日", "time": "09:30", "staff": staff}, message
+
+
+def test_an_identifier_in_a_sentence_is_not_grouped_as_a_quantity(app, logged_in, big_event):
+    event, _ = big_event
+    with app.app_context():
+        registration = db.session.get(Registration, 1234)
+        audit.record("registration.edited", event=db.session.get(Event, event.id), registration=registration)
+        db.session.commit()
+    page = logged_in.get("/admin/audit").text
+    assert '<span class="hint">registration 1234</span>' in page
