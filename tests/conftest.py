@@ -3,6 +3,8 @@
 import os
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -281,24 +283,31 @@ def chromium() -> Path:
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); set CI=true to make this a failure")
 
 
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """Serve `app` with werkzeug on 127.0.0.1 in a thread while the block runs; yields its base URL."""
+    # Threaded, as `flask run` is: Chromium opens spare connections that would block a single-threaded server.
+    # Port 0: the system picks a free port, with no window for another process to take it.
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    port = server.server_port
+    app.config["SERVER_NAME"] = f"127.0.0.1:{port}"
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def live_server(tmp_path):
     """The real app, CSRF on, served by werkzeug on 127.0.0.1 in a thread; yields (app, base URL)."""
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     try:
-        # Threaded, as `flask run` is: Chromium opens spare connections that would block a single-threaded server.
-        # Port 0: the system picks a free port, with no window for another process to take it.
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        port = server.server_port
-        app.config["SERVER_NAME"] = f"127.0.0.1:{port}"
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-        thread.start()
-        try:
-            yield app, f"http://127.0.0.1:{port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
+        with serving(app) as base_url:
+            yield app, base_url
     finally:
         drop_tables(app)
 
