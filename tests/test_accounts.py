@@ -87,7 +87,7 @@ def test_an_admin_adds_an_account_that_can_log_in(app, admin):
     ("changes", "field", "message"),
     [
         ({"email": ""}, "email", "Please fill in this field."),
-        ({"email": "not an address"}, "email", "This email address is not valid."),
+        ({"email": "not an address"}, "email", "An email address needs an @ sign, as in name@example.org."),
         ({"email": "admin@example.org"}, "email", "An organizer with the address admin@example.org exists already."),
         ({"role": "superuser"}, "role", "Not a valid choice"),
         ({"password": "short", "confirm_password": "short"}, "password", "Between 12 and 1,024 characters"),

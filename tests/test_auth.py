@@ -108,7 +108,7 @@ def test_passwords_are_stored_hashed(app, make_organizer):
 def test_create_organizer_command_asks_for_the_password(app, runner):
     result = runner.invoke(args=["create-organizer", "chair@example.org"], input="a long password\na long password\n")
     assert result.exit_code == 0, result.output
-    assert "Created admin chair@example.org" in result.output
+    assert "Created Administrator chair@example.org." in result.output
     client = app.test_client()
     assert (
         client.post("/auth/login", data={"email": "chair@example.org", "password": "a long password"}).status_code

@@ -149,7 +149,10 @@ def test_non_latin_titles_get_readable_slugs(runner):
         (["--timezone", "UTC", "--ends", "2027-03-01T09:00"], "must end after it starts"),
         (["--timezone", "UTC", "--capacity", "0"], "Invalid value for '--capacity'"),
         (["--timezone", "UTC", "--opens", "2027-02-01T00:00", "--closes", "2027-01-01T00:00"], "must close after"),
-        (["--timezone", "UTC", "--contact", "not an address"], "The contact address not an address is not valid: An email address needs an @ sign"),
+        (
+            ["--timezone", "UTC", "--contact", "not an address"],
+            "The contact address not an address is not valid: An email address needs an @ sign",
+        ),
         (["--timezone", "UTC", "--venue", "Hall\nBcc: x@example.org"], "single line"),
         (["--timezone", "UTC", "--city", "\u202eeniB"], "invisible text-direction"),
         (["--timezone", "UTC", "--venue", "V" * 201], "longer than 200 characters"),
@@ -220,12 +223,17 @@ def test_create_event_refuses_a_note_with_control_characters(runner):
 
 
 @pytest.mark.parametrize(
-    ("options", "role"), [([], "admin"), (["--role", "organizer"], "organizer"), (["--role", "checkin"], "checkin")]
+    ("options", "role", "label"),
+    [
+        ([], "admin", "Administrator"),
+        (["--role", "organizer"], "organizer", "Organizer"),
+        (["--role", "checkin"], "checkin", "Check-in staff"),
+    ],
 )
-def test_create_organizer_takes_a_role(app, runner, options, role):
+def test_create_organizer_takes_a_role(app, runner, options, role, label):
     result = runner.invoke(args=["create-organizer", "someone@example.org", "--password", "long enough pw", *options])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"Created {role} someone@example.org."
+    assert result.output.strip() == f"Created {label} someone@example.org."
     with app.app_context():
         organizer = db.session.scalar(select(Organizer).where(Organizer.email == "someone@example.org"))
         assert organizer.role == role

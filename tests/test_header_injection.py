@@ -58,7 +58,18 @@ EMAIL_INJECTIONS = [
 MULTILINE_REFUSED = ["Vegan\x00", "Vegan\x0bno nuts", "Vegan\x1b[2J", "Vegan\x85no nuts", "Vegan\u2028no nuts", "\x7f"]
 
 NAME_MESSAGE = "Please use a single line without control characters."
-EMAIL_MESSAGE = "This email address is not valid."
+# Each injected address is refused with the message for its own fault (eventreg/validation_messages.py).
+EMAIL_MESSAGES = {
+    f"chunli@example.org\r\nBcc: {VICTIM}": "The part after the @ sign is not a valid domain name.",
+    f"chunli@example.org\nBcc: {VICTIM}": "The part after the @ sign is not a valid domain name.",
+    f"chunli@example.org\rBcc:{VICTIM}": "The part after the @ sign is not a valid domain name.",
+    f"chunli@example.org,{VICTIM}": "The part after the @ sign is not a valid domain name.",
+    f"Chunli <chunli@example.org>\r\nBcc: {VICTIM}": "The part before the @ sign contains characters",
+    f"chunli@example.org\u2028Bcc: {VICTIM}": "The part after the @ sign is not a valid domain name.",
+    f"chunli@example.org\x85{VICTIM}": "The part after the @ sign is not a valid domain name.",
+    "chunli@example.org\x00": "The part after the @ sign is not a valid domain name.",
+    "chunli\x0b@example.org": "The part before the @ sign contains characters an email address cannot have.",
+}
 MULTILINE_MESSAGE = "Please remove the control characters from this text."
 
 
@@ -84,7 +95,9 @@ def fields_of(form_class, kind) -> list[str]:
 def injections(form_class) -> list[tuple[str, str, str]]:
     """(field, typed value, the message expected beside the field) for every header-bound field of the form."""
     cases = [(name, typed, NAME_MESSAGE) for name in fields_of(form_class, "line") for typed in NAME_INJECTIONS]
-    cases += [(name, typed, EMAIL_MESSAGE) for name in fields_of(form_class, "email") for typed in EMAIL_INJECTIONS]
+    cases += [
+        (name, typed, EMAIL_MESSAGES[typed]) for name in fields_of(form_class, "email") for typed in EMAIL_INJECTIONS
+    ]
     return cases
 
 
