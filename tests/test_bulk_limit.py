@@ -62,5 +62,5 @@ def test_the_form_takes_max_bulk_ticked_rows(app, logged_in, pending):
     event, ids = pending
     data = {"ids": [ids[0], *absent_ids(MAX_BULK - 1)], "action": "approve", "page": "1"}
     response = logged_in.post(url(event, suffix="/bulk"), data=data, follow_redirects=True)
-    assert flashes(response) == [f"1 approved, {MAX_BULK - 1} skipped (not in this event)"]
+    assert flashes(response) == [f"1 approved and {MAX_BULK - 1} skipped (not in this event)"]
     assert statuses(app, ids) == ["confirmed", "pending", "pending"]

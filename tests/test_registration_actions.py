@@ -332,7 +332,7 @@ def test_bulk_approve_with_a_mix_reports_what_it_did_and_goes_back(app, logged_i
     response = logged_in.post(url(event, suffix="/bulk"), data=data)
     assert response.status_code == 302
     assert response.location == f"{url(event)}?country=FR&sort=name"  # page 1 is the default
-    assert flashes(logged_in.get(response.location)) == ["3 approved, 1 skipped (not pending)"]
+    assert flashes(logged_in.get(response.location)) == ["3 approved and 1 skipped (not pending)"]
     assert [load(app, rid).status for rid in pending] == ["confirmed"] * 3
     for rid in pending:
         assert audit_entries(app, rid) == [
@@ -347,7 +347,7 @@ def test_bulk_reject_skips_every_kind_of_misfit(app, logged_in, mixed, make_even
     elsewhere, _ = make_registration(make_event(title="Other"), email="elsewhere@example.org")
     data = {"ids": [pending[0], confirmed, cancelled, elsewhere], "action": "reject"}
     response = logged_in.post(url(event, suffix="/bulk"), data=data, follow_redirects=True)
-    assert flashes(response) == ["1 rejected, 1 skipped (not in this event), 2 skipped (not pending)"]
+    assert flashes(response) == ["1 rejected, 1 skipped (not in this event), and 2 skipped (not pending)"]
     assert load(app, elsewhere).status == "confirmed"
 
 
@@ -361,7 +361,7 @@ def test_bulk_cancel_asks_first(app, logged_in, mixed):
 
     response = logged_in.post(url(event, suffix="/bulk"), data={**data, "confirmed": "yes"})
     assert response.status_code == 302 and "country=FR" in response.location
-    assert flashes(logged_in.get(response.location)) == ["2 cancelled, 1 skipped (already cancelled or rejected)"]
+    assert flashes(logged_in.get(response.location)) == ["2 cancelled and 1 skipped (already cancelled or rejected)"]
     assert [load(app, rid).status for rid in (pending[0], confirmed)] == ["cancelled", "cancelled"]
     assert mails(app, confirmed)[-1][0] == "cancelled"
 

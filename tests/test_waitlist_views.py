@@ -62,4 +62,4 @@ def test_a_bulk_cancel_counts_who_moved_up(logged_in, make_event, make_registrat
         data={"action": "cancel", "ids": [ids[0], ids[3]], "confirmed": "yes"},
         follow_redirects=True,
     ).text
-    assert "2 cancelled, 1 promoted from the waiting list" in page
+    assert "2 cancelled and 1 promoted from the waiting list" in page

@@ -8,8 +8,9 @@ registration/status.py's change_status(), which the delegate's own cancellation 
 from collections import Counter
 from dataclasses import dataclass, field
 
+from babel.lists import format_list
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -83,7 +84,7 @@ class BulkOutcome:
                     "%(num)d promoted from the waiting list", "%(num)d promoted from the waiting list", self.promoted
                 )
             )
-        return ", ".join(parts)
+        return format_list(parts, locale=get_locale())
 
 
 def apply_bulk_action(event_id: int, registration_ids: list[int], action: StatusAction) -> BulkOutcome:

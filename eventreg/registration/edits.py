@@ -10,11 +10,10 @@ from ..forms import column_length
 from ..geo.countries import country_name
 from ..languages import language_name
 from ..mail.queue import queue_mail
-from ..models import ACTIVE, Event, Registration, casefold_key
+from ..models import ACTIVE, HONORIFIC_LABELS, Event, Registration, casefold_key
 from ..templating import category_label, status_label
 from .capacity import growth_shortfall, promote_waitlisted
 from .credentials import renew_credentials
-from .forms import HONORIFIC_LABELS
 from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration, group_too_big
 
 # Every field of a registration that an edit can change; the delegate's own edit leaves the email out (a new

@@ -17,19 +17,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import EmailAddress, Form, HasLetter, NoControlCharacters, SingleLine, fits, one_newline_style, strip
 from ..geo.countries import CountryList, countries
-from ..models import CATEGORY_LABELS, Category, Registration, new_token
+from ..models import CATEGORY_LABELS, HONORIFIC_LABELS, Category, Registration, new_token
 
 MAX_ACCOMPANYING = 5
 # What a hand-made request may send for an unticked box; browsers simply leave it out.
 FALSE_VALUES = (False, "false", "", "no", "n", "off", "0")
-
-HONORIFIC_LABELS = {
-    "Prof.": _l("Prof."),
-    "Dr.": _l("Dr."),
-    "Mr.": _l("Mr."),
-    "Ms.": _l("Ms."),
-    "Mx.": _l("Mx."),
-}
 
 
 def _text(label, column, *, required=True, description="", multiline=False, autocomplete=None, letter=None):
