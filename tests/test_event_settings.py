@@ -226,7 +226,7 @@ def test_approval_cannot_be_switched_off_while_registrations_wait_for_it(app, lo
             "An email address needs an @ sign, as in name@example.org.",
         ),
         ({"description": "a\x00b"}, "description", "Please remove the control characters"),
-        ({"confirmation_note": "x" * 5001}, "confirmation_note", "At most 5000 characters, please."),
+        ({"confirmation_note": "x" * 5001}, "confirmation_note", "At most 5,000 characters, please."),
         ({"public_min_country_count": "0"}, "public_min_country_count", "Please give a number from 1 to 1,000."),
         ({"public_min_country_count": ""}, "public_min_country_count", "Please give a number from 1 to 1,000."),
         ({"public_min_country_count": "1001"}, "public_min_country_count", "Please give a number from 1 to 1,000."),
