@@ -9,6 +9,7 @@ catalog test (tests/test_catalogs.py) read the code the same way. English is the
 catalog is filled with the msgids themselves where it has no wording of its own.
 """
 
+import copy
 import re
 import sys
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +110,9 @@ def update() -> None:
         write_po(file, template, width=WIDTH)
     for language in shipped_languages():
         catalog = read_catalog(language)
-        catalog.update(template)
+        # A copy each: Catalog.update() adds the template's own Message objects, so filling the English catalog
+        # would otherwise write English into every catalog updated after it.
+        catalog.update(copy.deepcopy(template))
         if language == SOURCE_LANGUAGE:
             _fill_with_msgids(catalog)
         with catalog_path(language).open("wb") as file:
@@ -127,6 +131,21 @@ def _fill_with_msgids(catalog: Catalog) -> None:
             message.string = ids[0] if isinstance(message.id, str) else tuple(ids)
             message.flags.discard("fuzzy")
             message.previous_id = []
+
+
+def compile_stale_catalogs() -> list[str]:
+    """Compile each catalog whose .mo is missing or older than its .po (what make does); the languages compiled."""
+    compiled = []
+    for language in shipped_languages():
+        source = catalog_path(language)
+        target = source.with_suffix(".mo")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        catalog = read_catalog(language)
+        with target.open("wb") as file:
+            write_mo(file, catalog)
+        compiled.append(language)
+    return compiled
 
 
 def report(languages: Iterable[str]) -> int:

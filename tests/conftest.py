@@ -20,6 +20,7 @@ from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.models import utcnow
 from eventreg.registration.services import DelegateDetails, register_delegate
+from scripts.messages import compile_stale_catalogs
 from tests.browser import BROWSER_TIMEOUT_MS, CHROMIUM, launch
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -31,6 +32,12 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgre
 # the slow part of the suite, so .ci/run runs them once, in its SQLite pass, and skips them in the PostgreSQL pass.
 ENGINE_INDEPENDENT_MARKERS = ("browser", "fuzz")
 SKIP_ENGINE_INDEPENDENT = "--skip-engine-independent"
+
+
+def pytest_sessionstart(session):
+    """The tests read the compiled catalogs: compile each .mo whose .po is newer, as `make test` does, so that a
+    plain `pytest` after editing a catalog tests the new wording."""
+    compile_stale_catalogs()
 
 
 def pytest_addoption(parser):

@@ -6,6 +6,7 @@ string that is not yet in a catalog, or is there untranslated or fuzzy, fails he
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
 
 from eventreg.config import DefaultConfig
 from scripts import messages
@@ -86,3 +87,20 @@ def test_a_plural_form_may_keep_the_singulars_placeholders():
     catalog = Catalog(locale="fr")
     catalog.add(("one seat left", "%(num)d seats left"), ("une place", "%(num)d de places", "%(num)d places"))
     assert messages.problems(template, catalog) == []
+
+
+def test_updating_fills_english_only(tmp_path, monkeypatch):
+    """`make messages` fills the English catalog with the msgids; a new entry of another catalog stays empty, to
+    be translated (Babel's update shares the template's messages between catalogs unless each gets a copy)."""
+    for language in ("en", "fr"):
+        (tmp_path / language / "LC_MESSAGES").mkdir(parents=True)
+        with (tmp_path / language / "LC_MESSAGES" / "messages.po").open("wb") as file:
+            write_po(file, Catalog(locale=language))
+    template = Catalog()
+    template.add("Register")
+    monkeypatch.setattr(messages, "CATALOGS", tmp_path)
+    monkeypatch.setattr(messages, "TEMPLATE", tmp_path / "messages.pot")
+    monkeypatch.setattr(messages, "extract", lambda: template)
+    messages.update()
+    assert messages.read_catalog("en")["Register"].string == "Register"
+    assert messages.read_catalog("fr")["Register"].string == ""
