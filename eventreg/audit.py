@@ -77,7 +77,7 @@ KEY_LABELS = {
     "contact_email": _l("Contact email"),
     "confirmation_note": _l("Note in the confirmation email"),
     "show_seats_left": _l("Seats left shown to the public"),
-    "public_min_country_count": _l("Smallest country or region on the public counter"),
+    "public_min_country_count": _l("Fewest participants to name a country or region on the public counter"),
     "organizers": _l("Organizers"),
     "account": _l("Account"),
     "role": _l("Role"),

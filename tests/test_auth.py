@@ -8,6 +8,7 @@ from eventreg.auth.access import is_public_endpoint
 # The only endpoints anyone may reach. Adding one here is a decision, reviewed like any other.
 PUBLIC_ENDPOINTS = {
     "static",
+    "flags.static",  # the vendored SVG flags of countries and regions
     "registration.index",
     "registration.show_event",
     "registration.register",

@@ -126,7 +126,7 @@ def test_the_privacy_text_and_the_counter_hint_count_in_the_singular_too(one_of_
     event = create_test_event(one_of_each)
     client = one_of_each.test_client()
     form = client.get(f"/e/{event.slug}/register").text
-    assert "1 day after the event they are erased" in form and "1 days" not in form
+    assert "erased 1 day after the event" in form and "1 days" not in form
     counter = client.get(f"/e/{event.slug}/delegates").text
     assert "This page updates itself every 1 second." in counter
 

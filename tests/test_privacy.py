@@ -456,7 +456,7 @@ def test_an_organizer_who_erases_a_registration_sends_the_notice_in_the_delegate
     assert envelope.rcpt_tos == [PERSON["email"]]
     mail = parse(envelope)
     html = mail.get_body(("html",)).get_content()
-    assert '<html lang="fr">' in html
+    assert '<html lang="fr" dir="ltr">' in html
     text = mail.get_body(("plain",)).get_content()
     for part in (text, html):
         assert "The organizers of Inaugural Ceremony erased your personal data" in part

@@ -131,7 +131,7 @@ def test_the_audit_log_names_the_public_settings(app, logged_in):
     )
     page = logged_in.get("/admin/audit").text
     assert "Seats left shown to the public" in page
-    assert "Smallest country or region on the public counter" in page
+    assert "Fewest participants to name a country or region on the public counter" in page
     [entry] = audit_entries(app, "event.updated")
     assert entry.after == {"show_seats_left": False, "public_min_country_count": 3}
 

@@ -96,7 +96,7 @@ class EditRegistrationForm(RegistrationForm):
     consent = None
     submission = None
     language = SelectField(
-        _l("Language of the delegate's emails"),
+        _l("Language of mails to the delegate"),
         description=_l("The language the delegate registered in, unless they asked for another one."),
     )
 

@@ -63,4 +63,4 @@ class AccountLanguageForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = language_choices(blank=_l("As my browser asks"))
+        self.language.choices = language_choices(blank=_l("As my browser is set"))

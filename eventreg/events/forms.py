@@ -109,7 +109,7 @@ class EventForm(Form):
         ),
     )
     public_min_country_count = IntegerField(
-        _l("Smallest country or region on the public counter"),
+        _l("Fewest participants to name a country or region on the public counter"),
         default=1,
         validators=[
             InputRequired(_l("Please give a number from 1 to %(max)s.", max=lazy_number(MAX_MIN_COUNTRY_COUNT))),
@@ -122,7 +122,7 @@ class EventForm(Form):
         description=_l(
             "The public counter names a country or region only when at least this many confirmed participants come "
             "from it; smaller ones are counted together as other countries and regions, so a lone delegate cannot be "
-            "identified. 1 names every one."
+            "identified. With 1, every country or region is named."
         ),
         render_kw={"inputmode": "numeric"},
     )

@@ -125,9 +125,9 @@ def read_email_change(key: str) -> EmailChange:
         payload = _serializer().loads(key, max_age=int(EMAIL_CHANGE_MAX_AGE.total_seconds()))
     except SignatureExpired:
         message = lazy_ngettext(
-            "This link has expired: it worked for %(num)d hour. Please ask for the change again on your "
+            "This link has expired: it was valid for %(num)d hour. Please ask for the change again on your "
             "registration page.",
-            "This link has expired: it worked for %(num)d hours. Please ask for the change again on your "
+            "This link has expired: it was valid for %(num)d hours. Please ask for the change again on your "
             "registration page.",
             EMAIL_CHANGE_MAX_AGE // timedelta(hours=1),
         )
