@@ -1,10 +1,11 @@
-"""Screenshots for the docs: the registration form, the organizer dashboard (its top and its world map) and the
-attendee list, on the demo data, in headless Chromium.
+"""Screenshots for the docs: the registration form (in English, 简体中文 and العربية), the organizer dashboard (its
+top and its world map), the attendee list and a confirmation mail in Русский, on the demo data, in headless Chromium.
 
 Run from the project: .venv/bin/python scripts/screenshots.py
 Everything it creates (database, instance folder, mail) lives in a temporary folder removed at the end.
 """
 
+import base64
 import logging
 import secrets
 import sys
@@ -15,7 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import Flask
 from flask_migrate import upgrade
+from markupsafe import escape
 from playwright.sync_api import Browser, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -25,6 +28,8 @@ sys.path.insert(0, str(ROOT))  # run as a plain script: make the eventreg packag
 from eventreg import create_app  # noqa: E402
 from eventreg.demo.load import load_demo  # noqa: E402
 from eventreg.extensions import db  # noqa: E402
+from eventreg.mail.compose import compose  # noqa: E402
+from eventreg.models import OutboxMessage, Registration  # noqa: E402
 from tests.browser import CHROMIUM, launch  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "screenshots"
@@ -45,6 +50,7 @@ class Demo:
     slug: str
     email: str
     password: str
+    app: Flask
 
 
 @contextmanager
@@ -66,7 +72,7 @@ def demo_server(workdir: Path) -> Iterator[Demo]:
         with app.app_context():
             upgrade()  # the schema as `make run` builds it: through the migrations
             demo = load_demo()
-            details = Demo(f"http://127.0.0.1:{server.port}", demo.event.slug, demo.email, demo.password)
+            details = Demo(f"http://127.0.0.1:{server.port}", demo.event.slug, demo.email, demo.password, app)
         thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
         thread.start()
         try:
@@ -94,13 +100,70 @@ def shoot_registration_form(browser: Browser, demo: Demo, path: Path) -> None:
         page.get_by_label("Name in your own script").fill("ليلى حداد")
         page.get_by_label("Email").fill("layla.haddad@")
         page.get_by_label("Institution or organization").fill("Royal Scientific Society")
-        page.get_by_label("Country or region").select_option(label="Jordan")
+        page.get_by_label("Country or region", exact=True).select_option(label="Jordan")
         page.get_by_label("I agree that the organizers store my details and use them to run this event").check()
         page.get_by_role("button", name="Register", exact=True).click()
         expect(page.get_by_role("alert")).to_be_visible()
         _shoot(page, path)
     finally:
         context.close()
+
+
+def shoot_localized_form(language: str, delegate: dict[str, str]):
+    """The form as a browser asking for `language` gets it, filled in with a delegate of that language (fields found
+    by their ids, since the labels are translated), just before it is sent."""
+
+    def shoot(browser: Browser, demo: Demo, path: Path) -> None:
+        context = browser.new_context(viewport={"width": FORM_WIDTH, "height": 1000}, locale=language)
+        try:
+            page = context.new_page()
+            page.goto(f"{demo.base_url}/e/{demo.slug}/register")
+            page.locator("#honorific").select_option("Prof.")
+            for field in ("given_name", "family_name", "native_name", "email", "institution"):
+                page.locator(f"#{field}").fill(delegate[field])
+            page.locator("#country").select_option(delegate["country"])
+            page.locator("#consent").check()
+            _shoot(page, path)
+        finally:
+            context.close()
+
+    return shoot
+
+
+def shoot_mail(language: str, delegate: dict[str, str]):
+    """The confirmation mail of a delegate who registered through the form in `language`, as a mail program shows
+    its HTML part (the mail is composed from the outbox, as the worker would send it)."""
+
+    def shoot(browser: Browser, demo: Demo, path: Path) -> None:
+        context = browser.new_context(viewport={"width": 760, "height": 900}, locale=language)
+        try:
+            page = context.new_page()
+            page.goto(f"{demo.base_url}/e/{demo.slug}/register")
+            page.locator("#honorific").select_option("Dr.")
+            for field in ("given_name", "family_name", "email", "institution"):
+                page.locator(f"#{field}").fill(delegate[field])
+            page.locator("#country").select_option(delegate["country"])
+            page.locator("#consent").check()
+            page.locator("form.registration-form button[type=submit]").click()
+            page.wait_for_url("**/submitted**")
+            with demo.app.app_context():
+                registration = db.session.query(Registration).filter_by(email=delegate["email"]).one()
+                queued = db.session.query(OutboxMessage).filter_by(registration_id=registration.id).one()
+                mail = compose(queued)
+            html = mail.html
+            ticket = getattr(mail, "ticket", None)
+            if ticket is not None and ticket.qr_png:  # the inline QR code, as a mail program shows the related part
+                data = base64.b64encode(ticket.qr_png).decode()
+                html = html.replace(f"cid:{ticket.qr_cid}", f"data:image/png;base64,{data}")
+            # The subject above the mail, as a mail program shows it.
+            heading = f'<p style="font:600 18px sans-serif;margin:8px">{escape(mail.subject)}</p><hr>'
+            page.set_content(heading + html)
+            page.evaluate("document.fonts.ready.then(() => true)")
+            page.screenshot(path=path, full_page=True)
+        finally:
+            context.close()
+
+    return shoot
 
 
 def _log_in(page, demo: Demo) -> None:
@@ -175,6 +238,38 @@ def main() -> int:
         "dashboard.png": shoot_dashboard,
         "dashboard-map.png": shoot_dashboard_map,
         "attendees.png": shoot_attendees,
+        "registration-form-zh.png": shoot_localized_form(
+            "zh-CN",
+            {
+                "given_name": "春丽",
+                "family_name": "白",
+                "native_name": "白春丽",
+                "email": "chunli.bai@example.org",
+                "institution": "中国科学院",
+                "country": "CN",
+            },
+        ),
+        "registration-form-ar.png": shoot_localized_form(
+            "ar",
+            {
+                "given_name": "Layla",
+                "family_name": "Haddad",
+                "native_name": "ليلى حداد",
+                "email": "layla.haddad@example.org",
+                "institution": "الجمعية العلمية الملكية",
+                "country": "JO",
+            },
+        ),
+        "mail-ru.png": shoot_mail(
+            "ru-RU",
+            {
+                "given_name": "Ирина",
+                "family_name": "Петрова",
+                "email": "irina.petrova@example.org",
+                "institution": "Российская академия наук",
+                "country": "RU",
+            },
+        ),
     }
     with (
         tempfile.TemporaryDirectory(prefix="eventreg-screenshots-") as workdir,
