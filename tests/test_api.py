@@ -374,3 +374,11 @@ def test_every_error_under_the_api_is_json(app, client, status):
     assert response.is_json
     Draft202012Validator(SPEC["components"]["schemas"]["Error"]).validate(response.get_json())
     assert "<html" not in response.text
+
+
+def test_sort_by_country_follows_the_english_names_the_api_gives(client, world):
+    """The API names countries and regions in English whatever Accept-Language asks, so it sorts by those names too
+    (in Chinese the order would be 埃及, 俄罗斯, 法国, 中国: Egypt, Russia, France, China)."""
+    headers = {**world["organizer"], "Accept-Language": "zh-CN"}
+    items = registrations(client, world, "sort=country", headers=headers).get_json()["items"]
+    assert [item["country_name"] for item in items] == ["China", "Egypt", "France", "Russia"]

@@ -93,7 +93,8 @@ def event_registrations(slug: str):
     problems += [per_page_problem] if per_page_problem else []
     if problems:
         return api_error(400, _("The request's parameters were not understood; nothing was read."), problems)
-    result = db.paginate(attendee_filter.select(event), page=page, per_page=per_page, error_out=False, count=True)
+    # Sorted by the English names of countries and regions: the names the API gives.
+    result = db.paginate(attendee_filter.select(event, "en"), page=page, per_page=per_page, error_out=False, count=True)
     organizer = current_organizer()
     places = stats.waitlist_positions(event.id, (registration.id for registration in result.items))
     return jsonify(

@@ -113,17 +113,18 @@ class AttendeeFilter:
             clauses.append(checked if self.checked_in == "yes" else ~checked)
         return clauses
 
-    def select(self, event: Event) -> Select:
-        """SELECT of the event's registrations matching this filter, in its sort order."""
-        return select(Registration).where(*self.where(event)).order_by(*_order_by(self.sort))
+    def select(self, event: Event, language: str | None = None) -> Select:
+        """SELECT of the event's registrations matching this filter, in its sort order (countries and regions by
+        their names in `language`, by default the reader's)."""
+        return select(Registration).where(*self.where(event)).order_by(*_order_by(self.sort, language))
 
 
-def _order_by(sort: str) -> tuple:
+def _order_by(sort: str, language: str | None = None) -> tuple:
     """The ORDER BY of a sort. Countries and regions go by the place of their names in the reader's order (a CASE
     over the codes: in Chinese 巴西 BR, 日本 JP, 中国 CN, in pinyin), then by the delegate's name."""
     if sort not in COUNTRY_SORTS:
         return SORTS[sort]
-    names = countries()
+    names = countries(language)
     place = case(dict(names.rank), value=Registration.country, else_=len(names.rank))
     return (place.desc() if sort.startswith("-") else place.asc(), Registration.name_key.asc(), Registration.id.asc())
 
