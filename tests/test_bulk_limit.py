@@ -54,7 +54,7 @@ def test_the_form_refuses_more_than_max_bulk_ticked_rows(app, logged_in, pending
     data = {"ids": [ids[0], *absent_ids(MAX_BULK)], "action": "approve", "page": "1"}
     response = logged_in.post(url(event, suffix="/bulk"), data=data, follow_redirects=True)
     assert response.status_code == 200
-    assert flashes(response) == [f"Please choose at most {MAX_BULK} registrations at a time."]
+    assert flashes(response) == [f"Please choose at most {MAX_BULK:,} registrations at a time."]
     assert statuses(app, ids) == ["pending", "pending", "pending"]
 
 

@@ -22,6 +22,7 @@ from eventreg.models import AuditEntry, Event, OutboxAttempt, OutboxMessage, Reg
 from eventreg.organizer.outbox_queries import resend_failed
 from eventreg.registration.privacy import erase_registration
 from eventreg.stats import event_report, public_counter, waitlist_position, waitlist_positions
+from scripts.messages import read_catalog
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
 from tests.test_accessibility import violations
 from tests.test_api import check, make_account
@@ -458,8 +459,9 @@ def test_an_organizer_who_erases_a_registration_sends_the_notice_in_the_delegate
     html = mail.get_body(("html",)).get_content()
     assert '<html lang="fr" dir="ltr">' in html
     text = mail.get_body(("plain",)).get_content()
+    french = read_catalog("fr")["The organizers of %(title)s erased your personal data in your registration for it."]
     for part in (text, html):
-        assert "The organizers of Inaugural Ceremony erased your personal data" in part
+        assert french.string % {"title": "Inaugural Ceremony"} in part.replace("\r\n", "\n").replace("\n", " ")
         assert "office@example.org" not in part
         assert f"https://register.example.org/e/{event.slug}" in part
     assert_nothing_of_the_person_in(mail)
