@@ -264,15 +264,18 @@ def smtp_server():
 # ---- a live server and a real browser, for the end-to-end and accessibility tests
 
 
+def sending_to(port: int) -> dict:
+    """Settings that make an app send its mail, plainly, to the SMTP server on 127.0.0.1:`port` (Flask-Mail
+    suppresses sending under TESTING)."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False, "MAIL_SUPPRESS_SEND": False}
+
+
 @pytest.fixture
 def smtp_app(tmp_path, smtp_server):
     """An app that sends through the in-process SMTP server (Flask-Mail suppresses sending under TESTING)."""
     app = make_app(
         tmp_path,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_USE_TLS=False,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp_server.port),
         SERVER_NAME="register.example.org",
         PREFERRED_URL_SCHEME="https",
     )

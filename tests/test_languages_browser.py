@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from eventreg.auth.services import create_organizer
 from tests.browser import BROWSER_TIMEOUT_MS, launch
-from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate, serving
+from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate, sending_to, serving
 from tests.test_registration import registrations
 
 PHONE = {"width": 390, "height": 844}
@@ -60,10 +60,7 @@ def test_a_browser_that_asks_for_french_registers_and_gets_the_confirmation_in_f
     app = make_app(
         tmp_path,
         WTF_CSRF_ENABLED=True,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_USE_TLS=False,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp_server.port),
     )
     try:
         with serving(app) as base_url:

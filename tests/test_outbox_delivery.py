@@ -31,6 +31,7 @@ from tests.conftest import (
     make_app,
     register_test_delegate,
     require_postgresql,
+    sending_to,
 )
 
 
@@ -161,9 +162,7 @@ def test_a_message_the_server_rejects_for_good_fails_at_once(smtp_app, smtp_serv
 def test_a_hung_server_times_out_and_the_message_is_retried(tmp_path, smtp_server):
     app = make_app(
         tmp_path,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp_server.port),
         MAIL_TIMEOUT=1,
         SERVER_NAME="register.example.org",
     )
@@ -221,9 +220,7 @@ def test_a_server_that_never_greets_times_out(tmp_path):
     silent.listen(8)
     app = make_app(
         tmp_path,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=silent.getsockname()[1],
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(silent.getsockname()[1]),
         MAIL_TIMEOUT=1,
         SERVER_NAME="register.example.org",
     )
@@ -343,9 +340,7 @@ def postgres_smtp_app(tmp_path, smtp_server):
     app = make_app(
         tmp_path,
         SQLALCHEMY_DATABASE_URI=POSTGRES_URL,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp_server.port),
         SERVER_NAME="register.example.org",
     )
     yield app

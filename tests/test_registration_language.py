@@ -18,7 +18,7 @@ from eventreg.extensions import db
 from eventreg.languages import LANGUAGE_COOKIE
 from eventreg.mail.worker import deliver_due
 from eventreg.models import AuditEntry, Registration
-from tests.conftest import delegate, drop_tables, make_app
+from tests.conftest import delegate, drop_tables, make_app, sending_to
 from tests.site_pages import parse
 from tests.test_api import make_account
 from tests.test_registration import form
@@ -63,10 +63,7 @@ def mail_app(tmp_path, smtp_server, tiny_catalogs):
     """An app with the tiny catalogs that sends through the in-process SMTP server."""
     app = make_app(
         tmp_path,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_USE_TLS=False,
-        MAIL_SUPPRESS_SEND=False,
+        **sending_to(smtp_server.port),
         **tiny_catalogs,
     )
     yield app
