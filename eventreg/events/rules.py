@@ -62,7 +62,7 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
         raise EventError(
             _(
                 "%(time)s does not exist in %(zone)s: the clocks skip it.",
-                time=_wall_clock(moment),
+                time=wall_clock(moment),  # as typed: a time that may not exist in the zone
                 zone=timezone,
             ),
             field,
@@ -71,17 +71,12 @@ def local_time(moment: datetime, timezone: str, field: str | None = None) -> dat
         raise EventError(
             _(
                 "%(time)s happens twice in %(zone)s: the clocks go back. Please choose another time.",
-                time=_wall_clock(moment),
+                time=wall_clock(moment),  # as typed: a time that may not exist in the zone
                 zone=timezone,
             ),
             field,
         )
     return local
-
-
-def _wall_clock(moment: datetime) -> str:
-    """A wall-clock time as the reader's language writes it: "14 Mar 2027, 02:30", "2027年3月14日 02:30"."""
-    return wall_clock(moment)
 
 
 def utc_offset(local: datetime) -> str:
