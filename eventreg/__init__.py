@@ -32,9 +32,21 @@ BLUEPRINTS = (
     "checkin.json_views",
     "languages.views",
     "geo.flags",
+    "categories.views",
+    "invitations.views",
+    "invitations.public_views",
+    "delegations.views",
+    "delegations.focal_views",
 )
 # Every feature's `flask` commands, each the list `commands` of a module (the core's own are in cli.py).
-COMMANDS = ("auth.commands", "events.commands", "demo.commands", "mail.commands", "registration.commands")
+COMMANDS = (
+    "auth.commands",
+    "events.commands",
+    "demo.commands",
+    "mail.commands",
+    "registration.commands",
+    "invitations.commands",
+)
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:

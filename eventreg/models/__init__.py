@@ -18,6 +18,21 @@ from .common import (
 )
 from .credentials import CredentialKind, ReplacedCredential
 from .events import Event
+from .guests import (
+    ADMISSION_LABELS,
+    DEFAULT_CATEGORIES,
+    INVITATION_STATUS_LABELS,
+    UNANSWERED,
+    Admission,
+    CategorySetter,
+    Delegation,
+    EventCategory,
+    Invitation,
+    InvitationImport,
+    InvitationStatus,
+    ScheduledMail,
+    ScheduledMailRecipient,
+)
 from .outbox import OutboxAttempt, OutboxMessage, OutboxState
 from .registration import (
     ACTIVE,
@@ -37,15 +52,18 @@ from .registration import (
 
 # Every column whose values are sealed under the data keyring (eventreg/data_keys.py): rotate-data-keys re-encrypts
 # them all.
-SEALED_COLUMNS = (Registration.__table__.c.token_sealed,)
+SEALED_COLUMNS = (Registration.__table__.c.token_sealed, Invitation.__table__.c.token_sealed)
 
 __all__ = [
     "ACTIVE",
     "ACTIVE_SQL",
+    "ADMISSION_LABELS",
     "CATEGORY_LABELS",
     "CHECKIN_ALPHABET",
     "CHECKIN_CODE_LENGTH",
+    "DEFAULT_CATEGORIES",
     "HONORIFIC_LABELS",
+    "INVITATION_STATUS_LABELS",
     "KEY_EXPANSION",
     "NAME_KEY_WIDTH",
     "ROLE_LABELS",
@@ -53,11 +71,19 @@ __all__ = [
     "SEALED_COLUMNS",
     "SEAT_HOLDING",
     "STATUS_LABELS",
+    "UNANSWERED",
+    "Admission",
     "ApiToken",
     "AuditEntry",
     "Category",
+    "CategorySetter",
     "CredentialKind",
+    "Delegation",
     "Event",
+    "EventCategory",
+    "Invitation",
+    "InvitationImport",
+    "InvitationStatus",
     "Organizer",
     "OutboxAttempt",
     "OutboxMessage",
@@ -65,6 +91,8 @@ __all__ = [
     "Registration",
     "ReplacedCredential",
     "Right",
+    "ScheduledMail",
+    "ScheduledMailRecipient",
     "Status",
     "UTCDateTime",
     "casefold_key",

@@ -47,6 +47,10 @@ class Event(db.Model):
     show_seats_left: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     # The public counter names a country only from this many participants on: a lone delegate can be identified.
     public_min_country_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Who may register: "open" (anyone with the link) or "invitation" (models.guests.Admission).
+    admission: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    # The organizers' own paragraph in the invitation mails, plain text.
+    invitation_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     registrations: Mapped[list["Registration"]] = relationship(back_populates="event", lazy="raise_on_sql")

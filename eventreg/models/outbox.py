@@ -36,6 +36,8 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
+    # A mail that is not about a registration is about an invitation (models.guests.Invitation).
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -53,6 +55,7 @@ class OutboxMessage(db.Model):
     mails_so_far: Mapped[int | None] = query_expression()
 
     registration: Mapped[Registration | None] = relationship()
+    invitation = relationship("Invitation")
     attempt_log: Mapped[list["OutboxAttempt"]] = relationship(
         back_populates="message", order_by="OutboxAttempt.id", cascade="all, delete-orphan"
     )

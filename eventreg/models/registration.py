@@ -163,6 +163,9 @@ class Registration(db.Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The staff account that checked the delegate in (None when not checked in).
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id"))
+    # The delegation the registration belongs to (models.guests.Delegation), and whether it leads it.
+    delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegation.id"), index=True)
+    is_focal_point: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # When the personal data was erased (eventreg/privacy.py); the row still counts in every total.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

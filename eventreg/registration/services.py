@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -14,10 +14,14 @@ from ..forms import column_length
 from ..mail.queue import mail_row
 from ..models import (
     ACTIVE,
+    Admission,
     AuditEntry,
     Event,
+    Invitation,
+    InvitationStatus,
     OutboxMessage,
     Registration,
+    Status,
     casefold_key,
     counted,
     move_event_counters,
@@ -47,6 +51,14 @@ class EventFull(RegistrationRefused):
     """The seats asked for are not free (a change to a registration that already holds seats)."""
 
 
+class InvitationRequired(RegistrationRefused):
+    """The event admits only invited people, and the registration carries no valid invitation."""
+
+
+class QuotaReached(RegistrationRefused):
+    """The delegation already holds as many active registrations as its quota allows."""
+
+
 class DuplicateRegistration(RegistrationRefused):
     """The email already holds an active registration for this event."""
 
@@ -72,14 +84,36 @@ class DelegateDetails:
     visa_letter: bool
 
 
+@dataclass(frozen=True)
+class Membership:
+    """How a registration comes beyond the public form: through an invitation (models.guests.Invitation), as a
+    member of a delegation (registered by its focal point, checked against `quota` under the event lock)."""
+
+    invitation_id: int | None = None
+    skip_approval: bool = False
+    delegation_id: int | None = None
+    is_focal_point: bool = False
+    quota: int | None = None
+
+    @property
+    def admits(self) -> bool:
+        """Whether it opens an event that admits only invited people."""
+        return self.invitation_id is not None or self.delegation_id is not None
+
+
 def register_delegate(
-    event_id: int, details: DelegateDetails, language: str, submission_key: str | None = None
+    event_id: int,
+    details: DelegateDetails,
+    language: str,
+    submission_key: str | None = None,
+    membership: Membership | None = None,
 ) -> Registration:
     """Register one delegate and queue their confirmation mail, in one transaction.
 
     The registration gets a seat (confirmed, or pending approval) when the seats it asks for are free, else it
     joins the waiting list. Raises a RegistrationRefused subclass (and writes nothing) when the window is closed
-    or the email is already registered. A repeated submission
+    or the email is already registered, the event admits only invited people and `membership` admits none, or the
+    delegation's quota is reached. A repeated submission
     of the same form (the same `submission_key`, e.g. a double tap) returns the first registration.
 
     The hot path of a registration rush, so the event stays locked for five statements only (lock, insert the
@@ -101,6 +135,8 @@ def register_delegate(
         updated_at=now,
         language=language,
         submission_key=submission_key or None,
+        delegation_id=membership.delegation_id if membership else None,
+        is_focal_point=bool(membership and membership.is_focal_point),
         **details.__dict__,
     )
     table = Registration.__table__
@@ -108,9 +144,15 @@ def register_delegate(
         with locked_event(event_id) as event:
             if event.registration_state() != "open":
                 raise RegistrationClosed(_l("Registration for this event is not open."))
+            if event.admission == Admission.INVITATION and not (membership and membership.admits):
+                raise InvitationRequired(_l("Registration for this event is by invitation only."))
             if outgrows_event(event, seats):
                 raise group_too_big(event.capacity, seats)
+            if membership and membership.quota is not None:
+                check_quota(membership.delegation_id, membership.quota)
             registration.status = decide_status(event, seats)
+            if membership and membership.skip_approval and registration.status == Status.PENDING:
+                registration.status = Status.CONFIRMED
             row = {
                 column.key: registration.__dict__[column.key]
                 for column in table.columns
@@ -123,6 +165,8 @@ def register_delegate(
             mail = mail_row("confirmation", registration)
             connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
             connection.execute(insert(AuditEntry.__table__), _created_entry(registration, now))
+            if membership and membership.invitation_id is not None:
+                _mark_invitation_registered(connection, membership.invitation_id, registration.id, now)
     except IntegrityError:
         # The address already holds an active registration for the event: the partial unique index said so.
         existing = active_registration(event_id, email_key)
@@ -132,6 +176,34 @@ def register_delegate(
             raise _duplicate() from None
         raise
     return registration
+
+
+def check_quota(delegation_id: int | None, quota: int) -> None:
+    """Refuse one more member when the delegation's active registrations already fill its quota (called with the
+    event locked, so two focal points cannot both take the last place)."""
+    members = db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.delegation_id == delegation_id, Registration.status.in_(ACTIVE))
+    )
+    if members >= quota:
+        raise QuotaReached(
+            ngettext(
+                "Your delegation may register %(num)d person, and that place is taken.",
+                "Your delegation may register %(num)d people, and every place is taken.",
+                quota,
+            )
+        )
+
+
+def _mark_invitation_registered(connection, invitation_id: int, registration_id: int, now) -> None:
+    """The invitation answered by this registration, in its transaction."""
+    table = Invitation.__table__
+    connection.execute(
+        update(table)
+        .where(table.c.id == invitation_id)
+        .values(status=InvitationStatus.REGISTERED, registration_id=registration_id, answered_at=now, updated_at=now)
+    )
 
 
 def _created_entry(registration: Registration, now) -> dict:

@@ -1,0 +1,1 @@
+"""An event's categories of participants: labels per language, colours, order, and who may set each."""

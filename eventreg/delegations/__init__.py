@@ -1,0 +1,1 @@
+"""Delegations: named groups with a seat quota, led by focal points who register their members."""

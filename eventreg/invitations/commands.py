@@ -1,0 +1,3 @@
+"""`flask invite`: import a file of invitations from the command line."""
+
+commands = []
