@@ -35,6 +35,7 @@ BLUEPRINTS = (
     "categories.views",
     "invitations.views",
     "invitations.public_views",
+    "invitations.reminder_views",
     "delegations.views",
     "delegations.focal_views",
 )

@@ -11,7 +11,7 @@ from ..stats import waitlist_position
 from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
 from .addresses import default_sender_address, smtp_address
 from .messages import EncodedMessage
-from .queue import ERASURE_NOTICE, KINDS
+from .queue import ERASURE_NOTICE, KINDS, SUBJECTS
 
 # Mails to an address that no longer stands for the person: the erasure notice, and the notice to a former address
 # that the registration moved to another one. They carry no name, no private link, no ticket.
@@ -32,6 +32,8 @@ def right_to_left_text(body: str) -> str:
 
 def _subject(kind: str, registration: Registration, status: str) -> str:
     event = registration.event
+    if kind in SUBJECTS:
+        return SUBJECTS[kind](event.title, status)
     if kind == "confirmation" and status == "pending":
         return gettext("Registration received, awaiting approval: %(title)s", title=event.title)
     if kind == "confirmation" and status == "waitlisted":

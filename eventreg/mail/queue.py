@@ -1,10 +1,12 @@
 """The mail queue: the one way to send mail is to add an outbox row in the caller's transaction; the worker
 composes and sends it later (mail/compose.py, mail/worker.py)."""
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import OutboxAttempt, OutboxMessage, OutboxState, Registration
+from ..models import Invitation, OutboxAttempt, OutboxMessage, OutboxState, Registration
 from .addresses import smtp_address
 
 # Each kind of mail: the template pair under templates/email/ and the subject line.
@@ -21,6 +23,22 @@ KINDS = {
     "address_changed": "email/address_changed",
     "erased": "email/erased",
 }
+# The subject line of each kind that a feature package adds (add_kind), from the event's title and the status the
+# mail was queued with, called in the recipient's language; the core's own kinds are in mail/compose.py.
+SUBJECTS: dict[str, Callable[[str, str], str]] = {}
+# Kinds whose mails are about an invitation (OutboxMessage.invitation), not a registration.
+INVITATION_KINDS: set[str] = set()
+
+
+def add_kind(kind: str, template: str, subject: Callable[[str, str], str], *, about_invitation: bool = False) -> None:
+    """Make a kind of mail known: its template pair under templates/ and its subject line. Feature packages call it
+    at import (the app imports every feature's views before it serves or sends)."""
+    KINDS[kind] = template
+    SUBJECTS[kind] = subject
+    if about_invitation:
+        INVITATION_KINDS.add(kind)
+
+
 # The last mail to an erased registration's address: composed from what erasure leaves (the event, the language),
 # and its row forgets the address once it is sent or given up on (see forget_addresses()).
 ERASURE_NOTICE = "erased"
@@ -68,3 +86,19 @@ def mail_row(kind: str, registration: Registration, recipient: str | None = None
         "recipient": smtp_address(recipient or registration.email),
         "details": {"status": registration.status, **(details or {})},
     }
+
+
+def queue_invitation_mail(kind: str, invitation: Invitation, *, details: dict | None = None) -> OutboxMessage:
+    """Add a mail about `invitation` (the invitation itself, a reminder) to the outbox, in the caller's
+    transaction, to the invited address."""
+    message = OutboxMessage(invitation=invitation, **invitation_mail_row(kind, invitation.email, details))
+    db.session.add(message)
+    return message
+
+
+def invitation_mail_row(kind: str, email: str, details: dict | None = None) -> dict:
+    """The columns of an outbox message about an invitation, for an ORM object or a Core insert (the caller adds
+    invitation_id to a Core row)."""
+    if kind not in INVITATION_KINDS:
+        raise ValueError(f"unknown invitation mail kind {kind!r}")
+    return {"kind": kind, "recipient": smtp_address(email), "details": details or {}}

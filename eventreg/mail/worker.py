@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, with_expression
 
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
-from ..models import OutboxMessage, OutboxState, Registration, utcnow
+from ..models import Invitation, OutboxMessage, OutboxState, Registration, utcnow
 from ..tickets.codes import mails_so_far
 from .compose import compose, outbox_message_id
 from .queue import ERASURE_NOTICE, forget_addresses
@@ -55,6 +55,7 @@ def _claim(count: int) -> list[OutboxMessage]:
         .where(OutboxMessage.id.in_(claim.scalar_subquery()))
         .options(
             joinedload(OutboxMessage.registration).joinedload(Registration.event),
+            joinedload(OutboxMessage.invitation).joinedload(Invitation.event),
             with_expression(OutboxMessage.mails_so_far, mails_so_far()),  # the calendar entry's SEQUENCE
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)

@@ -94,6 +94,8 @@ class Membership:
     delegation_id: int | None = None
     is_focal_point: bool = False
     quota: int | None = None
+    # What the confirmation mail says beyond the registration (e.g. the focal point who registered a member).
+    mail_details: dict | None = None
 
     @property
     def admits(self) -> bool:
@@ -162,7 +164,7 @@ def register_delegate(
             # Values passed apart from the statement: SQLAlchemy caches the compiled INSERT instead of building it anew.
             registration.id = connection.execute(insert(table).returning(table.c.id), row).scalar_one()
             move_event_counters(connection, {event.id: counted(registration.status, details.accompanying)})
-            mail = mail_row("confirmation", registration)
+            mail = mail_row("confirmation", registration, details=membership.mail_details if membership else None)
             connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
             connection.execute(insert(AuditEntry.__table__), _created_entry(registration, now))
             if membership and membership.invitation_id is not None:
