@@ -19,6 +19,7 @@ from ..tickets.codes import mails_so_far
 from .compose import compose, outbox_message_id
 from .queue import ERASURE_NOTICE, forget_addresses
 from .retry import is_connection_error, record_failure, record_sent
+from .schedule import run_due
 from .transport import open_transport
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,8 @@ def _record(messages: list[OutboxMessage], tries: list[_Try]) -> list[tuple[Outb
 
 
 def run_worker(once: bool = False) -> None:
-    """Deliver due messages until SIGTERM or SIGINT; the message in hand is finished first.
+    """Queue the scheduled mails that fall due and deliver due messages until SIGTERM or SIGINT; the message in
+    hand is finished first.
 
     `once` sends what is due now (in batches of OUTBOX_BATCH_SIZE) and returns.
     """
@@ -202,6 +204,7 @@ def run_worker(once: bool = False) -> None:
     try:
         while not stopping:
             try:
+                run_due()  # the scheduled mails now due join the queue first (one indexed query when none is)
                 report = deliver_due(transport=transport, should_stop=lambda: stopping)
             except SQLAlchemyError as error:
                 if once:

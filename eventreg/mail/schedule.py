@@ -1,0 +1,228 @@
+"""The scheduler of timed mails: a ScheduledMail is due at a time and goes, once, to each recipient its kind finds
+then (invitation reminders now, event reminders later). The outbox worker runs run_due() before each delivery pass.
+
+Once per recipient, whatever the number of workers: a recipient is queued only in the transaction that inserts its
+ScheduledMailRecipient row, whose unique (scheduled_mail_id, recipient_key) makes a second insert do nothing
+(ON CONFLICT DO NOTHING). A worker that dies halfway leaves the mail "sending"; after LEASE another worker takes it
+up and queues only the recipients not yet recorded.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..database import begin_write_transaction, is_postgresql
+from ..extensions import db
+from ..models import Event, OutboxMessage, ScheduledMail, ScheduledMailRecipient, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, DONE, CANCELLED = "pending", "sending", "done", "cancelled"
+# How long a claimed scheduled mail stays with its worker after its last batch before another may take it up.
+LEASE = timedelta(minutes=5)
+# Recipients queued per transaction.
+BATCH = 500
+
+# The moments of an event that a scheduled mail can be set relative to ("14 days before registration closes").
+ANCHORS: dict[str, Callable[[Event], datetime]] = {
+    # Without a closing date, registration closes when the event starts (Event.registration_state).
+    "registration_closes": lambda event: event.registration_closes_at or event.starts_at,
+    "starts": lambda event: event.starts_at,
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One recipient a kind found: its order (to page through them), its key (once per key) and its outbox row
+    (the columns of a Core insert, with registration_id or invitation_id)."""
+
+    order: int
+    key: str
+    row: dict
+
+
+@dataclass(frozen=True)
+class ScheduledKind:
+    """What the scheduler needs of a kind of scheduled mail.
+
+    `recipients(scheduled, after, limit)`: the recipients matching its audience now, in `order`, after `after`.
+    `too_late(scheduled)`: a reason (a short code) when it must not go out any more (it is then cancelled).
+    """
+
+    recipients: Callable[[ScheduledMail, int, int], Sequence[Recipient]]
+    too_late: Callable[[ScheduledMail], str | None] = field(default=lambda scheduled: None)
+
+
+KINDS: dict[str, ScheduledKind] = {}
+
+
+def add_scheduled_kind(kind: str, scheduled_kind: ScheduledKind) -> None:
+    """Make a kind of scheduled mail known; feature packages call it at import, as mail.queue.add_kind."""
+    KINDS[kind] = scheduled_kind
+
+
+def due_time(event: Event, anchor: str, days_before: int) -> datetime:
+    """When a mail set `days_before` days before the event's `anchor` is due."""
+    return ANCHORS[anchor](event) - timedelta(days=days_before)
+
+
+def reschedule_event(event: Event) -> int:
+    """Move the pending scheduled mails of `event` that are set relative to one of its moments, after that moment
+    changed, in the caller's transaction; how many moved. One whose new time has passed goes on the next pass."""
+    query = select(ScheduledMail).where(
+        ScheduledMail.event_id == event.id, ScheduledMail.state == PENDING, ScheduledMail.anchor.in_(list(ANCHORS))
+    )
+    moved = 0
+    for scheduled in db.session.scalars(query):
+        due_at = due_time(event, scheduled.anchor, scheduled.days_before or 0)
+        if due_at != scheduled.due_at:
+            scheduled.due_at = due_at
+            moved += 1
+    return moved
+
+
+@dataclass
+class ScheduleReport:
+    """What one run_due() did."""
+
+    done: int = 0
+    cancelled: int = 0
+    queued: int = 0
+
+
+def run_due(now: datetime | None = None, batch: int = BATCH) -> ScheduleReport:
+    """Send every scheduled mail due at `now` (default: now) to its recipients, one claimed mail at a time; cheap
+    when nothing is due (one query on the (state, due_at) index). The session is left without a transaction."""
+    report = ScheduleReport()
+    now = now or utcnow()
+    while (scheduled_id := _claim(now)) is not None:
+        try:
+            outcome, queued = _send(scheduled_id, batch)
+        except Exception:
+            # A kind's bug must not stop the delivery of mail: the mail stays claimed until LEASE ends, then is
+            # tried again (the recipients already queued are not queued twice).
+            db.session.rollback()
+            log.exception("scheduled mail %s: failed, tried again after %s", scheduled_id, LEASE)
+            continue
+        report.queued += queued
+        report.done += outcome == DONE
+        report.cancelled += outcome == CANCELLED
+    return report
+
+
+def _claimable(now: datetime):
+    """The scheduled mails a worker may take now: due ones, and those whose worker has not been heard of for LEASE."""
+    return (
+        select(ScheduledMail.id)
+        .where(
+            ScheduledMail.kind.in_(list(KINDS)),
+            or_(
+                (ScheduledMail.state == PENDING) & (ScheduledMail.due_at <= now),
+                (ScheduledMail.state == SENDING) & (ScheduledMail.claimed_at < utcnow() - LEASE),
+            ),
+        )
+        .order_by(ScheduledMail.due_at, ScheduledMail.id)
+        .limit(1)
+    )
+
+
+def _claim(now: datetime) -> int | None:
+    """Mark the first claimable scheduled mail as this worker's ("sending") and commit; its id, or None."""
+    if is_postgresql():
+        begin_write_transaction()
+        scheduled_id = db.session.scalar(_claimable(now).with_for_update(skip_locked=True))
+    else:
+        # A plain read first: the worker asks every pass, and most passes find nothing, without the write lock.
+        if db.session.scalar(_claimable(now)) is None:
+            db.session.rollback()
+            return None
+        begin_write_transaction()
+        scheduled_id = db.session.scalar(_claimable(now))
+    if scheduled_id is None:
+        db.session.rollback()
+        return None
+    db.session.execute(
+        update(ScheduledMail).where(ScheduledMail.id == scheduled_id).values(state=SENDING, claimed_at=utcnow())
+    )
+    db.session.commit()
+    return scheduled_id
+
+
+def _send(scheduled_id: int, batch: int) -> tuple[str, int]:
+    """Queue the claimed mail to every recipient its kind finds, a batch per transaction, then mark it done (or
+    cancelled when its kind says it is too late); its final state and the mails this run queued."""
+    scheduled = db.session.get(ScheduledMail, scheduled_id)
+    kind = KINDS[scheduled.kind]
+    reason = kind.too_late(scheduled)
+    if reason:
+        db.session.rollback()
+        _finish(scheduled_id, CANCELLED, reason)
+        return CANCELLED, 0
+    db.session.rollback()
+    queued, after = 0, 0
+    while True:
+        begin_write_transaction()
+        scheduled = db.session.get(ScheduledMail, scheduled_id)
+        recipients = kind.recipients(scheduled, after, batch)
+        count = _queue_once(scheduled_id, recipients)
+        db.session.execute(
+            update(ScheduledMail)
+            .where(ScheduledMail.id == scheduled_id)
+            .values(queued=ScheduledMail.queued + count, claimed_at=utcnow())  # the lease runs from the last batch
+        )
+        db.session.commit()
+        queued += count
+        if len(recipients) < batch:
+            break
+        after = recipients[-1].order
+    _finish(scheduled_id, DONE)
+    return DONE, queued
+
+
+def _queue_once(scheduled_id: int, recipients: Sequence[Recipient]) -> int:
+    """Record each recipient of the scheduled mail and queue its outbox row, only for those not recorded before
+    (by this worker or another), in the caller's transaction; how many were queued."""
+    if not recipients:
+        return 0
+    dialect_insert = postgresql.insert if is_postgresql() else sqlite.insert
+    recorded = db.session.execute(
+        dialect_insert(ScheduledMailRecipient)
+        .values(
+            [{"scheduled_mail_id": scheduled_id, "recipient_key": r.key, "created_at": utcnow()} for r in recipients]
+        )
+        .on_conflict_do_nothing(index_elements=["scheduled_mail_id", "recipient_key"])
+        .returning(ScheduledMailRecipient.id, ScheduledMailRecipient.recipient_key)
+    ).all()
+    if not recorded:
+        return 0
+    row_of = {r.key: r.row for r in recipients}
+    now = utcnow()
+    rows = [{"next_attempt_at": now, "created_at": now, **row_of[key]} for _id, key in recorded]
+    outbox_ids = db.session.scalars(
+        insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, sort_by_parameter_order=True), rows
+    ).all()
+    db.session.execute(
+        update(ScheduledMailRecipient.__table__)
+        .where(ScheduledMailRecipient.__table__.c.id == bindparam("recipient_id"))
+        .values(outbox_message_id=bindparam("message_id")),
+        [
+            {"recipient_id": recipient_id, "message_id": message_id}
+            for (recipient_id, _key), message_id in zip(recorded, outbox_ids, strict=True)
+        ],
+    )
+    return len(recorded)
+
+
+def _finish(scheduled_id: int, state: str, reason: str = "") -> None:
+    """End a claimed scheduled mail as done or cancelled (with why, in its details), in its own transaction."""
+    begin_write_transaction()
+    scheduled = db.session.get(ScheduledMail, scheduled_id)
+    scheduled.state = state
+    scheduled.finished_at = utcnow()
+    if reason:
+        scheduled.details = {**(scheduled.details or {}), "cancelled_reason": reason}
+    db.session.commit()
