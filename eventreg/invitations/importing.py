@@ -210,8 +210,9 @@ def apply_import(import_id: int, *, send: bool = False, organizer: Organizer | N
     event = db.session.get(Event, event_id)
     preview = db.session.get(InvitationImport, import_id)
     preview.applied, preview.state, preview.finished_at = len(rows), "applied", utcnow()
-    audit.record("invitation.imported", event=event, after={"file": preview.filename, **preview.counts},
-                 organizer=organizer)  # fmt: skip
+    audit.record(
+        "invitation.imported", event=event, after={"file": preview.filename, **preview.counts}, organizer=organizer
+    )
     db.session.commit()
     if send and rows:
         keys = [casefold_key(row["values"]["email"], 254 * KEY_EXPANSION) for row in rows]
@@ -232,10 +233,8 @@ def _delegations(event_id: int, names: set[str]) -> dict[str, int]:
     """Casefolded delegation name → id, creating the missing ones (quota 0 until the organizers set it)."""
     keys = {casefold_key(name, 200 * KEY_EXPANSION): name for name in names}
     found = dict(
-        db.session.execute(
-            select(Delegation.name_key, Delegation.id).where(Delegation.event_id == event_id)
-        ).all()
-    )  # fmt: skip
+        db.session.execute(select(Delegation.name_key, Delegation.id).where(Delegation.event_id == event_id)).all()
+    )
     for key, name in keys.items():
         if key not in found:
             delegation = Delegation(event_id=event_id, name=name, quota=0)
@@ -285,7 +284,7 @@ def _write_chunk(event_id: int, rows: list[dict], delegations: dict[str, int]) -
                     columns.get("given_name", ""),
                     columns.get("native_name", ""),
                     NAME_KEY_WIDTH,
-                ),  # fmt: skip
+                ),
                 "token_sealed": seal(token),
                 "token_digest": token_digest(token),
                 "status": InvitationStatus.NOT_SENT.value,

@@ -25,8 +25,16 @@ from ..validation_messages import email_problem
 INVITATION_MAIL = "invitation"  # the mail kind h3's invitee side registers (add_kind)
 # The person fields an invitation keeps, as an import and the audit log see them.
 PERSON_FIELDS = ("honorific", "given_name", "family_name", "native_name", "institution", "position")
-AUDITED_FIELDS = ("email", *PERSON_FIELDS, "country", "category", "language", "delegation_id", "is_focal_point",
-                  "skip_approval")  # fmt: skip
+AUDITED_FIELDS = (
+    "email",
+    *PERSON_FIELDS,
+    "country",
+    "category",
+    "language",
+    "delegation_id",
+    "is_focal_point",
+    "skip_approval",
+)
 
 
 @dataclass(frozen=True)
@@ -238,17 +246,21 @@ def queued_invitation_ids(invitation_ids: Iterable[int]) -> set[int]:
 
 
 def send_invitations(
-    event_id: int, invitation_ids: Iterable[int] | None = None, organizer: Organizer | None = None, *,
+    event_id: int,
+    invitation_ids: Iterable[int] | None = None,
+    organizer: Organizer | None = None,
+    *,
     unsent_only: bool = False,
-) -> int:  # fmt: skip
+) -> int:
     """Queue the invitation mail of these invitations (every one of the event's when None), in one transaction;
     `unsent_only` skips those already queued once. Statuses change when the worker delivers (or fails). Returns
     how many were queued. Invitations already answered (registered, declined) are left alone."""
     query = select(Invitation).where(
         Invitation.event_id == event_id,
-        Invitation.status.in_([InvitationStatus.NOT_SENT, InvitationStatus.SENT, InvitationStatus.OPENED,
-                               InvitationStatus.FAILED]),
-    )  # fmt: skip
+        Invitation.status.in_(
+            [InvitationStatus.NOT_SENT, InvitationStatus.SENT, InvitationStatus.OPENED, InvitationStatus.FAILED]
+        ),
+    )
     if invitation_ids is not None:
         query = query.where(Invitation.id.in_(list(invitation_ids)))
     if unsent_only:
