@@ -10,11 +10,12 @@ from jinja2 import StrictUndefined
 from markupsafe import Markup
 
 from .audit import action_label, actor_label
+from .categories.services import category_label_of
 from .geo.countries import country_name
 from .geo.flags import flag
 from .locale_formats import date_and_time, day, install_in_jinja
 from .mail.addresses import default_sender_address
-from .models import CATEGORY_LABELS, STATUS_LABELS, Right
+from .models import STATUS_LABELS, Right
 
 
 def event_time(moment: datetime | None, event, style: str = "full") -> str:
@@ -89,9 +90,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["ltr"] = left_to_right
 
 
-def category_label(value: str) -> str:
-    """The translated label of a registration category."""
-    return str(CATEGORY_LABELS.get(value, value))
+def category_label(value: str, event=None) -> str:
+    """The label of a registration's category in the reader's language: the event's own (`event`: an Event or its
+    id), else the catalog's label of a default code, else the code."""
+    event_id = event if isinstance(event, int) or event is None else event.id
+    return category_label_of(event_id, value)
 
 
 def status_label(value: str) -> str:

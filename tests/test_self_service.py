@@ -111,7 +111,7 @@ def test_the_delegate_edits_their_details_and_gets_a_mail_listing_the_changes(
         given_name="Irina",
         native_name="Ирина",
         country="RU",
-        category="speaker",
+        category="observer",
         accompanying="1",
         dietary="Vegetarian",
         visa_letter="y",
@@ -120,7 +120,7 @@ def test_the_delegate_edits_their_details_and_gets_a_mail_listing_the_changes(
     response = client.post(f"/r/{token}/edit", data=form, follow_redirects=True)
     assert flashes(response) == ["Your changes are saved. We have sent you an email that lists them."]
     after = load(app, registration_id)
-    assert (after.given_name, after.native_name, after.country, after.category) == ("Irina", "Ирина", "RU", "speaker")
+    assert (after.given_name, after.native_name, after.country, after.category) == ("Irina", "Ирина", "RU", "observer")
     assert (after.accompanying, after.dietary, after.visa_letter, after.honorific) == (1, "Vegetarian", True, "")
     assert after.email == "chunli.bai@example.org"
     [(action, actor, old, new)] = audit_entries(app, registration_id)
@@ -138,7 +138,7 @@ def test_the_delegate_edits_their_details_and_gets_a_mail_listing_the_changes(
         "Given name: before: Chunli now: Irina",
         "Name in own script: before: 白春礼 now: Ирина",
         "Country or region: before: China now: Russia",
-        "Category: before: Delegate now: Speaker",
+        "Category: before: Delegate now: Observer",
         "Accompanying persons: before: 0 now: 1",
         "Dietary requirements: before: Halal now: Vegetarian",  # the delegate may read their own needs
         "Visa letter: before: Not needed now: Requested",
@@ -179,7 +179,7 @@ def test_an_edit_that_changes_nothing_sends_nothing(app, client, make_event, mak
         ("accompanying", "-1", "Please give a number from 0 to 5."),
         ("accompanying", "two", "Please give a number from 0 to 5."),
         ("country", "XX", "Not a valid choice."),
-        ("category", "king", "Not a valid choice."),
+        ("category", "king", "Please choose one of the categories offered."),
         ("dietary", "x" * 501, "At most 500 characters, please."),
     ],
 )

@@ -6,15 +6,23 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from .. import audit
+from ..categories.services import category_setter
 from ..forms import column_length
 from ..geo.countries import country_name
 from ..languages import language_name
 from ..mail.queue import queue_mail
-from ..models import ACTIVE, HONORIFIC_LABELS, Event, Registration, casefold_key
+from ..models import ACTIVE, HONORIFIC_LABELS, CategorySetter, Event, Registration, casefold_key
 from ..templating import category_label, status_label
 from .capacity import growth_shortfall, promote_waitlisted
 from .credentials import renew_credentials
-from .services import DelegateDetails, DuplicateRegistration, EventFull, active_registration, group_too_big
+from .services import (
+    CategoryNotOffered,
+    DelegateDetails,
+    DuplicateRegistration,
+    EventFull,
+    active_registration,
+    group_too_big,
+)
 
 # Every field of a registration that an edit can change; the delegate's own edit leaves the email out (a new
 # address is confirmed from that address first).
@@ -67,6 +75,25 @@ def apply_edit(
     if registration.accompanying < seats_before:
         promote_waitlisted(event)
     return changed
+
+
+def assigned_category(registration: Registration) -> str | None:
+    """The registration's category when the organizers set it (the delegate sees it, fixed), else None."""
+    setter = category_setter(registration.event_id, registration.category)
+    return registration.category if setter != CategorySetter.DELEGATES else None
+
+
+def check_own_category(registration: Registration, category: str) -> None:
+    """The delegate's own edit moves only between categories delegates choose: never into or out of one the
+    organizers set (or one the event does not have)."""
+    if category == registration.category:
+        return
+    if assigned_category(registration) is not None:
+        raise CategoryNotOffered(_l("The organizers set your category; please ask them to change it."))
+    if category_setter(registration.event_id, category) != CategorySetter.DELEGATES:
+        raise CategoryNotOffered(
+            _l("This category is assigned by the organizers; please choose one of the categories offered.")
+        )
 
 
 def queue_changed_mail(registration: Registration, changed: dict, *, by: str) -> list:

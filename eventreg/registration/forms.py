@@ -15,9 +15,18 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from ..categories.services import category_infos, label
 from ..forms import EmailAddress, Form, HasLetter, NoControlCharacters, SingleLine, fits, one_newline_style, strip
 from ..geo.countries import CountryList, countries
-from ..models import CATEGORY_LABELS, HONORIFIC_LABELS, Category, Registration, new_token
+from ..models import (
+    CATEGORY_LABELS,
+    DEFAULT_CATEGORIES,
+    HONORIFIC_LABELS,
+    CategorySetter,
+    Event,
+    Registration,
+    new_token,
+)
 
 MAX_ACCOMPANYING = 5
 # What a hand-made request may send for an unticked box; browsers simply leave it out.
@@ -61,6 +70,59 @@ class CountryField(SelectField):
             raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
 
 
+ASSIGNED_CATEGORY = _l("This category is assigned by the organizers; please choose one of the categories offered.")
+UNKNOWN_CATEGORY = _l("Please choose one of the categories offered.")
+
+
+class CategoryField(SelectField):
+    """The category select. It offers what offer_categories() gives it (by default the default categories that
+    delegates choose); a code it does not offer is refused with a message that says why, and a category fixed by
+    the organizers is shown, not chosen: whatever a POST carries, the field keeps it."""
+
+    assigned_codes: frozenset[str] = frozenset(
+        code for code, _c, by in DEFAULT_CATEGORIES if by != CategorySetter.DELEGATES
+    )
+    fixed: str | None = None
+
+    def process_formdata(self, valuelist):
+        """A fixed category stays; otherwise the submitted code, as a select reads it."""
+        if self.fixed is not None:
+            self.data = self.fixed
+            return
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form):
+        """Refuse a code the field does not offer: an organizers' category says so."""
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(ASSIGNED_CATEGORY if self.data in self.assigned_codes else UNKNOWN_CATEGORY)
+
+
+def offer_categories(form, event: Event | int, assigned: str | None = None, *, every: bool = False) -> None:
+    """Give a form's category field the event's categories, labelled in the reader's language: those delegates
+    choose (the public form and the delegate's own edit), `every` one (an organizer's edit), or only `assigned`,
+    fixed (an invitation or a registration in a category the organizers set)."""
+    field = form.category
+    infos = category_infos(event if isinstance(event, int) else event.id)
+    field.assigned_codes = frozenset(info.code for info in infos if not info.chosen_by_delegates)
+    if assigned:
+        known = next((info for info in infos if info.code == assigned), None)
+        field.choices = [
+            SelectChoice(assigned, label(known) if known else str(CATEGORY_LABELS.get(assigned, assigned)))
+        ]
+        field.fixed = field.data = assigned
+        field.render_kw = {**(field.render_kw or {}), "disabled": True}
+        field.description = _l("The organizers set this category; it cannot be changed here.")
+        return
+    offered = [info for info in infos if every or info.chosen_by_delegates]
+    field.choices = [SelectChoice(info.code, label(info)) for info in offered]
+    codes = [info.code for info in offered]
+    if every and field.data and field.data not in codes:
+        # A code the event no longer has stays valid on the registrations that carry it.
+        field.choices.append(SelectChoice(field.data, str(CATEGORY_LABELS.get(field.data, field.data))))
+    elif not form.is_submitted() and field.data not in codes and codes:
+        field.data = codes[0]
+
+
 class RegistrationForm(Form):
     """Everything a delegate tells us when they register."""
 
@@ -102,10 +164,16 @@ class RegistrationForm(Form):
             "data-search-none": _l("No country or region matches. The list is unchanged."),
         },
     )
-    category = SelectField(
+    # The event's categories come from offer_categories() (for_event() calls it); by default the default ones
+    # that delegates choose.
+    category = CategoryField(
         _l("Category"),
-        choices=[SelectChoice(value.value, label) for value, label in CATEGORY_LABELS.items()],
-        default=Category.DELEGATE.value,
+        choices=[
+            SelectChoice(code, CATEGORY_LABELS[code])
+            for code, _colour, by in DEFAULT_CATEGORIES
+            if by == CategorySetter.DELEGATES
+        ],
+        default=DEFAULT_CATEGORIES[0][0],
     )
     accompanying = IntegerField(
         _l("Accompanying persons"),
@@ -138,6 +206,13 @@ class RegistrationForm(Form):
             # A code the host no longer offers (COUNTRY_HIDDEN) stays valid on the registrations that have it.
             self.country.choices = [*self.country.choices, SelectChoice(kept, names.name(kept))]
             self.country.codes = self.country.codes | {kept}
+
+    @classmethod
+    def for_event(cls, event: Event | int, *args, assigned: str | None = None, every: bool = False, **kwargs):
+        """The form for one event: its categories offered as offer_categories() says (same arguments)."""
+        form = cls(*args, **kwargs)
+        offer_categories(form, event, assigned, every=every)
+        return form
 
 
 @lru_cache(maxsize=32)

@@ -23,7 +23,14 @@ from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
 from .capacity import locked_event
 from .credentials import renew_credentials
-from .edits import OWN_EDITABLE_FIELDS, apply_edit, check_email, email_taken, queue_changed_mail
+from .edits import (
+    OWN_EDITABLE_FIELDS,
+    apply_edit,
+    check_email,
+    check_own_category,
+    email_taken,
+    queue_changed_mail,
+)
 from .services import DelegateDetails, RegistrationRefused, active_registration
 from .status import StatusAction, change_status
 
@@ -89,6 +96,7 @@ def edit_own_registration(registration_id: int, details: DelegateDetails) -> boo
     delegate gets the "changed" mail. Raises a RegistrationRefused (nothing written) when the rules refuse.
     """
     with _own_registration(registration_id) as (event, registration):
+        check_own_category(registration, details.category)
         changed = apply_edit(event, registration, details, OWN_EDITABLE_FIELDS, by=audit.DELEGATE)
     return bool(changed)
 

@@ -16,7 +16,7 @@ from ..forms import ConfirmForm
 from ..models import Registration
 from ..stats import waitlist_position
 from . import limits
-from .edits import OWN_EDITABLE_FIELDS, changed_rows
+from .edits import OWN_EDITABLE_FIELDS, assigned_category, changed_rows
 from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired
 from .privacy import erase_registration, was_erased
 from .self_service import (
@@ -93,7 +93,7 @@ def view_registration(token: str):
 @_changeable
 def edit_own(registration: Registration):
     """The delegate changes their details (all but the email); a change is mailed to them, listed."""
-    form = OwnDetailsForm(obj=registration)
+    form = OwnDetailsForm.for_event(registration.event_id, obj=registration, assigned=assigned_category(registration))
     status = 200
     if form.validate_on_submit():
         values = {name: form[name].data for name in OWN_EDITABLE_FIELDS}

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..categories.services import category_setter
 from ..extensions import db
 from ..forms import column_length
 from ..mail.queue import mail_row
@@ -16,6 +17,7 @@ from ..models import (
     ACTIVE,
     Admission,
     AuditEntry,
+    CategorySetter,
     Event,
     Invitation,
     InvitationStatus,
@@ -59,6 +61,12 @@ class QuotaReached(RegistrationRefused):
     """The delegation already holds as many active registrations as its quota allows."""
 
 
+class CategoryNotOffered(RegistrationRefused):
+    """The category is not one the delegate may choose: the event has no such category, or the organizers set it."""
+
+    field = "category"
+
+
 class DuplicateRegistration(RegistrationRefused):
     """The email already holds an active registration for this event."""
 
@@ -96,6 +104,9 @@ class Membership:
     quota: int | None = None
     # What the confirmation mail says beyond the registration (e.g. the focal point who registered a member).
     mail_details: dict | None = None
+    # A category the organizers assigned (an invitation's, a focal point's choice for a member): the registration
+    # may then carry it although delegates cannot choose it.
+    assigned_category: str = ""
 
     @property
     def admits(self) -> bool:
@@ -124,6 +135,7 @@ def register_delegate(
     index (no query first).
     The registration returned is not attached to a session: its columns are loaded, its relationships are not.
     """
+    check_category(event_id, details.category, membership.assigned_category if membership else "")
     email_key = casefold_key(details.email, column_length(Registration.email_key))
     seats = 1 + details.accompanying
     now = utcnow()
@@ -178,6 +190,18 @@ def register_delegate(
             raise _duplicate() from None
         raise
     return registration
+
+
+def check_category(event_id: int, code: str, assigned: str = "") -> None:
+    """Refuse a category the event does not have, or one the organizers set when it is not the `assigned` one
+    (checked before the event lock: categories change rarely, and a deleted one is never carried)."""
+    setter = category_setter(event_id, code)
+    if setter is None:
+        raise CategoryNotOffered(_l("Please choose one of the categories offered."))
+    if (setter != CategorySetter.DELEGATES or assigned) and code != assigned:
+        raise CategoryNotOffered(
+            _l("This category is assigned by the organizers; please choose one of the categories offered.")
+        )
 
 
 def check_quota(delegation_id: int | None, quota: int) -> None:
