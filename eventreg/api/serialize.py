@@ -1,12 +1,16 @@
-"""Events and registrations as the API shows them (the shapes documented in openapi.json)."""
+"""Events, registrations and delegations as the API shows them (the shapes documented in openapi.json)."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import url_for
+from sqlalchemy import select
 
+from ..extensions import db
 from ..geo.countries import country_name
 from ..geo.regions import continent_of, subregion_of
-from ..models import Event, Organizer, Registration
+from ..models import CATEGORY_LABELS, Delegation, Event, Invitation, Organizer, Registration
 from ..registration.needs import NEEDS_RIGHTS, may_see
 
 
@@ -31,20 +35,60 @@ def event_json(event: Event) -> dict:
         "registration_closes_at": iso(event.registration_closes_at),
         "registration_state": event.registration_state(),
         "requires_approval": event.requires_approval,
+        "admission": event.admission,
         "contact_email": event.contact_email,
         "links": {
             "self": url_for("api.event", slug=event.slug, _external=True),
             "stats": url_for("api.event_stats", slug=event.slug, _external=True),
             "registrations": url_for("api.event_registrations", slug=event.slug, _external=True),
+            "invitation_counts": url_for("api.event_invitation_counts", slug=event.slug, _external=True),
             "public": url_for("registration.show_event", slug=event.slug, _external=True),
         },
     }
 
 
-def registration_json(registration: Registration, organizer: Organizer, place: int | None = None) -> dict:
-    """One registration (with its waiting-list `place` when waitlisted); dietary and accessibility needs only for
-    an organizer whose role may see them."""
+@dataclass(frozen=True)
+class GuestFacts:
+    """What a page of registrations shows beside each one, read in two queries for the whole page: the
+    delegations' names, each registration's invitation status, and the categories' labels."""
+
+    delegation_names: dict[int, str] = field(default_factory=dict)
+    invitation_status: dict[int, str] = field(default_factory=dict)  # by registration id
+    category_labels: dict[str, str] = field(default_factory=dict)
+
+    def category_label(self, code: str) -> str:
+        """The category's label in the reader's language (its catalog label, else the code, for a code the event
+        no longer has)."""
+        return self.category_labels.get(code) or str(CATEGORY_LABELS.get(code, code))
+
+
+def guest_facts(event: Event, registrations: Iterable[Registration]) -> GuestFacts:
+    """The delegations and invitation statuses of these registrations of `event`, and its category labels."""
+    ids = [registration.id for registration in registrations]
+    delegation_ids = {registration.delegation_id for registration in registrations} - {None}
+    names = {}
+    if delegation_ids:
+        query = select(Delegation.id, Delegation.name).where(
+            Delegation.event_id == event.id, Delegation.id.in_(delegation_ids)
+        )
+        names = dict(db.session.execute(query).all())
+    statuses = {}
+    if ids:
+        query = select(Invitation.registration_id, Invitation.status).where(
+            Invitation.event_id == event.id, Invitation.registration_id.in_(ids)
+        )
+        statuses = dict(db.session.execute(query).all())
+    return GuestFacts(names, statuses, {code: str(label) for code, label in CATEGORY_LABELS.items()})
+
+
+def registration_json(
+    registration: Registration, organizer: Organizer, place: int | None = None, facts: GuestFacts | None = None
+) -> dict:
+    """One registration (with its waiting-list `place` when waitlisted, and its delegation and invitation from
+    `facts`); dietary and accessibility needs only for an organizer whose role may see them."""
+    facts = facts or GuestFacts()
     code = registration.country
+    delegation_id = registration.delegation_id
     item = {
         "id": registration.id,
         "status": registration.status,
@@ -62,6 +106,13 @@ def registration_json(registration: Registration, organizer: Organizer, place: i
         "continent": continent_of(code),
         "subregion": subregion_of(code),
         "category": registration.category,
+        # The label follows the reader's language (Accept-Language): organizers write one per language.
+        "category_label": facts.category_label(registration.category),
+        "delegation": None
+        if delegation_id is None
+        else {"id": delegation_id, "name": facts.delegation_names.get(delegation_id, "")},
+        "is_focal_point": registration.is_focal_point,
+        "invitation_status": facts.invitation_status.get(registration.id),
         "accompanying": registration.accompanying,
         "visa_letter": registration.visa_letter,
         "language": registration.language,

@@ -15,7 +15,8 @@ from ..events.services import events_run_by
 from ..extensions import db
 from ..models import Right
 from ..pagination import requested_page
-from .serialize import event_json, registration_json
+from ..stats.invitations import invitation_counts, invitation_totals
+from .serialize import event_json, guest_facts, registration_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -97,12 +98,23 @@ def event_registrations(slug: str):
     result = db.paginate(attendee_filter.select(event, "en"), page=page, per_page=per_page, error_out=False, count=True)
     organizer = current_organizer()
     places = stats.waitlist_positions(event.id, (registration.id for registration in result.items))
+    facts = guest_facts(event, result.items)
     return jsonify(
         items=[
-            registration_json(registration, organizer, places.get(registration.id)) for registration in result.items
+            registration_json(registration, organizer, places.get(registration.id), facts)
+            for registration in result.items
         ],
         page=page,
         per_page=per_page,
         total=result.total,
         pages=result.pages,
     )
+
+
+@bp.get("/events/<slug:slug>/invitation-counts")
+@token_required(Right.USE_API)
+def event_invitation_counts(slug: str):
+    """The event's invitations counted by status, and the dashboard's invited / registered / declined / not
+    answered."""
+    counts = invitation_counts(managed_event(slug).id)
+    return jsonify(by_status=counts, **invitation_totals(counts))
