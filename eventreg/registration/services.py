@@ -205,12 +205,17 @@ def check_category(event_id: int, code: str, assigned: str = "") -> None:
 
 
 def check_quota(delegation_id: int | None, quota: int) -> None:
-    """Refuse one more member when the delegation's active registrations already fill its quota (called with the
-    event locked, so two focal points cannot both take the last place)."""
+    """Refuse one more member when the delegation's active member registrations already fill its quota (called
+    with the event locked, so two focal points cannot both take the last place). Focal points lead the delegation
+    and take no place of its quota: a quota of three is three members besides them."""
     members = db.session.scalar(
         select(func.count())
         .select_from(Registration)
-        .where(Registration.delegation_id == delegation_id, Registration.status.in_(ACTIVE))
+        .where(
+            Registration.delegation_id == delegation_id,
+            Registration.status.in_(ACTIVE),
+            Registration.is_focal_point.is_(False),
+        )
     )
     if members >= quota:
         raise QuotaReached(
