@@ -85,3 +85,19 @@ def test_an_event_by_invitation_shows_zeros_before_the_first_invitation(app, log
         db.session.commit()
     page = logged_in.get(f"/organizer/events/{event.slug}").text
     assert [figure(page, key) for key in ("invited", "registered", "declined", "not-answered")] == ["0"] * 4
+
+
+def nav(page: str) -> str:
+    """The event's navigation on a page."""
+    start = page.index('<nav class="event-nav"')
+    return page[start : page.index("</nav>", start)]
+
+
+def test_the_event_nav_links_the_guest_list_pages(logged_in, make_event):
+    event = make_event()
+    links = nav(logged_in.get(f"/organizer/events/{event.slug}").text)
+    assert f'href="/organizer/events/{event.slug}/invitations">Invitations<' in links
+    listing = nav(logged_in.get(f"/organizer/events/{event.slug}/invitations").text)
+    assert f'href="/organizer/events/{event.slug}/invitations" aria-current="page">Invitations<' in listing
+    new = nav(logged_in.get(f"/organizer/events/{event.slug}/invitations/new").text)
+    assert f'href="/organizer/events/{event.slug}/invitations" aria-current="true">Invitations<' in new
