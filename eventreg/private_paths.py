@@ -21,6 +21,7 @@ _VALUE = r'[^&#\s"\']+'
 
 PRIVATE_URL_PARTS = [
     re.compile(_PATH_START + r"/r/(?P<secret>[^/?#\s\"']+)"),  # a private link /r/<token>, and all under it
+    re.compile(_PATH_START + r"/i/(?P<secret>[^/?#\s\"']+)"),  # an invitation's personal link /i/<token>
     re.compile(r"(?:^|[?&])key=(?P<secret>" + _VALUE + ")"),  # an email-change confirmation /email-change?key=
     re.compile(r"(?:^|[?&])code=(?P<secret>" + _VALUE + ")"),  # a ticket's check-in code typed at the desk
 ]

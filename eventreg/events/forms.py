@@ -7,6 +7,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -23,7 +24,7 @@ from ..forms import (
     one_newline_style,
     strip,
 )
-from ..models import Event
+from ..models import ADMISSION_LABELS, Admission, Event
 from .rules import EVENT_FIELDS, MAX_CAPACITY, MAX_LONG_TEXT, MAX_MIN_COUNTRY_COUNT, TIME_FIELDS
 from .timezones import timezone_choices
 
@@ -96,6 +97,17 @@ class EventForm(Form):
     registration_closes_at = _local_time(
         _l("Registration closes"), required=False, description=_l("Leave empty to close it when the event starts.")
     )
+    admission = SelectField(
+        _l("Who may register"),
+        choices=[SelectChoice(value.value, label) for value, label in ADMISSION_LABELS.items()],
+        default=Admission.OPEN.value,
+        # Optional: a form sent without the field (a script written before it) keeps the event's admission.
+        validators=[Optional()],
+        description=_l(
+            "By invitation, the public page shows the event and the contact address, and only the personal link in "
+            "an invitation opens the form."
+        ),
+    )
     requires_approval = BooleanField(
         _l("Registrations need approval"),
         description=_l("Each registration waits for an organizer to approve it before it counts as confirmed."),
@@ -137,6 +149,11 @@ class EventForm(Form):
         _l("An optional extra paragraph for every confirmation email: travel hints, dress code, what to bring."),
     )
 
+    invitation_note = _long_text(
+        _l("Paragraph for the invitation email"),
+        _l("An optional paragraph from the organizers in every invitation and reminder: why, who, what to expect."),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices(current=self.timezone.data)
@@ -148,6 +165,10 @@ class EventForm(Form):
         values["confirmation_note"] = values["confirmation_note"] or ""
         values["contact_email"] = values["contact_email"] or None
         return values
+
+    def guest_list(self) -> dict:
+        """The submitted admission and invitation paragraph, keyed like GUEST_LIST_FIELDS."""
+        return {"admission": self.admission.data, "invitation_note": self.invitation_note.data or ""}
 
 
 class EventSettingsForm(EventForm):
@@ -165,7 +186,7 @@ class EventSettingsForm(EventForm):
 
 def form_values(event: Event) -> dict:
     """An event's details as the form shows them: times as local wall-clock times in its timezone."""
-    values = {name: getattr(event, name) for name in EVENT_FIELDS}
+    values = {name: getattr(event, name) for name in (*EVENT_FIELDS, "admission", "invitation_note")}
     for name in TIME_FIELDS:
         if values[name] is not None:
             values[name] = event.local(values[name]).replace(tzinfo=None)

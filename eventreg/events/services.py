@@ -10,10 +10,14 @@ from sqlalchemy import func, select
 from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
-from ..models import Event, Organizer, Registration, Right, Status
+from ..models import Admission, Event, Organizer, Registration, Right, Status
 from ..registration.capacity import NoSuchEvent, locked_event, promote_waitlisted
 from . import notices
 from .rules import EVENT_FIELDS, EventError, check_event_details
+
+# The guest-list settings of an event (issue 17), kept apart from EVENT_FIELDS: check_event_details() does not know
+# them, so they are checked here.
+GUEST_LIST_FIELDS = ("admission", "invitation_note")
 
 
 def events_run_by(organizer: Organizer) -> list[Event]:
@@ -41,13 +45,24 @@ def unique_slug(title: str) -> str:
     return f"{base}-{number}"
 
 
+def _guest_list(values: dict) -> dict:
+    """The guest-list settings among `values`, checked; raises EventError for an admission that does not exist."""
+    settings = {name: values.pop(name) for name in GUEST_LIST_FIELDS if name in values}
+    if "admission" in settings and settings["admission"] not in {admission.value for admission in Admission}:
+        raise EventError(_("Please choose who may register."), "admission")
+    if "invitation_note" in settings:
+        settings["invitation_note"] = settings["invitation_note"] or ""
+    return settings
+
+
 def create_event(*, organizer: Organizer | None = None, **details) -> Event:
     """Check an event's details (see check_event_details) and create it in one transaction, with an audit entry.
 
     `organizer` is who creates it: an organizer who runs only assigned events is assigned to this one.
     Raises EventError saying what is wrong.
     """
-    values = check_event_details(**details)
+    guest_list = _guest_list(details)
+    values = check_event_details(**details) | guest_list
     # SQLite: no other writer between choosing the slug and the insert; PostgreSQL: the unique index refuses a racer.
     begin_write_transaction()
     event = Event(slug=unique_slug(values["title"]), **values)
@@ -56,7 +71,7 @@ def create_event(*, organizer: Organizer | None = None, **details) -> Event:
         event.organizers.append(creator)
     db.session.add(event)
     db.session.flush()
-    after = {"slug": event.slug, **audit.snapshot(event, EVENT_FIELDS)}
+    after = {"slug": event.slug, **audit.snapshot(event, (*EVENT_FIELDS, *guest_list))}
     if event.organizers:
         after["organizers"] = [member.email for member in event.organizers]
     audit.record("event.created", event=event, after=after, organizer=creator)
@@ -85,7 +100,7 @@ def update_event(
     mail to every active delegate in the same transaction; their number is recorded in the audit entry as
     `delegates_told`.
     """
-    unknown = set(changes) - set(EVENT_FIELDS)
+    unknown = set(changes) - set(EVENT_FIELDS) - set(GUEST_LIST_FIELDS)
     if unknown:
         raise TypeError(f"update_event() got unknown fields: {', '.join(sorted(unknown))}")
     # The row is locked before it is read, so fields this call does not change keep a concurrent edit's values.
@@ -98,13 +113,16 @@ def update_event(
 
 def _apply_update(event: Event, changes: dict, organizer: Organizer | None, tell_delegates: bool) -> "EventUpdate":
     """update_event()'s work on the locked event; the caller's block commits it, or rolls it back on a refusal."""
-    values = check_event_details(**({name: getattr(event, name) for name in EVENT_FIELDS} | changes))
+    changes = dict(changes)
+    guest_list = _guest_list(changes)
+    values = check_event_details(**({name: getattr(event, name) for name in EVENT_FIELDS} | changes)) | guest_list
     if event.requires_approval and not values["requires_approval"]:
         _refuse_while_pending(event)
-    before = audit.snapshot(event, EVENT_FIELDS)
+    audited = (*EVENT_FIELDS, *GUEST_LIST_FIELDS)
+    before = audit.snapshot(event, audited)
     for name, value in values.items():
         setattr(event, name, value)
-    full_before, full_after = before, audit.snapshot(event, EVENT_FIELDS)
+    full_before, full_after = before, audit.snapshot(event, audited)
     before, after = audit.changes(full_before, full_after)
     promoted, told = (), None
     if after:

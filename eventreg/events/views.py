@@ -34,7 +34,7 @@ def new_event():
     form = EventForm()
     if form.validate_on_submit():
         try:
-            event = create_event(organizer=current_user, **with_local_times(form.details()))
+            event = create_event(organizer=current_user, **with_local_times(form.details()), **form.guest_list())
         except EventError as error:
             _show_error(form, error)
         else:
@@ -56,6 +56,7 @@ def settings(slug: str):
                 organizer=current_user,
                 tell_delegates=form.tell_delegates.data,
                 **with_local_times(form.details()),
+                **form.guest_list(),
             )
         except EventError as error:
             _show_error(form, error)

@@ -6,12 +6,12 @@ from flask import render_template, url_for
 from flask_babel import force_locale, get_locale, gettext
 
 from ..languages import mail_language, text_direction
-from ..models import OutboxMessage, Registration
+from ..models import Invitation, OutboxMessage, Registration
 from ..stats import waitlist_position
 from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
 from .addresses import default_sender_address, smtp_address
 from .messages import EncodedMessage
-from .queue import ERASURE_NOTICE, KINDS, SUBJECTS
+from .queue import ERASURE_NOTICE, INVITATION_KINDS, KINDS, SUBJECTS
 
 # Mails to an address that no longer stands for the person: the erasure notice, and the notice to a former address
 # that the registration moved to another one. They carry no name, no private link, no ticket.
@@ -66,6 +66,8 @@ def _subject(kind: str, registration: Registration, status: str) -> str:
 def compose(message: OutboxMessage) -> flask_mail.Message:
     """Render a queued message in the delegate's language, with absolute links and a stable Message-ID; a ticket
     (QR code and calendar entry) goes with it when the registration has one (see tickets/mail.py)."""
+    if message.kind in INVITATION_KINDS:
+        return compose_invitation_mail(message)
     registration = message.registration
     event = registration.event
     details = message.details or {}
@@ -105,6 +107,49 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         "reply_to": smtp_address(event.contact_email),
     }
     mail_message = TicketMessage(**fields, ticket=ticket) if ticket else EncodedMessage(**fields)
+    mail_message.msgId = message.message_id or outbox_message_id(message)
+    return mail_message
+
+
+def invitee_name(invitation: Invitation) -> str:
+    """An invitee's name as a salutation writes it: the registration's rule (family name first in CJK scripts,
+    the honorific before), applied to what the invitation knows."""
+    person = Registration(
+        honorific=invitation.honorific, given_name=invitation.given_name, family_name=invitation.family_name
+    )
+    return person.display_name
+
+
+def compose_invitation_mail(message: OutboxMessage) -> flask_mail.Message:
+    """Render a mail about an invitation (the invitation, a reminder) in the invitee's language: the event, the
+    organizers' paragraph and the personal link."""
+    invitation = message.invitation
+    event = invitation.event
+    details = message.details or {}
+    name = invitee_name(invitation)
+    context = {
+        "invitation": invitation,
+        "event": event,
+        "name": name,
+        "event_url": url_for("registration.show_event", slug=event.slug, _external=True),
+        "invitation_url": url_for("invitation.open_invitation", token=invitation.token, _external=True),
+        "note": event.invitation_note,
+        "details": details,
+    }
+    with force_locale(mail_language(invitation.language)):
+        template = KINDS[message.kind]
+        subject = SUBJECTS[message.kind](event.title, details.get("status", ""))
+        body = render_template(f"{template}.txt", **context)
+        if text_direction(get_locale()) == "rtl":
+            body = right_to_left_text(body)
+        html = render_template(f"{template}.html", **context)
+    mail_message = EncodedMessage(
+        subject=subject,
+        recipients=[(name, message.recipient) if name else message.recipient],
+        body=body,
+        html=html,
+        reply_to=smtp_address(event.contact_email),
+    )
     mail_message.msgId = message.message_id or outbox_message_id(message)
     return mail_message
 

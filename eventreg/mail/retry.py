@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import OutboxAttempt, OutboxMessage, OutboxState, utcnow
+from ..models import Invitation, InvitationStatus, OutboxAttempt, OutboxMessage, OutboxState, utcnow
 
 # The worker's log, where operators look for a mail that did not go out (`flask outbox-worker` prints it).
 log = logging.getLogger("eventreg.mail.worker")
@@ -64,9 +64,29 @@ def is_connection_error(error: Exception) -> bool:
     return isinstance(error, OSError) and not isinstance(error, answered)
 
 
+# What an invitation's status may be for its mail's outcome to change it: an opened link or an answer says more
+# than a delivery (a reminder sent to an invitee who already opened the link stays "link opened"), and an opened
+# link proves the address works, so a later reminder that bounces does not make it "mail failed".
+_SENT_FROM = (InvitationStatus.NOT_SENT, InvitationStatus.SENT, InvitationStatus.FAILED)
+_FAILED_FROM = (InvitationStatus.NOT_SENT, InvitationStatus.SENT)
+
+
 def record_sent(message: OutboxMessage, started: datetime) -> None:
-    """Add the attempt row of a try that the server took."""
+    """Add the attempt row of a try that the server took; a mail about an invitation makes it SENT."""
     db.session.add(OutboxAttempt(message_id=message.id, attempted_at=started, outcome="sent", error=""))
+    if message.invitation_id is not None:
+        _set_invitation_status(message.invitation_id, InvitationStatus.SENT, _SENT_FROM, sent_at=utcnow())
+
+
+def _set_invitation_status(invitation_id: int, status: InvitationStatus, only_from: tuple, **values) -> None:
+    """Move the invitation to `status` when it is in one of `only_from`, in the worker's transaction (a conditional
+    UPDATE: an invitee who registers while the mail goes out keeps their answer)."""
+    table = Invitation.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == invitation_id, table.c.status.in_(only_from))
+        .values(status=status, updated_at=utcnow(), **values)
+    )
 
 
 def record_failure(message: OutboxMessage, started: datetime, error: Exception) -> None:
@@ -79,6 +99,8 @@ def record_failure(message: OutboxMessage, started: datetime, error: Exception) 
         message.state = OutboxState.FAILED
         outcome = "failed"
         log.error("outbox message %s failed: %s", message.id, text)
+        if message.invitation_id is not None:
+            _set_invitation_status(message.invitation_id, InvitationStatus.FAILED, _FAILED_FROM)
     else:
         # The last try falls on the deadline, not a whole backoff step after it.
         message.next_attempt_at = min(now + retry_delay(message.attempts), deadline)

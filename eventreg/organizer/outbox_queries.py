@@ -2,25 +2,31 @@
 mails queued again."""
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
-from ..models import OutboxMessage, OutboxState, Registration, utcnow
+from ..models import Event, Invitation, OutboxMessage, OutboxState, Registration, utcnow
+
+
+def _of_event(query: Select, event_id: int) -> Select:
+    """`query` on outbox messages narrowed to the event's: about its registrations or about its invitations."""
+    return (
+        query.outerjoin(Registration, OutboxMessage.registration_id == Registration.id)
+        .outerjoin(Invitation, OutboxMessage.invitation_id == Invitation.id)
+        .where(or_(Registration.event_id == event_id, Invitation.event_id == event_id))
+    )
 
 
 def outbox_counts(event_id: int) -> dict[str, int]:
     """How many of the event's mails are queued, sent and failed; and "resendable", the failed ones that still
     have an address (a failed erasure notice has forgotten its own, so "Resend" cannot send it)."""
     with_address = func.count().filter(OutboxMessage.recipient != "")
-    query = (
-        select(OutboxMessage.state, func.count(), with_address)
-        .join(Registration, OutboxMessage.registration_id == Registration.id)
-        .where(Registration.event_id == event_id)
-        .group_by(OutboxMessage.state)
-    )
+    query = _of_event(
+        select(OutboxMessage.state, func.count(), with_address).select_from(OutboxMessage), event_id
+    ).group_by(OutboxMessage.state)
     counts = {state.value: 0 for state in OutboxState} | {"resendable": 0}
     for state, number, addressed in db.session.execute(query):
         counts[state] = number
@@ -30,12 +36,15 @@ def outbox_counts(event_id: int) -> dict[str, int]:
 
 
 def outbox_page(event_id: int, state: str | None, page: int, per_page: int = 50) -> Pagination:
-    """One page of the event's mails, newest first, in one state or all, with their registrations and attempts."""
+    """One page of the event's mails, newest first, in one state or all, with their registrations or invitations
+    and their attempts."""
     query = (
-        select(OutboxMessage)
-        .join(Registration, OutboxMessage.registration_id == Registration.id)
-        .where(Registration.event_id == event_id)
-        .options(selectinload(OutboxMessage.registration), selectinload(OutboxMessage.attempt_log))
+        _of_event(select(OutboxMessage), event_id)
+        .options(
+            selectinload(OutboxMessage.registration),
+            selectinload(OutboxMessage.invitation),
+            selectinload(OutboxMessage.attempt_log),
+        )
         .order_by(OutboxMessage.id.desc())
     )
     if state:
@@ -48,13 +57,13 @@ def resend_failed(event_id: int, message_id: int | None = None) -> int:
     queued.
 
     Their attempt log stays; `attempts` counts the tries from now on, so OUTBOX_GIVE_UP_AFTER starts afresh.
-    Each resend is audited on its registration, in the same transaction.
+    Each resend is audited on its registration (on the event for a mail about an invitation), in the same
+    transaction.
     """
     begin_write_transaction()
     query = (
-        select(OutboxMessage)
-        .join(Registration, OutboxMessage.registration_id == Registration.id)
-        .where(Registration.event_id == event_id, OutboxMessage.state == OutboxState.FAILED)
+        _of_event(select(OutboxMessage), event_id)
+        .where(OutboxMessage.state == OutboxState.FAILED)
         # A mail whose address was forgotten (an erasure notice given up on) has nowhere to go.
         .where(OutboxMessage.recipient != "")
         .order_by(OutboxMessage.id)
@@ -62,6 +71,7 @@ def resend_failed(event_id: int, message_id: int | None = None) -> int:
     if message_id is not None:
         query = query.where(OutboxMessage.id == message_id)
     messages = list(db.session.scalars(query))
+    event = db.session.get(Event, event_id)
     now = utcnow()
     for message in messages:
         message.state = OutboxState.QUEUED
@@ -70,6 +80,7 @@ def resend_failed(event_id: int, message_id: int | None = None) -> int:
         audit.record(
             "mail.resent",
             registration=message.registration,
+            event=None if message.registration_id is not None else event,
             before={"mail": message.id, "state": OutboxState.FAILED.value},
             after={"state": OutboxState.QUEUED.value},
         )

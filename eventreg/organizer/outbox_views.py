@@ -2,7 +2,9 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from werkzeug.routing import BuildError
 
 from ..attendees.queries import MAIL_LABELS
 from ..auth.access import managed_event, requires
@@ -13,6 +15,9 @@ from ..pagination import last_page_if_beyond, requested_page
 from .outbox_queries import outbox_counts, outbox_page, resend_failed
 
 bp = Blueprint("outbox", __name__, url_prefix="/organizer")
+
+# The kinds of mail about an invitation, named in the list until their subject is known (it is once they are sent).
+INVITATION_MAIL_LABELS = {"invitation": _l("Invitation"), "invitation_reminder": _l("Invitation reminder")}
 
 
 def _state_filter() -> str | None:
@@ -41,8 +46,17 @@ def event_outbox(slug: str):
         counts=outbox_counts(event.id),
         messages=messages,
         form=ConfirmForm(),
-        mail_labels=MAIL_LABELS,
+        mail_labels=MAIL_LABELS | INVITATION_MAIL_LABELS,
+        invitation_page=_invitation_page_url,
     )
+
+
+def _invitation_page_url(slug: str, invitation_id: int) -> str | None:
+    """The organizers' page of an invitation, where the invitations' pages have one (None: show the address)."""
+    try:
+        return url_for("invitations.show_invitation", slug=slug, invitation_id=invitation_id)
+    except BuildError:
+        return None
 
 
 @bp.post("/events/<slug:slug>/outbox/<int:message_id>/resend")
@@ -51,7 +65,8 @@ def resend_message(slug: str, message_id: int):
     """Queue one failed mail again."""
     event = managed_event(slug)
     message = db.get_or_404(OutboxMessage, message_id)
-    if message.registration is None or message.registration.event_id != event.id:
+    about = message.registration or message.invitation  # a mail is about a registration or an invitation
+    if about is None or about.event_id != event.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
         if resend_failed(event.id, message_id):

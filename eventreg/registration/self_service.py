@@ -19,8 +19,8 @@ from .. import audit
 from ..converters import MAX_ID
 from ..extensions import db
 from ..forms import column_length
-from ..mail.queue import queue_mail
-from ..models import ACTIVE, Event, Registration, Status, casefold_key, utcnow
+from ..mail.queue import queue_invitation_mail, queue_mail
+from ..models import ACTIVE, Event, Invitation, Registration, Status, casefold_key, utcnow
 from .capacity import locked_event
 from .credentials import renew_credentials
 from .edits import (
@@ -33,6 +33,10 @@ from .edits import (
 )
 from .services import DelegateDetails, RegistrationRefused, active_registration
 from .status import StatusAction, change_status
+
+# The kind of the invitation mail (invitations/mails.py registers it), sent again to an invited address that has no
+# registration yet.
+INVITATION_MAIL = "invitation"
 
 # How long the link that confirms a new email address works.
 EMAIL_CHANGE_MAX_AGE = timedelta(hours=48)
@@ -184,13 +188,22 @@ def confirm_email_change(key: str) -> Registration:
 
 
 def send_lost_link(event_id: int, email: str) -> None:
-    """Queue the "lost_link" mail when the address holds an active registration for the event; do nothing otherwise.
-    The caller answers the same either way."""
-    registration = active_registration(event_id, _key(email))
-    if registration is None:
+    """Queue the "lost_link" mail when the address holds an active registration for the event; else the invitation
+    again when the address was invited (its personal link is the way in); do nothing otherwise. The caller answers
+    the same either way."""
+    key = _key(email)
+    registration = active_registration(event_id, key)
+    if registration is not None:
+        queue_mail("lost_link", registration)
+        db.session.commit()
+        return
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.event_id == event_id, Invitation.email_key == key)
+    )
+    if invitation is None:
         db.session.rollback()
         return
-    queue_mail("lost_link", registration)
+    queue_invitation_mail(INVITATION_MAIL, invitation)
     db.session.commit()
 
 

@@ -2,7 +2,7 @@
 
 from typing import NoReturn
 
-from flask import Blueprint, abort, make_response, redirect, render_template, session, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import stats
@@ -11,7 +11,7 @@ from ..events.services import event_by_slug
 from ..extensions import csrf
 from ..languages import current_language
 from ..mail.addresses import masked_address
-from ..models import Registration
+from ..models import Admission, Registration
 from . import limits
 from .credentials import link_was_replaced
 from .forms import RegistrationForm, token_expired
@@ -19,6 +19,7 @@ from .self_service import send_lost_link
 from .services import (
     DelegateDetails,
     DuplicateRegistration,
+    InvitationRequired,
     RegistrationClosed,
     RegistrationRefused,
     find_registration,
@@ -83,6 +84,8 @@ def register(slug: str):
     outcome and the private link go only to the address, so whoever types someone else's address controls nothing,
     and the answer does not tell whether the address was registered already (it then gets the lost-link mail)."""
     event = event_or_404(slug)
+    if event.admission == Admission.INVITATION:
+        return by_invitation_only(event)
     state = event.registration_state()
     if state != "open":
         return render_template("registration/closed.html", event=event, state=state)
@@ -100,17 +103,19 @@ def register(slug: str):
             )
         except RegistrationClosed:
             return render_template("registration/closed.html", event=event, state="closed")
+        except InvitationRequired:  # the organizers made the event by invitation while the form was open
+            return by_invitation_only(event)
         except DuplicateRegistration:
             if limits.lost_link_mail_allowed():  # no mail bomb through this form: the lost-link form's count
                 send_lost_link(event_id, fields["email"])
-            return _submitted(event_id, event_slug, fields["email"])
+            return answer_submitted(event_id, event_slug, fields["email"])
         except RegistrationRefused as refusal:
             if refusal.field:
                 getattr(form, refusal.field).errors.append(refusal.message)
             else:
                 form.form_errors.append(refusal.message)
         else:
-            return _submitted(event_id, event_slug, fields["email"])
+            return answer_submitted(event_id, event_slug, fields["email"])
     elif token_expired(
         form,
         _(
@@ -123,12 +128,22 @@ def register(slug: str):
     return page, status
 
 
-def _submitted(event_id: int, slug: str, email: str):
+def by_invitation_only(event):
+    """The registration page of an event that admits only invited people: the event, the notice and whom to ask,
+    no form; a POST (no invitation comes through this form) is refused with 403 and the same page."""
+    refused = request.method == "POST"
+    page = render_template(
+        "registration/register.html", event=event, form=None, refused=refused, summary=stats.event_summary(event)
+    )
+    return page, 403 if refused else 200
+
+
+def answer_submitted(event_id: int, slug: str, email: str):
     """The one answer to a valid submission: See Other to the "submitted" page, which names the address, masked.
     It takes the event's id and slug, not the event: after the registration's commit, reading the event object
     would load it again (one more query on the hot path of a rush)."""
     session[SUBMITTED_TO] = {"event": event_id, "address": masked_address(email)}
-    return redirect(url_for(".submitted", slug=slug), 303)
+    return redirect(url_for("registration.submitted", slug=slug), 303)
 
 
 @bp.get("/e/<slug:slug>/submitted")
