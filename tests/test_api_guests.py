@@ -89,15 +89,48 @@ def test_a_category_is_its_code_with_the_label_in_the_readers_language(client, g
         "delegate",
         "Delegate",
     )
-    assert english["loner@example.org"]["category"] == "keynote"
+    # The event's own category, with the organizers' labels.
+    assert (english["loner@example.org"]["category"], english["loner@example.org"]["category_label"]) == (
+        "keynote",
+        "Keynote",
+    )
     french = by_email(get(client, guests, "/registrations", **{"Accept-Language": "fr"}))
-    assert french["member@example.org"]["category_label"] == "Délégué"
-    assert french["member@example.org"]["category"] == "delegate"
+    assert (french["member@example.org"]["category"], french["member@example.org"]["category_label"]) == (
+        "delegate",
+        "Délégué",
+    )
+    assert french["loner@example.org"]["category_label"] == "Conférence"
 
 
 def test_the_description_gives_categories_as_codes_not_a_fixed_list():
     category = SPEC["components"]["schemas"]["Category"]
     assert category["type"] == "string" and "enum" not in category
+
+
+def test_the_delegation_list_counts_members(client, guests):
+    response = get(client, guests, "/delegations")
+    check(response, "/events/{slug}/delegations", 200)
+    items = response.get_json()["items"]
+    assert [item["name"] for item in items] == ["Académie des sciences", "Russian Academy of Sciences"]
+    institute, academy = items
+    assert institute == {
+        "id": guests["delegations"]["institute"],
+        "name": "Académie des sciences",
+        "country": None,
+        "quota": 5,
+        "registered": 0,
+        "focal_points": 0,
+        "confirmed": 0,
+        "checked_in": 0,
+    }
+    assert (academy["country"], academy["quota"]) == ("RU", 3)
+    # Active members: the confirmed one and the pending one (the focal point leads, the cancelled one left).
+    assert (academy["registered"], academy["focal_points"], academy["confirmed"], academy["checked_in"]) == (
+        2,
+        1,
+        2,
+        1,
+    )
 
 
 def test_the_invitation_counts_are_the_dashboards(client, guests):
@@ -112,7 +145,7 @@ def test_the_invitation_counts_are_the_dashboards(client, guests):
     }
 
 
-@pytest.mark.parametrize("path", ["/invitation-counts"])
+@pytest.mark.parametrize("path", ["/delegations", "/invitation-counts"])
 def test_another_organizers_event_is_refused(client, guests, path):
     response = client.get(f"/api/v1/events/{guests['other'].slug}{path}", headers=guests["organizer"])
     check(response, f"/events/{{slug}}{path}", 403)
@@ -124,4 +157,4 @@ def test_an_event_says_who_may_register(app, client, guests):
         db.session.commit()
     body = get(client, guests, "").get_json()
     assert body["admission"] == "invitation"
-    assert body["links"]["invitation_counts"].endswith("/invitation-counts")
+    assert body["links"]["delegations"].endswith("/delegations")

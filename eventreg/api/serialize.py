@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import url_for
 from sqlalchemy import select
 
+from ..categories.services import category_labels
 from ..extensions import db
 from ..geo.countries import country_name
 from ..geo.regions import continent_of, subregion_of
@@ -41,6 +42,7 @@ def event_json(event: Event) -> dict:
             "self": url_for("api.event", slug=event.slug, _external=True),
             "stats": url_for("api.event_stats", slug=event.slug, _external=True),
             "registrations": url_for("api.event_registrations", slug=event.slug, _external=True),
+            "delegations": url_for("api.event_delegations", slug=event.slug, _external=True),
             "invitation_counts": url_for("api.event_invitation_counts", slug=event.slug, _external=True),
             "public": url_for("registration.show_event", slug=event.slug, _external=True),
         },
@@ -57,8 +59,8 @@ class GuestFacts:
     category_labels: dict[str, str] = field(default_factory=dict)
 
     def category_label(self, code: str) -> str:
-        """The category's label in the reader's language (its catalog label, else the code, for a code the event
-        no longer has)."""
+        """The category's label in the reader's language (for a code the event no longer has: its catalog label,
+        else the code, as categories.services.category_label_of)."""
         return self.category_labels.get(code) or str(CATEGORY_LABELS.get(code, code))
 
 
@@ -78,7 +80,7 @@ def guest_facts(event: Event, registrations: Iterable[Registration]) -> GuestFac
             Invitation.event_id == event.id, Invitation.registration_id.in_(ids)
         )
         statuses = dict(db.session.execute(query).all())
-    return GuestFacts(names, statuses, {code: str(label) for code, label in CATEGORY_LABELS.items()})
+    return GuestFacts(names, statuses, category_labels(event.id))
 
 
 def registration_json(
@@ -127,3 +129,18 @@ def registration_json(
         if may_see(organizer, need):
             item[need] = getattr(registration, need)
     return item
+
+
+def delegation_json(row) -> dict:
+    """One delegation with its counts (a delegations.services.DelegationRow)."""
+    delegation = row.delegation
+    return {
+        "id": delegation.id,
+        "name": delegation.name,
+        "country": delegation.country or None,
+        "quota": delegation.quota,
+        "registered": row.registered,
+        "focal_points": row.focal_points,
+        "confirmed": row.confirmed,
+        "checked_in": row.checked_in,
+    }

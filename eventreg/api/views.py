@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from .. import stats
 from ..attendees.filters import AttendeeFilter
 from ..auth.access import current_organizer, managed_event, public, token_required
+from ..delegations.services import delegation_rows
 from ..events.services import events_run_by
 from ..extensions import db
 from ..models import Right
 from ..pagination import requested_page
 from ..stats.invitations import invitation_counts, invitation_totals
-from .serialize import event_json, guest_facts, registration_json
+from .serialize import delegation_json, event_json, guest_facts, registration_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -109,6 +110,14 @@ def event_registrations(slug: str):
         total=result.total,
         pages=result.pages,
     )
+
+
+@bp.get("/events/<slug:slug>/delegations")
+@token_required(Right.USE_API)
+def event_delegations(slug: str):
+    """The event's delegations by name, each with its quota and how many members registered, confirmed and
+    checked in (the organizers' delegation list)."""
+    return jsonify(items=[delegation_json(row) for row in delegation_rows(managed_event(slug))])
 
 
 @bp.get("/events/<slug:slug>/invitation-counts")
