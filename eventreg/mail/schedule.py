@@ -108,6 +108,7 @@ def run_due(now: datetime | None = None, batch: int = BATCH) -> ScheduleReport:
             db.session.rollback()
             log.exception("scheduled mail %s: failed, tried again after %s", scheduled_id, LEASE)
             continue
+        log.info("scheduled mail %s: %s, %d mails queued", scheduled_id, outcome, queued)
         report.queued += queued
         report.done += outcome == DONE
         report.cancelled += outcome == CANCELLED
