@@ -129,9 +129,12 @@ def _checked(values: dict[str, str], categories: dict[str, str]) -> tuple[dict, 
     return resolved, None
 
 
-def preview_import(event_id: int, filename: str, data: bytes, organizer: Organizer | None = None) -> InvitationImport:
+def preview_import(
+    event_id: int, filename: str, data: bytes, organizer: Organizer | None = None, *, keep: bool = True
+) -> InvitationImport:
     """Parse a file and store its preview: each row to add, to update (the event already invites the address) or
-    refused with its reason. Nothing else is written. ImportFileError when the file cannot be read."""
+    refused with its reason. Nothing else is written (nothing at all unless `keep`). ImportFileError when the file
+    cannot be read."""
     parsed = parse_file(filename, data)
     existing = dict(
         db.session.execute(select(Invitation.email_key, Invitation.id).where(Invitation.event_id == event_id)).all()
@@ -158,8 +161,9 @@ def preview_import(event_id: int, filename: str, data: bytes, organizer: Organiz
         rows=rows,
         counts=counts,
     )
-    db.session.add(preview)
-    db.session.commit()
+    if keep:
+        db.session.add(preview)
+        db.session.commit()
     return preview
 
 

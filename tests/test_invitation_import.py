@@ -1,0 +1,258 @@
+"""The invitation import: the preview's refusals, add versus update, CSV and XLSX, the cancel that writes nothing,
+the import's own upload limit, a preview confirmed by another app host, the resumed confirmation."""
+
+import csv
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select, update
+
+from eventreg import create_app
+from eventreg.extensions import db
+from eventreg.invitations import importing
+from eventreg.invitations.importing import apply_import, cancel_import, preview_import
+from eventreg.invitations.services import InviteeDetails, invite
+from eventreg.models import Delegation, Invitation, InvitationImport
+from tests.conftest import base_config
+
+HEADER = ["Email", "Given name", "Family name", "Country", "Category", "Language", "Delegation"]
+
+
+def csv_bytes(rows, header=HEADER, delimiter=",", bom=False) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" if bom else "").encode() + out.getvalue().encode()
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def import_url(event, *rest) -> str:
+    return "/".join([f"/organizer/events/{event.slug}/invitations/import", *map(str, rest)])
+
+
+def upload(client, url, filename, data):
+    """POST a file as a browser does. The body is encoded here: the test client would spool a large one to a
+    temporary file that nothing closes (a ResourceWarning)."""
+    boundary = "----eventreg-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+GOOD = ["wei.zhang@example.org", "Wei", "Zhang", "CN", "delegate", "zh", "Chinese Academy of Sciences"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        (0, "wei.zhang.example.org", "@ sign"),
+        (3, "Atlantis", "Unknown country or region: Atlantis."),
+        (4, "astronaut", "Unknown category: astronaut."),
+        (5, "tlh", "Unknown or unoffered language: tlh."),
+        (1, "W" * 101, "longer than 100 characters"),
+        (6, "D" * 201, "longer than 200 characters"),
+    ],
+)
+def test_the_preview_refuses_a_row_with_its_reason(app, make_event, column, value, reason):
+    event = make_event()
+    row = list(GOOD)
+    row[column] = value
+    with app.test_request_context():
+        preview = preview_import(event.id, "guests.csv", csv_bytes([row, ["li.na@example.org", "Na", "Li"]]))
+        refused = [r for r in preview.rows if r["action"] == "refused"]
+        assert preview.counts == {"add": 1, "update": 0, "refused": 1}
+        assert refused[0]["row"] == 2
+        assert reason in refused[0]["reason"]
+
+
+def test_the_preview_refuses_an_address_twice_in_the_file(app, make_event):
+    event = make_event()
+    rows = [GOOD, ["Wei.Zhang@Example.org", "Wei", "Zhang"]]
+    with app.test_request_context():
+        preview = preview_import(event.id, "guests.csv", csv_bytes(rows))
+        assert preview.counts == {"add": 1, "update": 0, "refused": 1}
+        assert preview.rows[1]["reason"] == "The same address as row 2."
+
+
+def test_countries_categories_and_languages_are_read_in_any_offered_language(app, make_event):
+    event = make_event()
+    rows = [
+        ["a@example.org", "A", "A", "Chine", "Speaker", "zh-CN", ""],
+        ["b@example.org", "B", "B", "中国", "Presse", "ar-EG", ""],
+        ["c@example.org", "C", "C", "france", "OBSERVER", "fr", ""],
+    ]
+    with app.test_request_context():
+        preview = preview_import(event.id, "guests.csv", csv_bytes(rows))
+        assert preview.counts["refused"] == 0, preview.rows
+        values = [row["values"] for row in preview.rows]
+        assert [(v["country"], v["category"], v["language"]) for v in values] == [
+            ("CN", "speaker", "zh_Hans"),
+            ("CN", "press", "ar"),
+            ("FR", "observer", "fr"),
+        ]
+
+
+def test_a_known_address_updates_its_invitation_and_a_new_one_is_added(app, make_event):
+    event = make_event()
+    with app.test_request_context():
+        invite(event.id, InviteeDetails(email="wei.zhang@example.org", given_name="W.", institution="CAS"))
+        rows = [["WEI.ZHANG@example.org", "Wei", "Zhang", "", "", "", ""], ["li.na@example.org", "Na", "Li"]]
+        preview = preview_import(event.id, "guests.csv", csv_bytes(rows))
+        assert [row["action"] for row in preview.rows] == ["update", "add"]
+        apply_import(preview.id)
+        invitations = db.session.scalars(select(Invitation).order_by(Invitation.id)).all()
+        assert [(i.email, i.given_name, i.family_name, i.institution) for i in invitations] == [
+            ("WEI.ZHANG@example.org", "Wei", "Zhang", "CAS"),  # the empty cell kept what it said
+            ("li.na@example.org", "Na", "Li", ""),
+        ]
+        assert db.session.get(InvitationImport, preview.id).state == "applied"
+
+
+def test_an_xlsx_file_and_a_semicolon_csv_with_a_bom_import_the_same(app, make_event):
+    event = make_event()
+    rows = [GOOD, ["li.na@example.org", "Na", "Li", "FR", "observer", "fr", "Chinese Academy of Sciences"]]
+    with app.test_request_context():
+        from_xlsx = preview_import(event.id, "guests.xlsx", xlsx_bytes(rows))
+        from_csv = preview_import(event.id, "guests.csv", csv_bytes(rows, delimiter=";", bom=True))
+        assert from_xlsx.rows == from_csv.rows
+        apply_import(from_xlsx.id)
+        assert count(Invitation) == 2
+        assert count(Delegation) == 1  # created once, by its name, for both rows
+        invitation = db.session.scalars(select(Invitation).where(Invitation.email == "li.na@example.org")).one()
+        assert (invitation.country, invitation.language, invitation.status) == ("FR", "fr", "not_sent")
+        assert invitation.token and invitation.name_key == "li na"
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "message"),
+    [
+        ("guests.xlsx", b"not a workbook", "cannot be read as an Excel"),
+        ("guests.csv", "email\ncafé@example.org\n".encode("latin-1"), "not in UTF-8"),
+        ("guests.csv", b"name,institution\nWei,CAS\n", "one of them"),
+    ],
+)
+def test_an_unreadable_file_is_refused_with_a_message(logged_in, make_event, filename, data, message):
+    event = make_event()
+    response = upload(logged_in, import_url(event), filename, data)
+    assert response.status_code == 200
+    assert message in response.text
+
+
+def test_a_cancelled_import_writes_nothing(app, logged_in, make_event):
+    event = make_event()
+    data = csv_bytes([GOOD, ["li.na@example.org", "Na", "Li", "FR", "", "", "New delegation"]])
+    response = upload(logged_in, import_url(event), "guests.csv", data)
+    preview_url = response.location
+    assert "2 invitations to add" in logged_in.get(preview_url).text
+    with app.app_context():
+        before = (count(Invitation), count(Delegation))
+    response = logged_in.post(preview_url + "/cancel")
+    assert response.status_code == 302
+    with app.app_context():
+        assert (count(Invitation), count(Delegation)) == before == (0, 0)
+        assert db.session.scalars(select(InvitationImport.state)).one() == "cancelled"
+    # A cancelled import cannot be confirmed afterwards.
+    logged_in.post(preview_url + "/confirm")
+    with app.app_context():
+        assert count(Invitation) == 0
+
+
+def test_the_import_takes_a_file_larger_than_the_sites_limit_up_to_its_own(app, logged_in, make_event):
+    event = make_event()
+    padding = "x" * 90
+    rows = [[f"guest{n}@example.org", padding, "Zhang"] for n in range(20_000)]
+    data = csv_bytes(rows, header=["email", "position", "family name"])
+    assert 2_000_000 < len(data) < 10 * 1024 * 1024
+    response = upload(logged_in, import_url(event), "guests.csv", data)
+    assert response.status_code == 302, response.text
+    assert "20,000 invitations to add" in logged_in.get(response.location).text
+    # The site's own 1 MiB limit still holds everywhere else.
+    response = logged_in.post(f"/organizer/events/{event.slug}/invitations/new", data={"email": "a" * 2_000_000})
+    assert response.status_code == 413
+
+
+def test_a_file_beyond_the_imports_limit_is_refused_with_a_message(logged_in, make_event):
+    event = make_event()
+    data = b"email\n" + b"a" * (11 * 1024 * 1024)
+    response = upload(logged_in, import_url(event), "guests.csv", data)
+    assert response.status_code == 413
+    assert "The file is larger than 10 MB; please split it." in response.text
+    assert 'name="file"' in response.text  # the form again, to choose another file
+
+
+def test_a_preview_made_on_one_app_host_is_confirmed_on_another(app, logged_in, make_event, make_organizer, tmp_path):
+    event = make_event()
+    data = csv_bytes([GOOD, ["li.na@example.org", "Na", "Li"]])
+    response = upload(logged_in, import_url(event), "guests.csv", data)
+    preview_path = response.location
+    other_host = create_app(base_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    other = other_host.test_client()
+    assert other.post("/auth/login", data={"email": "admin@example.org", "password": "correct horse battery"})
+    assert "2 invitations to add" in other.get(preview_path).text
+    response = other.post(preview_path + "/confirm")
+    assert response.location.endswith(f"/organizer/events/{event.slug}/invitations")
+    assert "Import done: 2 added, 0 updated." in other.get(response.location).text
+    assert logged_in.get(preview_path + "/progress").json == {"state": "applied", "applied": 2, "total": 2}
+    with other_host.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    with app.app_context():
+        assert count(Invitation) == 2
+
+
+def test_an_interrupted_confirmation_resumes_after_its_last_chunk(app, make_event, monkeypatch):
+    event = make_event()
+    rows = [[f"guest{n}@example.org", "G", str(n)] for n in range(25)]
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 10)
+    write_chunk = importing._write_chunk
+    calls = []
+
+    def failing_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the host went down")
+        write_chunk(*args)
+
+    with app.test_request_context():
+        preview = preview_import(event.id, "guests.csv", csv_bytes(rows, header=["email", "given name", "surname"]))
+        monkeypatch.setattr(importing, "_write_chunk", failing_second_chunk)
+        with pytest.raises(RuntimeError):
+            apply_import(preview.id)
+        db.session.rollback()
+        stopped = db.session.get(InvitationImport, preview.id)
+        assert (stopped.state, stopped.applied, count(Invitation)) == ("applying", 10, 10)
+        with pytest.raises(importing.ImportStateError):
+            cancel_import(preview.id)
+        written = []
+        monkeypatch.setattr(importing, "_write_chunk", lambda _id, chunk, *rest: written.append(chunk[0]["row"]))
+        apply_import(preview.id)
+        assert written == [12, 22]  # from the second chunk on (the file's rows 12 and 22 start the chunks)
+        db.session.rollback()
+        monkeypatch.setattr(importing, "_write_chunk", write_chunk)
+        db.session.execute(update(InvitationImport).values(state="applying", applied=10))
+        db.session.commit()
+        apply_import(preview.id)
+        assert count(Invitation) == 25
+        assert db.session.get(InvitationImport, preview.id).applied == 25
