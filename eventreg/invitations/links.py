@@ -11,8 +11,6 @@ from ..database import begin_write_transaction
 from ..extensions import db
 from ..models import (
     ACTIVE,
-    CATEGORY_LABELS,
-    EventCategory,
     Invitation,
     InvitationStatus,
     Registration,
@@ -67,15 +65,6 @@ def active_registration_of(invitation: Invitation) -> Registration | None:
     return registration if registration is not None and registration.status in ACTIVE else None
 
 
-def category_label(event_id: int, code: str, language: str) -> str:
-    """An event category's label in `language`: the organizers' own, else the catalog's, else the code."""
-    category = db.session.scalar(
-        select(EventCategory).where(EventCategory.event_id == event_id, EventCategory.code == code)
-    )
-    own = (category.labels or {}).get(language) if category is not None else None
-    return own or str(CATEGORY_LABELS.get(code, code))
-
-
 def register_invitee(invitation: Invitation, details: DelegateDetails, language: str, submission_key: str | None):
     """Register the invitee through their invitation (see register_delegate): the invited address, the assigned
     category if any, the delegation and focal-point flag, and no approval step when the invitation skips it; the
@@ -85,18 +74,11 @@ def register_invitee(invitation: Invitation, details: DelegateDetails, language:
         skip_approval=invitation.skip_approval,
         delegation_id=invitation.delegation_id,
         is_focal_point=invitation.is_focal_point,
-        **_assigned(invitation),
+        assigned_category=invitation.category,
     )
     return register_delegate(
         invitation.event_id, details, language=language, submission_key=submission_key, membership=membership
     )
-
-
-def _assigned(invitation: Invitation) -> dict:
-    """The assigned category for Membership, where the service knows it (the categories' work adds the field)."""
-    if invitation.category and "assigned_category" in Membership.__dataclass_fields__:
-        return {"assigned_category": invitation.category}
-    return {}
 
 
 def decline_invitation(invitation_id: int, reason: str) -> Invitation:

@@ -1,12 +1,12 @@
 """The invitee's forms: the registration form pre-filled from the invitation, and the decline."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..forms import Form, NoControlCharacters, one_newline_style, strip
 from ..models import HONORIFIC_LABELS, Invitation
-from ..registration.forms import RegistrationForm
+from ..registration.forms import RegistrationForm, offer_categories
 from .links import MAX_DECLINE_REASON
 
 # What the form takes from the invitation when the organizers knew it (the invitee checks and completes the rest).
@@ -14,21 +14,17 @@ PREFILLED = ("honorific", "given_name", "family_name", "native_name", "instituti
 
 
 class InvitationForm(RegistrationForm):
-    """The registration form behind an invitation link: the address is the invited one (shown, not typed), and an
-    assigned category is shown as the only choice (the view registers the invitation's, whatever is posted)."""
+    """The registration form behind an invitation link: the address is the invited one (shown, not typed); the
+    event's categories that delegates choose, or the invitation's assigned one, fixed (whatever a POST carries)."""
 
     email = None
 
-    def __init__(self, invitation: Invitation, category_label: str | None = None, **kwargs):
+    def __init__(self, invitation: Invitation, **kwargs):
         known = {name: getattr(invitation, name) for name in PREFILLED if getattr(invitation, name)}
         if known.get("honorific") not in HONORIFIC_LABELS:  # a title the form does not offer: the invitee chooses
             known.pop("honorific", None)
-        if invitation.category:
-            known["category"] = invitation.category
         super().__init__(data=known, **kwargs)
-        if invitation.category:
-            self.category.choices = [SelectChoice(invitation.category, category_label or invitation.category)]
-            self.category.description = _l("The organizers chose this category for you.")
+        offer_categories(self, invitation.event_id, invitation.category or None)
 
 
 class DeclineForm(Form):

@@ -25,7 +25,6 @@ from . import mails  # noqa: F401 - registers the invitation mails' kinds before
 from .links import (
     InvitationAnswered,
     active_registration_of,
-    category_label,
     decline_invitation,
     find_invitation,
     mark_opened,
@@ -79,7 +78,7 @@ def _invitation_page(invitation: Invitation, token: str):
     if request.method == "GET":
         mark_opened(invitation)
     state = event.registration_state()
-    form = InvitationForm(invitation, category_label(event.id, invitation.category, current_language()))
+    form = InvitationForm(invitation)
     status = 200
     if state == "open" and form.validate_on_submit():
         fields = {name: form.data.get(name) for name in DelegateDetails.__dataclass_fields__}
@@ -136,9 +135,7 @@ def decline(token: str):
         form = DeclineForm()
         if not form.validate_on_submit():
             state = event.registration_state()
-            invitation_form = InvitationForm(
-                invitation, category_label(event.id, invitation.category, current_language()), formdata=None
-            )
+            invitation_form = InvitationForm(invitation, formdata=None)
             return _page(event, invitation, token, state, invitation_form, form), 400
         try:
             decline_invitation(invitation.id, form.reason.data or "")

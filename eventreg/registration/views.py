@@ -89,7 +89,7 @@ def register(slug: str):
     state = event.registration_state()
     if state != "open":
         return render_template("registration/closed.html", event=event, state=state)
-    form = RegistrationForm()
+    form = RegistrationForm.for_event(event)
     status = 200
     if form.validate_on_submit():
         fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}
