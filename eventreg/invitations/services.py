@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
@@ -19,7 +20,7 @@ from ..languages.negotiation import best_offered, parse_range
 from ..mail.queue import queue_invitation_mail
 from ..models import CATEGORY_LABELS, Delegation, Event, EventCategory, Invitation, Organizer, OutboxMessage
 from ..models.common import KEY_EXPANSION, casefold_key
-from ..models.guests import InvitationStatus
+from ..models.guests import UNANSWERED
 from ..validation_messages import email_problem
 
 INVITATION_MAIL = "invitation"  # the mail kind h3's invitee side registers (add_kind)
@@ -184,7 +185,11 @@ def invite(event_id: int, details: InviteeDetails, organizer: Organizer | None =
         raise AlreadyInvited(existing)
     invitation = Invitation(event_id=event_id, **values)
     db.session.add(invitation)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same address invited a moment ago, by another request
+        db.session.rollback()
+        return invite(event_id, details, organizer)
     audit.record("invitation.created", event=event, after=_audited(invitation), organizer=organizer)
     db.session.commit()
     return invitation
@@ -257,9 +262,7 @@ def send_invitations(
     how many were queued. Invitations already answered (registered, declined) are left alone."""
     query = select(Invitation).where(
         Invitation.event_id == event_id,
-        Invitation.status.in_(
-            [InvitationStatus.NOT_SENT, InvitationStatus.SENT, InvitationStatus.OPENED, InvitationStatus.FAILED]
-        ),
+        Invitation.status.in_(UNANSWERED),
     )
     if invitation_ids is not None:
         query = query.where(Invitation.id.in_(list(invitation_ids)))
