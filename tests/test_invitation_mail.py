@@ -121,6 +121,7 @@ def test_a_refused_invitation_is_marked_failed_and_can_be_resent_from_the_outbox
     page = client.get(f"/organizer/events/{event.slug}/outbox")
     assert f'data-message="{message_id}"' in page.text
     assert "layla.haddad@example.org" in page.text and "550 5.1.1 no such user" in page.text
+    assert f'href="/organizer/events/{event.slug}/invitations/{invitation_id}"' in page.text
     response = client.post(f"/organizer/events/{event.slug}/outbox/{message_id}/resend")
     assert response.status_code == 302
     [row] = outbox(smtp_app)

@@ -4,7 +4,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from werkzeug.routing import BuildError
 
 from ..attendees.queries import MAIL_LABELS
 from ..auth.access import managed_event, requires
@@ -47,16 +46,7 @@ def event_outbox(slug: str):
         messages=messages,
         form=ConfirmForm(),
         mail_labels=MAIL_LABELS | INVITATION_MAIL_LABELS,
-        invitation_page=_invitation_page_url,
     )
-
-
-def _invitation_page_url(slug: str, invitation_id: int) -> str | None:
-    """The organizers' page of an invitation, where the invitations' pages have one (None: show the address)."""
-    try:
-        return url_for("invitations.show_invitation", slug=slug, invitation_id=invitation_id)
-    except BuildError:
-        return None
 
 
 @bp.post("/events/<slug:slug>/outbox/<int:message_id>/resend")
