@@ -101,3 +101,8 @@ def test_the_event_nav_links_the_guest_list_pages(logged_in, make_event):
     assert f'href="/organizer/events/{event.slug}/invitations" aria-current="page">Invitations<' in listing
     new = nav(logged_in.get(f"/organizer/events/{event.slug}/invitations/new").text)
     assert f'href="/organizer/events/{event.slug}/invitations" aria-current="true">Invitations<' in new
+    assert 'aria-current="page"' not in new
+    assert f'href="/organizer/events/{event.slug}/delegations">Delegations<' in links
+    delegations = nav(logged_in.get(f"/organizer/events/{event.slug}/delegations").text)
+    assert f'href="/organizer/events/{event.slug}/delegations" aria-current="page">Delegations<' in delegations
+    assert delegations.count("aria-current") == 1
