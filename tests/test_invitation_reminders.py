@@ -271,6 +271,14 @@ def test_a_selection_that_is_not_ids_sends_nothing(app, logged_in, event_with_in
     assert reminders(app) == []
 
 
+def test_more_ticked_rows_than_the_list_allows_send_nothing(app, logged_in, event_with_invitations):
+    event, _ids = event_with_invitations
+    url = f"/organizer/events/{event.slug}/invitations/remind"
+    response = logged_in.post(url, data={"ids": [str(n) for n in range(1, 1002)]}, follow_redirects=True)
+    assert "Please choose at most 1,000 invitations at a time." in response.text
+    assert reminders(app) == []
+
+
 def test_the_schedule_page_adds_lists_and_removes_reminders(app, logged_in, event_with_invitations):
     event, _ids = event_with_invitations
     url = f"/organizer/events/{event.slug}/invitations/reminders"

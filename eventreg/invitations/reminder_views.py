@@ -11,6 +11,7 @@ from ..auth.access import current_organizer, managed_event, requires
 from ..converters import MAX_ID
 from ..forms import ConfirmForm, Form
 from ..models import Right
+from .forms import MAX_SELECTED
 from .reminders import (
     MAX_DAYS_BEFORE,
     MIN_DAYS_BEFORE,
@@ -61,6 +62,9 @@ def remind(slug: str):
     ids = _chosen_ids()
     if ids is None:
         flash(_("The selection was not understood; nothing was sent. Please tick the invitations again."), "error")
+        return redirect(back)
+    if len(ids) > MAX_SELECTED:  # as the list's own actions: a bounded IN list
+        flash(_("Please choose at most %(max)d invitations at a time.", max=MAX_SELECTED), "error")
         return redirect(back)
     try:
         count = remind_now(event, audience(ids=ids, **filters), current_organizer())
