@@ -146,8 +146,12 @@ def save_delegation(event: Event, delegation_id: int | None, name: str, country:
         after = audit.snapshot(delegation, ("name", "country", "quota"))
         old, new = audit.changes(before, after)
         if new:
-            action = "delegation.created" if delegation_id is None else "delegation.updated"
-            audit.record(action, event=locked, before=old or None, after={"delegation": delegation.id, **new})
+            audit.record(
+                "delegation.created" if delegation_id is None else "delegation.updated",
+                event=locked,
+                before=old or None,
+                after={"delegation": delegation.id, **new},
+            )
     return delegation
 
 
@@ -184,8 +188,13 @@ def set_membership(event: Event, delegation_id: int, registration_id: int, *, me
         registration.is_focal_point = member and focal
         old, new = audit.changes(before, audit.snapshot(registration, ("delegation_id", "is_focal_point")))
         if new:
-            action = "delegation.member_added" if member else "delegation.member_removed"
-            audit.record(action, event=locked, registration=registration, before=old, after=new)
+            audit.record(
+                "delegation.member_added" if member else "delegation.member_removed",
+                event=locked,
+                registration=registration,
+                before=old,
+                after=new,
+            )
 
 
 def set_invitation(event: Event, delegation_id: int, invitation_id: int, *, member: bool, focal: bool) -> None:
