@@ -5,8 +5,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from eventreg.auth.services import create_organizer
 from eventreg.extensions import db
 from eventreg.models import Registration
+from tests.browser import log_in
 from tests.conftest import create_test_event
 from tests.test_accessibility import violations
 from tests.test_focal_point import make_delegation, make_focal_point
@@ -49,3 +51,27 @@ def test_a_focal_point_registers_a_member_and_sees_them_listed(live_server, brow
     with app.app_context():
         member = db.session.scalar(select(Registration).where(Registration.email == "olga@example.org"))
         assert (member.delegation_id, member.is_focal_point, member.status) == (delegation_id, False, "confirmed")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, {"width": 1280, "height": 900}])
+def test_the_delegation_pages_have_no_axe_violations(live_server, browser_page, viewport):
+    app, base_url = live_server
+    page = browser_page
+    page.set_viewport_size(viewport)
+    with app.app_context():
+        create_organizer("admin@example.org", "correct horse battery", "admin")
+    event = create_test_event(app, capacity=10)
+    delegation_id = make_delegation(app, event, quota=2)
+    _focal_id, token = make_focal_point(app, event, delegation_id)
+    log_in(page, base_url, "admin@example.org", "correct horse battery")
+    checked = {}
+    for name, path in [
+        ("list", f"/organizer/events/{event.slug}/delegations"),
+        ("one delegation, with a search", f"/organizer/events/{event.slug}/delegations/{delegation_id}?q=irina"),
+        ("focal point's section", f"/r/{token}/delegation"),
+    ]:
+        page.goto(base_url + path)
+        checked[name] = violations(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+    assert {name: found for name, found in checked.items() if found} == {}
