@@ -200,3 +200,13 @@ def test_the_page_speaks_the_invitations_language_unless_the_reader_chose_one(ap
     client.delete_cookie("eventreg_language")
     client.post(f"/i/{token}", data=complete())
     assert registration_of(app, invitation_id).language == "fr"
+
+
+def test_the_personal_link_is_masked_in_logs(app, invitation_event):
+    from eventreg.private_paths import mask_private_paths
+
+    _id, token = make_invitation(app, invitation_event)
+    line = f'127.0.0.1 "POST /i/{token}/decline HTTP/1.1" 303 "https://register.example.org/i/{token}"'
+    masked = mask_private_paths(line)
+    assert token not in masked
+    assert masked == '127.0.0.1 "POST /i/[private]/decline HTTP/1.1" 303 "https://register.example.org/i/[private]"'
