@@ -7,6 +7,7 @@ import email.policy
 import html
 import re
 
+import pytest
 from sqlalchemy import select
 
 from eventreg.extensions import db
@@ -277,3 +278,37 @@ def test_the_member_mail_names_the_focal_point_through_a_real_smtp_server(smtp_a
     assert any(
         part.get_content_type() == "text/calendar" or "ticket" in (part.get_filename() or "") for part in message.walk()
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"consent": None}, "Please confirm that this person agreed to share their details."),
+        ({"email": "not-an-address"}, "An email address needs an @ sign"),
+        ({"category": "speaker"}, "This category is assigned by the organizers"),
+        ({"given_name": ""}, "Please fill in this field."),
+    ],
+)
+def test_a_bad_member_is_refused_with_a_message_and_nothing_is_written(app, client, changes, message):
+    _event, delegation_id, _focal_id, token = setup(app)
+    response = client.post(f"/r/{token}/delegation", data=member_form("olga@example.org", **changes))
+    assert response.status_code == 400
+    assert message in html.unescape(response.text)
+    assert len(members(app, delegation_id)) == 1
+
+
+def test_a_focal_point_registers_members_of_an_event_by_invitation(app, client):
+    event = create_test_event(app, admission="invitation")
+    delegation_id = make_delegation(app, event)
+    _focal_id, token = make_focal_point(app, event, delegation_id)
+    assert client.post(f"/r/{token}/delegation", data=member_form("olga@example.org")).status_code == 302
+    assert [email for email, _status, _focal in members(app, delegation_id)] == [
+        "irina@example.org",
+        "olga@example.org",
+    ]
+
+
+def test_a_cancelled_focal_point_has_no_section(app, client):
+    _event, _delegation_id, _focal_id, token = setup(app)
+    client.post(f"/r/{token}/cancel")
+    assert client.get(f"/r/{token}/delegation").status_code == 404
