@@ -3,18 +3,21 @@ the import's own upload limit, a preview confirmed by another app host, the resu
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select, update
 
 from eventreg import create_app
+from eventreg.auth.services import create_organizer
 from eventreg.extensions import db
 from eventreg.invitations import importing
 from eventreg.invitations.importing import apply_import, cancel_import, preview_import
 from eventreg.invitations.services import InviteeDetails, invite
 from eventreg.models import Delegation, Invitation, InvitationImport
-from tests.conftest import base_config
+from tests.browser import log_in
+from tests.conftest import base_config, create_test_event, drop_tables, make_app
 
 HEADER = ["Email", "Given name", "Family name", "Country", "Category", "Language", "Delegation"]
 
@@ -256,3 +259,49 @@ def test_an_interrupted_confirmation_resumes_after_its_last_chunk(app, make_even
         apply_import(preview.id)
         assert count(Invitation) == 25
         assert db.session.get(InvitationImport, preview.id).applied == 25
+
+
+@pytest.mark.browser
+def test_a_browser_uploads_previews_and_confirms_with_its_progress(live_server, browser_page, tmp_path):
+    """With CSRF on: the upload (its route checks the form's own token) and the confirmation sent by
+    import-progress.js, which then follows the redirect to the list."""
+    app, base_url = live_server
+    event = create_test_event(app)
+    with app.app_context():
+        create_organizer("admin@example.org", "correct horse battery", "admin")
+    rows = [[f"guest{n}@example.org", f"Given{n}", f"Family{n}", "FR", "", "", ""] for n in range(1200)]
+    path = tmp_path / "guests.csv"
+    path.write_bytes(csv_bytes([*rows, ["bad", "B", "B"]]))
+    page = browser_page
+    log_in(page, base_url, "admin@example.org", "correct horse battery")
+    page.goto(f"{base_url}{import_url(event)}")
+    page.get_by_label("File (CSV or XLSX)").set_input_files(str(path))
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_url(re.compile(r".*/invitations/import/\d+$"))
+    assert "1,200 invitations to add" in page.content()
+    assert "Refused: An email address needs an @ sign" in " ".join(page.locator("#import-rows").inner_text().split())
+    page.get_by_role("button", name="Confirm the import").click()
+    page.wait_for_url(f"{base_url}/organizer/events/{event.slug}/invitations")
+    assert "Import done: 1,200 added, 0 updated." in page.content()
+    with app.app_context():
+        assert count(Invitation) == 1200
+
+
+def test_an_upload_without_its_security_token_is_refused_with_a_message(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    try:
+        event = create_test_event(app)
+        with app.app_context():
+            create_organizer("admin@example.org", "correct horse battery", "admin")
+        client = app.test_client()
+        login = client.get("/auth/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login)[1]
+        data = {"email": "admin@example.org", "password": "correct horse battery", "csrf_token": token}
+        assert client.post("/auth/login", data=data).status_code == 302
+        response = upload(client, import_url(event), "guests.csv", csv_bytes([GOOD]))
+        assert response.status_code == 200
+        assert "Your form expired or was sent without its security token." in response.text
+        with app.app_context():
+            assert count(InvitationImport) == 0
+    finally:
+        drop_tables(app)

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth.access import managed_event, requires
+from ..errors import CSRF_MESSAGE
 from ..extensions import csrf, db
 from ..forms import ConfirmForm
 from ..models import Delegation, Invitation, Right
@@ -258,6 +259,8 @@ def import_invitations(slug: str):
             form.file.errors.append(str(problem))
         else:
             return redirect(url_for(".import_preview", slug=slug, import_id=preview.id))
+    if "csrf_token" in form.errors:  # exempt from the global check, so the page says it (the summary skips it)
+        form.form_errors.append(CSRF_MESSAGE)
     return render_template("invitations/import.html", event=event, form=form)
 
 
@@ -275,7 +278,9 @@ def import_preview(slug: str, import_id: int):
     """What an import would do: the counts, the refused rows with their reasons, the rows to add or update."""
     event, preview = _import_or_404(slug, import_id)
     shown = request.args.get("show") if request.args.get("show") in ("add", "update", "refused") else None
-    rows = [row for row in preview.rows if shown is None or row["action"] == shown]
+    # The refused rows first: they are what the organizer must read before confirming.
+    rows = sorted((row for row in preview.rows if shown is None or row["action"] == shown),
+                  key=lambda row: row["action"] != "refused")  # fmt: skip
     pages = max(1, -(-len(rows) // PREVIEW_ROWS_PER_PAGE))
     page = min(requested_page(request.args), pages)
     start = (page - 1) * PREVIEW_ROWS_PER_PAGE
@@ -299,6 +304,7 @@ def confirm_import(slug: str, import_id: int):
     """Apply a previewed import (the page shows its progress meanwhile), optionally sending the invitations."""
     _event, preview = _import_or_404(slug, import_id)
     form = ConfirmImportForm()
+    after = url_for(".import_preview", slug=slug, import_id=import_id)
     if form.validate_on_submit():
         try:
             preview = apply_import(preview.id, send=form.send.data, organizer=current_user)
@@ -307,13 +313,17 @@ def confirm_import(slug: str, import_id: int):
         except ValueError:  # the invitation mail kind is not registered: applied, not sent
             db.session.rollback()
             flash(_("The invitations are saved, but invitation mails cannot be sent yet."), "error")
-            return redirect(url_for(".list_invitations", slug=slug))
+            after = url_for(".list_invitations", slug=slug)
         else:
             counts = preview.counts
             flash(_("Import done: %(add)d added, %(update)d updated.", add=counts["add"], update=counts["update"]),
                   "success")  # fmt: skip
-            return redirect(url_for(".list_invitations", slug=slug))
-    return redirect(url_for(".import_preview", slug=slug, import_id=import_id))
+            after = url_for(".list_invitations", slug=slug)
+    if request.accept_mimetypes.best == "application/json":
+        # import-progress.js: it goes there itself, so the page it opens shows the message (a redirect followed by
+        # fetch would show it to nobody)
+        return jsonify(location=after)
+    return redirect(after)
 
 
 @bp.post("/events/<slug:slug>/invitations/import/<int:import_id>/cancel")

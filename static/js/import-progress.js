@@ -1,5 +1,5 @@
 // The import's confirmation: sent with fetch while the page polls the import's progress ({state, applied, total})
-// and shows it; then the page goes where the POST redirected. Without JavaScript the POST simply completes.
+// and shows it; then the page goes where the answer says ({location}). Without JavaScript the POST simply completes.
 (function () {
   "use strict";
   var form = document.getElementById("confirm-import");
@@ -28,10 +28,16 @@
     if (button) button.disabled = true;
     show(Number(bar.value) || 0, Number(bar.max) || 0);
     timer = window.setInterval(poll, 500);
-    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
-      .then(function (response) {
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) {
         window.clearInterval(timer);
-        window.location.assign(response.url);
+        window.location.assign(answer.location);
       })
       .catch(function () {
         window.clearInterval(timer);
