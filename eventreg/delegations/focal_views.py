@@ -12,7 +12,7 @@ from ..models import Registration
 from ..registration import limits
 from ..registration.edits import assigned_category
 from ..registration.self_service import NotChangeable
-from ..registration.services import DelegateDetails, DuplicateRegistration, RegistrationClosed, RegistrationRefused
+from ..registration.services import DelegateDetails, DuplicateRegistration, RegistrationRefused
 from ..registration.views import registration_or_404
 from .forms import MemberEditForm, MemberForm
 from .members import (
@@ -82,9 +82,7 @@ def focal_section(token: str):
             if limits.lost_link_mail_allowed():  # no mail bomb through this form: the lost-link form's count
                 offer_to_join(focal, fields["email"])
             return _member_mailed(token, fields["email"])
-        except RegistrationClosed as refusal:
-            form.form_errors.append(refusal.message)
-        except RegistrationRefused as refusal:
+        except RegistrationRefused as refusal:  # the quota, the window, the capacity, a category
             (getattr(form, refusal.field).errors if refusal.field else form.form_errors).append(refusal.message)
         else:
             return _member_mailed(token, fields["email"])
