@@ -5,10 +5,15 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from eventreg.auth.services import create_organizer
 from eventreg.extensions import db
+from eventreg.invitations.importing import preview_import
 from eventreg.invitations.services import InviteeDetails, invite
 from eventreg.models import AuditEntry, Delegation, Invitation, OutboxMessage
 from eventreg.models.guests import InvitationStatus
+from tests.browser import log_in
+from tests.conftest import create_test_event
+from tests.test_accessibility import violations
 
 
 def list_url(event, **args) -> str:
@@ -175,3 +180,34 @@ def test_the_invitation_pages_need_a_login(client, make_event):
     event = make_event()
     for url in (list_url(event), list_url(event) + "/new", list_url(event) + "/import"):
         assert client.get(url).status_code == 302
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, {"width": 1280, "height": 900}])
+def test_the_invitation_pages_have_no_axe_violations(live_server, browser_page, viewport):
+    app, base_url = live_server
+    page = browser_page
+    page.set_viewport_size(viewport)
+    event = create_test_event(app)
+    with app.test_request_context():
+        create_organizer("admin@example.org", "correct horse battery", "admin")
+        invitation = invite(
+            event.id, InviteeDetails(email="wei.zhang@example.org", family_name="Zhang", delegation="CAS")
+        )
+        preview = preview_import(event.id, "guests.csv", b"email,country\nli.na@example.org,FR\nbad,XX\n")
+        invitation_id, import_id = invitation.id, preview.id
+    log_in(page, base_url, "admin@example.org", "correct horse battery")
+    base = f"/organizer/events/{event.slug}/invitations"
+    checked = {}
+    for name, path in [
+        ("list", base),
+        ("one invitation", f"{base}/{invitation_id}"),
+        ("invite one", f"{base}/new"),
+        ("edit", f"{base}/{invitation_id}/edit"),
+        ("import", f"{base}/import"),
+        ("preview", f"{base}/import/{import_id}"),
+    ]:
+        page.goto(base_url + path)
+        checked[name] = violations(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+    assert {name: found for name, found in checked.items() if found} == {}
