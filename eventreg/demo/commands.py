@@ -13,7 +13,8 @@ from .load import DemoExists, load_demo
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database holds an event already.")
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
-    """Create a demo ceremony with 700 fictitious delegates and an organizer account."""
+    """Create a demo ceremony with 700 fictitious delegates (delegations among them), a forum by invitation with
+    invitations in every status, and an organizer account."""
     try:
         result = load_demo(if_empty=if_empty)
     except DemoExists as error:
@@ -25,6 +26,13 @@ def demo_command(if_empty: bool) -> None:
             "Demo event: %(url)s (%(num)d delegates)",
             result.delegates,
             url=public_event_url(result.event.slug),
+        )
+    )
+    click.echo(
+        _(
+            "Forum by invitation: %(url)s (its invitation list: %(path)s)",
+            url=public_event_url(result.forum.slug),
+            path=result.invitations_file,
         )
     )
     click.echo(

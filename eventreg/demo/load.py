@@ -1,5 +1,7 @@
-"""Demo data: an inaugural ceremony with 700 fictitious delegates from many countries, and an organizer."""
+"""Demo data: an inaugural ceremony with 700 fictitious delegates from many countries (national academies'
+delegations among them), a forum by invitation with its invitation list in every status, and an organizer."""
 
+import itertools
 import random
 import secrets
 from dataclasses import dataclass
@@ -9,13 +11,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from slugify import slugify
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..auth.services import create_organizer, find_organizer
 from ..events.services import create_event
 from ..extensions import db
 from ..geo.countries import country_name
-from ..models import Event, Registration, Status, utcnow
+from ..models import Event, EventCategory, Registration, Status, utcnow
+from .guests import add_delegations, load_forum
 from .people import CATEGORIES, COUNTRIES, INSTITUTIONS, NAMES, POSITIONS
 
 DEMO_ORGANIZER = "organizer@example.org"
@@ -32,13 +35,17 @@ class DemoResult:
 
     event: Event
     delegates: int
+    forum: Event
     email: str
     password: str
     saved_to: Path
+    invitations_file: Path
 
 
 def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 2027) -> DemoResult:
-    """Create the demo event, its delegates (no mails queued) and an organizer whose password is saved."""
+    """Create the demo ceremony with `delegates` registrations (the delegations' among them; no mails queued),
+    the forum by invitation with its invitations (their mails recorded as sent, see guests.py), and an organizer
+    whose password is saved."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Event)):
         raise DemoExists(_("The database holds events already; demo data not loaded."))
     rng = random.Random(seed)
@@ -61,11 +68,15 @@ def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 20
         contact_email="secretariat@example.org",
     )
     try:
-        db.session.add_all(_delegate(rng, event, number, now) for number in range(1, delegates + 1))
+        numbers = itertools.count(1)
+        members = add_delegations(event, lambda country: _delegate(rng, event, next(numbers), now, country))
+        db.session.add_all(members)
+        db.session.add_all(_delegate(rng, event, next(numbers), now) for _ in range(delegates - len(members)))
         db.session.commit()
     except Exception:
         # Leave no empty demo event behind: `demo --if-empty` would never try again.
         db.session.rollback()
+        db.session.execute(delete(EventCategory).where(EventCategory.event_id == event.id))
         db.session.delete(db.session.get(Event, event.id))
         db.session.commit()
         raise
@@ -79,11 +90,16 @@ def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 20
     saved_to = Path(current_app.instance_path) / "demo-organizer.txt"
     saved_to.write_text(f"{DEMO_ORGANIZER}\n{password}\n")
     saved_to.chmod(0o600)
-    return DemoResult(event, delegates, DEMO_ORGANIZER, password, saved_to)
+    # Last: should it fail, the ceremony and the login above are there already.
+    forum, invitations_file = load_forum(event, current_app.instance_path)
+    return DemoResult(event, delegates, forum, DEMO_ORGANIZER, password, saved_to, invitations_file)
 
 
-def _delegate(rng: random.Random, event: Event, number: int, now) -> Registration:
+def _delegate(rng: random.Random, event: Event, number: int, now, country: str | None = None) -> Registration:
+    """A fictitious delegate of `event` (from `country`, else one drawn by weight), registered in the last weeks."""
     code, script, _ = rng.choices(COUNTRIES, weights=[weight for *_, weight in COUNTRIES])[0]
+    if country is not None:
+        code, script = country, next(script for known, script, _ in COUNTRIES if known == country)
     given_names, family_names = NAMES[script]
     given, given_native = rng.choice(given_names)
     family, family_native = rng.choice(family_names)
