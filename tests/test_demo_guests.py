@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from eventreg.demo import load
 from eventreg.demo.load import load_demo
-from eventreg.demo.people import DELEGATIONS, INVITEES
+from eventreg.demo.people import DELEGATIONS, OUTCOMES
 from eventreg.extensions import db
 from eventreg.models import (
     Delegation,
@@ -56,7 +56,7 @@ def test_the_forum_is_by_invitation_with_an_invitation_in_every_status(app, demo
         assert forum.admission == "invitation" and forum.invitation_note
         invitations = db.session.scalars(select(Invitation).where(Invitation.event_id == forum.id)).all()
         assert {invitation.status for invitation in invitations} == set(InvitationStatus)
-        assert len(invitations) == len(INVITEES)
+        assert len(invitations) == len(OUTCOMES)
         declined = [i for i in invitations if i.status == InvitationStatus.DECLINED]
         assert any(i.decline_reason for i in declined) and all(i.answered_at for i in declined)
         for invitation in invitations:
@@ -80,12 +80,12 @@ def test_the_invitation_list_came_through_the_import(app, demo, runner):
     with app.app_context():
         imported = db.session.scalar(select(InvitationImport).where(InvitationImport.event_id == demo["forum"]))
         assert (imported.state, imported.filename) == ("applied", "demo-invitations.csv")
-        assert imported.counts == {"add": len(INVITEES), "update": 0, "refused": 0}
+        assert imported.counts == {"add": len(OUTCOMES), "update": 0, "refused": 0}
         slug = db.session.get(Event, demo["forum"]).slug
     # The saved file is one `flask invite` reads: again, every row is an update.
     result = runner.invoke(args=["invite", slug, str(demo["file"]), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert f"To add: 0  To update: {len(INVITEES)}  Refused: 0" in result.output
+    assert f"To add: 0  To update: {len(OUTCOMES)}  Refused: 0" in result.output
 
 
 def test_nothing_is_left_to_send_and_nothing_was_sent(app, demo):
@@ -109,8 +109,8 @@ def test_the_forum_dashboard_counts_its_invitations(app, demo, client):
     client.post("/auth/login", data={"email": "organizer@example.org", "password": password})
     page = client.get(f"/organizer/events/{slug}").text
     shown = {key: re.search(rf'id="invitations-{key}"[^>]*>(\d+)<', page).group(1) for key in ("invited", "declined")}
-    declined = sum(row[-1].startswith("declined") for row in INVITEES)
-    assert shown == {"invited": str(len(INVITEES)), "declined": str(declined)}
+    declined = sum(outcome.startswith("declined") for outcome in OUTCOMES.values())
+    assert shown == {"invited": str(len(OUTCOMES)), "declined": str(declined)}
 
 
 def test_a_demo_that_fails_leaves_no_event_behind(app, monkeypatch):

@@ -8,8 +8,6 @@ the mail server, for the "mail failed" ones) without sending anything; links are
 decline through the invitee side's services. Only the recorded deliveries are demo data.
 """
 
-import csv
-import io
 import logging
 import smtplib
 from contextlib import contextmanager
@@ -30,20 +28,8 @@ from ..mail.retry import record_failure, record_sent
 from ..models import Admission, Delegation, Event, Invitation, OutboxMessage, OutboxState, Registration, utcnow
 from ..registration.services import DelegateDetails
 from ..tickets.codes import mails_so_far
-from .people import DELEGATIONS, FOCAL_POSITIONS, INVITEES
+from .people import DELEGATIONS, FOCAL_POSITIONS, INVITATION_CSV, OUTCOMES
 
-INVITATION_COLUMNS = (
-    "email",
-    "honorific",
-    "given name",
-    "family name",
-    "native name",
-    "institution",
-    "position",
-    "country",
-    "category",
-    "language",
-)
 # The code of the mail server's refusal recorded for the invitations whose mail failed.
 REFUSED = (550, b"5.1.1 <{address}>: Recipient address rejected: User unknown")
 
@@ -70,13 +56,9 @@ def add_delegations(event: Event, make_delegate) -> list[Registration]:
 
 
 def invitation_file() -> bytes:
-    """The forum's invitation list as the organizers' CSV file (UTF-8, with a byte-order mark as spreadsheets
+    """The forum's invitation list as the organizers' CSV file (UTF-8 with a byte-order mark, as spreadsheets
     write it)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(INVITATION_COLUMNS)
-    writer.writerows(row[: len(INVITATION_COLUMNS)] for row in INVITEES)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return ("\ufeff" + INVITATION_CSV).encode("utf-8")
 
 
 def load_forum(ceremony: Event, instance_path: str) -> tuple[Event, Path]:
@@ -110,16 +92,15 @@ def load_forum(ceremony: Event, instance_path: str) -> tuple[Event, Path]:
 
 
 def _answer(forum: Event) -> None:
-    """Take each invitation to its status in INVITEES, through the app's own steps."""
+    """Take each invitation to its status in OUTCOMES, through the app's own steps."""
     invitations = {
         invitation.email: invitation
         for invitation in db.session.scalars(select(Invitation).where(Invitation.event_id == forum.id))
     }
-    outcomes = {row[0]: row[-1] for row in INVITEES}
-    mailed = [invitations[email].id for email, outcome in outcomes.items() if outcome != "not_sent"]
+    mailed = [invitations[email].id for email, outcome in OUTCOMES.items() if outcome != "not_sent"]
     send_invitations(forum.id, mailed)
-    _record_deliveries(forum, refused={email for email, outcome in outcomes.items() if outcome == "failed"})
-    for email, outcome in outcomes.items():
+    _record_deliveries(forum, refused={email for email, outcome in OUTCOMES.items() if outcome == "failed"})
+    for email, outcome in OUTCOMES.items():
         invitation = db.session.get(Invitation, invitations[email].id)
         if outcome in {"opened", "registered"} or outcome.startswith("declined"):
             mark_opened(invitation)
