@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..extensions import db
 from ..geo.countries import countries
+from ..geo.protocol import Protocol, current_protocol
 from ..languages.negotiation import best_offered, parse_range
 from ..mail.queue import queue_invitation_mail
 from ..models import CATEGORY_LABELS, Delegation, Event, EventCategory, Invitation, Organizer, OutboxMessage
@@ -90,8 +91,8 @@ def address_problem(email: str) -> tuple[str, str | None]:
 
 
 @lru_cache(maxsize=8)
-def _country_lookup(languages: tuple[str, ...]) -> dict[str, str]:
-    """Casefolded code or name in any offered language → ISO code, built once per set of languages."""
+def _country_lookup(_protocol: Protocol, languages: tuple[str, ...]) -> dict[str, str]:
+    """Casefolded code or name in any offered language → ISO code, built once per host protocol and languages."""
     lookup = {}
     for language in ("en", *languages):
         for code, name in countries(language).names.items():
@@ -106,7 +107,7 @@ def country_code(text: str) -> str | None:
     cell, None when unknown."""
     if not text.strip():
         return ""
-    return _country_lookup(tuple(current_app.config["LANGUAGES"])).get(text.strip().casefold())
+    return _country_lookup(current_protocol(), tuple(current_app.config["LANGUAGES"])).get(text.strip().casefold())
 
 
 def category_lookup(event_id: int) -> dict[str, str]:
