@@ -210,3 +210,19 @@ def test_the_personal_link_is_masked_in_logs(app, invitation_event):
     masked = mask_private_paths(line)
     assert token not in masked
     assert masked == '127.0.0.1 "POST /i/[private]/decline HTTP/1.1" 303 "https://register.example.org/i/[private]"'
+
+
+def test_an_address_registered_without_the_invitation_gets_its_link_again(app, client):
+    from eventreg.models import OutboxMessage
+    from tests.conftest import register_test_delegate
+
+    event = create_test_event(app)
+    register_test_delegate(app, event, email="layla.haddad@example.org")
+    invitation_id, token = make_invitation(app, event)
+    response = client.post(f"/i/{token}", data=complete())
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/e/{event.slug}/submitted"
+    with app.app_context():
+        kinds = db.session.scalars(db.select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds == ["confirmation", "lost_link"]
+    assert load(app, invitation_id).registration_id is None

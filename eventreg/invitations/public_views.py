@@ -88,9 +88,10 @@ def _invitation_page(invitation: Invitation, token: str):
         except RegistrationClosed:
             state = "closed"
         except DuplicateRegistration:
-            # Registered already without the invitation: as the public form, the address gets its link again.
-            if limits.lost_link_mail_allowed():
-                send_lost_link(event.id, invitation.email)
+            # Registered already without the invitation: as the public form, the address gets its link again. Only
+            # the holder of the invitation (sent to that address) can ask, so the per-IP limit of this page is the
+            # bound (the lost-link form's per-address count reads a typed address, which this form has not).
+            send_lost_link(event.id, invitation.email)
             return answer_submitted(event.id, event.slug, invitation.email)
         except RegistrationRefused as refusal:
             field = getattr(form, refusal.field, None) if refusal.field else None
