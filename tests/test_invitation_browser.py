@@ -52,7 +52,7 @@ def test_the_invitee_declines_then_accepts(live_server, browser_page):
     invitation_id, token = make_invitation(app, event)
 
     page.goto(f"{base_url}/i/{token}")
-    page.get_by_label("Reason (optional)").fill("Teaching that week.")
+    page.get_by_label("Reason for declining").fill("Teaching that week.")
     page.get_by_role("button", name="Decline the invitation").click()
     expect(page).to_have_url(f"{base_url}/i/{token}")
     expect(

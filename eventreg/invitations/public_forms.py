@@ -31,7 +31,7 @@ class DeclineForm(Form):
     """Decline an invitation, with an optional reason for the organizers."""
 
     reason = TextAreaField(
-        _l("Reason (optional)"),
+        _l("Reason for declining"),
         validators=[
             Optional(),
             Length(
