@@ -16,10 +16,11 @@ from werkzeug.serving import make_server
 
 from eventreg import create_app
 from eventreg.auth.services import create_organizer
+from eventreg.categories.services import delegate_codes
 from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.models import utcnow
-from eventreg.registration.services import DelegateDetails, register_delegate
+from eventreg.registration.services import DelegateDetails, Membership, register_delegate
 from scripts.messages import compile_stale_catalogs
 from tests.browser import BROWSER_TIMEOUT_MS, CHROMIUM, launch
 
@@ -200,7 +201,11 @@ def delegate(**fields) -> DelegateDetails:
 def register_test_delegate(app, event, language="en", **fields):
     """Register a delegate through the service (no HTTP), returning the registration's id and token."""
     with app.app_context():
-        registration = register_delegate(event.id, delegate(**fields), language=language)
+        details = delegate(**fields)
+        # A category the organizers set comes as theirs (an invitation's or an organizer's), not from the form.
+        assigned = details.category not in delegate_codes(event.id)
+        membership = Membership(assigned_category=details.category) if assigned else None
+        registration = register_delegate(event.id, details, language=language, membership=membership)
         return registration.id, registration.token
 
 

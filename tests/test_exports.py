@@ -32,7 +32,9 @@ COMMON_HEADERS = [
     "Country or region",
     "Continent",
     "Sub-region",
+    "Category code",
     "Category",
+    "Delegation",
     "Accompanying persons",
     "Visa letter requested",
 ]

@@ -431,3 +431,88 @@ def test_0011_gives_existing_accounts_the_browser_s_language_on_sqlite(tmp_path)
 @pytest.mark.postgresql
 def test_0011_gives_existing_accounts_the_browser_s_language_on_postgresql(empty_postgresql_database, tmp_path):
     organizer_language_from_0010(empty_postgresql_database, tmp_path)
+
+
+# Migration 0012: every event gets its own categories; registrations keep theirs.
+
+
+def categories_from_0011(database_url: str, instance_path) -> None:
+    """Two events with registrations of several categories at 0011, upgraded: each event has the five default
+    categories in order, Delegate and Observer chosen by delegates, Speaker, Guest and Press assigned by the
+    organizers, and every registration is as it was."""
+    config = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url}
+    app = create_app(config, instance_path=str(instance_path))
+    with app.app_context():
+        upgrade(revision="0011")
+        now = "2026-01-01 00:00:00"
+        for event_id, slug in ((1, "launch"), (2, "assembly")):
+            db.session.execute(
+                text(
+                    "INSERT INTO event (id, slug, title, description, venue, city, timezone, starts_at, ends_at,"
+                    " requires_approval, contact_email, created_at) VALUES (:id, :slug, :slug, '', 'Hall',"
+                    " 'Beijing', 'Asia/Shanghai', :now, :now, false, 'info@example.org', :now)"
+                ),
+                {"id": event_id, "slug": slug, "now": now},
+            )
+        rows = [
+            (1, 1, "delegate", "confirmed"),
+            (2, 1, "speaker", "confirmed"),
+            (3, 1, "press", "pending"),
+            (4, 1, "observer", "waitlisted"),
+            (5, 2, "guest", "cancelled"),
+            (6, 2, "delegate", "confirmed"),
+        ]
+        for number, event_id, category, status in rows:
+            db.session.execute(
+                text(
+                    "INSERT INTO registration (id, event_id, token_sealed, token_digest, checkin_code, honorific,"
+                    " given_name, family_name, native_name, name_key, email, email_key, institution,"
+                    " institution_key, position, country, category, accompanying, dietary, accessibility,"
+                    " visa_letter, consent_at, status, language, created_at, updated_at) VALUES (:id, :event_id,"
+                    " '', :digest, :code, '', 'Wei', 'Zhang', '', 'zhang wei', :email, :email, 'CAS', 'cas', '',"
+                    " 'CN', :category, 0, '', '', false, :now, :status, 'en', :now, :now)"
+                ),
+                {
+                    "id": number,
+                    "event_id": event_id,
+                    "digest": f"digest-{number}",
+                    "code": f"CODE{number}",
+                    "email": f"r{number}@example.org",
+                    "category": category,
+                    "status": status,
+                    "now": now,
+                },
+            )
+        db.session.commit()
+        before = db.session.execute(text("SELECT * FROM registration ORDER BY id")).mappings().all()
+        db.session.commit()
+        upgrade()
+        after = db.session.execute(text("SELECT * FROM registration ORDER BY id")).mappings().all()
+        assert [{key: row[key] for key in before[0]} for row in after] == [dict(row) for row in before]
+        categories = db.session.execute(
+            text("SELECT event_id, code, set_by, position, colour FROM event_category ORDER BY event_id, position")
+        ).all()
+        expected = [
+            ("delegate", "delegates"),
+            ("observer", "delegates"),
+            ("speaker", "organizers"),
+            ("guest", "organizers"),
+            ("press", "organizers"),
+        ]
+        for event_id in (1, 2):
+            mine = [row for row in categories if row.event_id == event_id]
+            assert [(row.code, row.set_by) for row in mine] == expected
+            assert [row.position for row in mine] == [0, 1, 2, 3, 4]
+            assert all(re.fullmatch(r"#[0-9a-f]{6}", row.colour) for row in mine)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0012_gives_existing_events_their_categories_on_sqlite(tmp_path):
+    categories_from_0011(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path)
+
+
+@pytest.mark.postgresql
+def test_0012_gives_existing_events_their_categories_on_postgresql(empty_postgresql_database, tmp_path):
+    categories_from_0011(empty_postgresql_database, tmp_path)

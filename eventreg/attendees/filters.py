@@ -1,6 +1,7 @@
 """The attendee list's search, filters and sort, read from the query string so a view can be bookmarked
 and exported exactly as it is shown."""
 
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -8,12 +9,17 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, case, or_, select
 from werkzeug.datastructures import MultiDict
 
+from ..converters import MAX_ID
 from ..forms import text_problem
 from ..geo.countries import countries
 from ..geo.regions import CONTINENTS, countries_in
-from ..models import Category, Event, Registration, Status, casefold_key, search_key
+from ..models import Event, Registration, Status, casefold_key, search_key
 
 YES_NO = ("yes", "no")
+# The delegation filter's value for registrations of no delegation (else a delegation's id).
+NO_DELEGATION = "none"
+# An event's category codes (categories/services.py CODE_PATTERN); a code the event lacks simply matches nothing.
+CATEGORY_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 # sort value → ORDER BY; the id breaks ties so pages never overlap or skip a row.
 SORTS = {
@@ -38,6 +44,7 @@ class AttendeeFilter:
     country: str = ""
     continent: str = ""
     category: str = ""
+    delegation: str = ""
     accompanying: str = ""
     visa_letter: str = ""
     checked_in: str = ""
@@ -103,6 +110,10 @@ class AttendeeFilter:
             clauses.append(Registration.country.in_(countries_in(self.continent)))
         if self.category:
             clauses.append(Registration.category == self.category)
+        if self.delegation == NO_DELEGATION:
+            clauses.append(Registration.delegation_id.is_(None))
+        elif self.delegation:
+            clauses.append(Registration.delegation_id == int(self.delegation))
         if self.accompanying:
             has = Registration.accompanying > 0
             clauses.append(has if self.accompanying == "yes" else ~has)
@@ -150,7 +161,9 @@ def _is_allowed(name: str, value: str) -> bool:
     if name == "continent":
         return value in CONTINENTS
     if name == "category":
-        return value in {category.value for category in Category}
+        return len(value) <= 20 and CATEGORY_CODE.match(value) is not None
+    if name == "delegation":
+        return value == NO_DELEGATION or (value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID)
     if name in ("accompanying", "visa_letter", "checked_in"):
         return value in YES_NO
     if name == "sort":

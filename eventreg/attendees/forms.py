@@ -9,10 +9,10 @@ from ..converters import MAX_ID
 from ..forms import Form
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS
 from ..languages import language_choices
-from ..models import CATEGORY_LABELS, STATUS_LABELS
+from ..models import STATUS_LABELS
 from ..registration.forms import RegistrationForm
 from ..registration.status import StatusAction
-from .filters import MAX_QUERY_LENGTH
+from .filters import MAX_QUERY_LENGTH, NO_DELEGATION
 from .services import MAX_BULK
 
 ANY = _l("Any")
@@ -48,17 +48,31 @@ class FilterForm(Form):
     continent = SelectField(
         _l("Continent"), choices=[SelectChoice("", ANY)] + [SelectChoice(c, CONTINENT_LABELS[c]) for c in CONTINENTS]
     )
-    category = SelectField(
-        _l("Category"), choices=[SelectChoice("", ANY)] + [SelectChoice(str(k), v) for k, v in CATEGORY_LABELS.items()]
-    )
+    category = SelectField(_l("Category"))
+    delegation = SelectField(_l("Delegation"))
     accompanying = SelectField(_l("Accompanying persons"), choices=YES_NO_CHOICES)
     visa_letter = SelectField(_l("Visa letter requested"), choices=YES_NO_CHOICES)
     checked_in = SelectField(_l("Checked in"), choices=YES_NO_CHOICES)
     sort = SelectField(_l("Order"), choices=SORT_CHOICES)
 
-    def __init__(self, countries: list[tuple[str, str]], **kwargs):
+    def __init__(
+        self,
+        countries: list[tuple[str, str]],
+        categories: dict[str, str] | None = None,
+        delegations: list[tuple[int, str]] = (),
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.country.choices = [SelectChoice("", ANY)] + [SelectChoice(code, name) for code, name in countries]
+        # The event's categories (code: label in the reader's language) and delegations (id, name).
+        self.category.choices = [SelectChoice("", ANY)] + [
+            SelectChoice(code, label) for code, label in (categories or {}).items()
+        ]
+        self.delegation.choices = [
+            SelectChoice("", ANY),
+            SelectChoice(NO_DELEGATION, _l("No delegation")),
+            *(SelectChoice(str(key), name) for key, name in delegations),
+        ]
 
 
 class IdListField(Field):
@@ -72,14 +86,28 @@ class IdListField(Field):
         self.data = [int(value) for value in valuelist]
 
 
+# The bulk action that puts the ticked registrations into one category (the others are status actions).
+SET_CATEGORY = "set_category"
+
+
 class BulkActionForm(Form):
     """The registrations ticked on the list, and what to do to them."""
 
     ids = IdListField(default=list)
-    action = SelectField(choices=[SelectChoice(str(action), str(action)) for action in StatusAction])
+    action = SelectField(
+        choices=[SelectChoice(str(action), str(action)) for action in StatusAction]
+        + [SelectChoice(SET_CATEGORY, SET_CATEGORY)]
+    )
+    # The category of a "set category" action: one of the event's (set_category_choices()).
+    category = SelectField(_l("Category"), choices=[], validate_choice=False, default="")
     # Set by the confirmation step of a bulk cancel.
     confirmed = HiddenField()
     page = HiddenField()
+
+    def validate_category(self, field):
+        """The "set category" action needs one of the event's categories."""
+        if self.action.data == SET_CATEGORY and field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_l("Please choose the category to set."))
 
     def validate_ids(self, field):
         """At least one, and a bounded batch: one transaction should not hold the event's lock for long."""

@@ -1,18 +1,20 @@
 """What the attendee pages read: one filtered, sorted page of an event's registrations, and one registration
 with its history."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from ..audit import action_label, entries_for_registration, key_label
+from ..categories.services import category_labels
 from ..extensions import db
 from ..geo.countries import countries
-from ..models import AuditEntry, Event, Organizer, OutboxMessage, Registration
+from ..models import AuditEntry, Delegation, Event, Organizer, OutboxMessage, Registration
 from ..pagination import last_page_if_beyond, requested_page
 from ..registration.needs import may_see
 from .filters import AttendeeFilter
@@ -41,6 +43,8 @@ class AttendeeList:
     problems: list[str]
     registrations: Pagination
     countries: list[tuple[str, str]]  # (code, name) of the countries present in the event, by name
+    categories: dict[str, str] = field(default_factory=dict)  # the event's {code: label}, in order
+    delegations: list[tuple[int, str]] = field(default_factory=list)  # the event's (id, name), by name
 
 
 def countries_present(event_id: int) -> list[tuple[str, str]]:
@@ -51,6 +55,12 @@ def countries_present(event_id: int) -> list[tuple[str, str]]:
     return [(code, names.name(code)) for code in names.sorted(codes)]
 
 
+def delegations_of(event_id: int) -> list[tuple[int, str]]:
+    """The event's delegations as (id, name), by name."""
+    query = select(Delegation.id, Delegation.name).where(Delegation.event_id == event_id).order_by(Delegation.name_key)
+    return [(row.id, row.name) for row in db.session.execute(query)]
+
+
 def attendee_list(event: Event, args: MultiDict, per_page: int) -> AttendeeList:
     """The event's registrations matching the query string's filters, one page of them.
 
@@ -58,6 +68,13 @@ def attendee_list(event: Event, args: MultiDict, per_page: int) -> AttendeeList:
     `problems`.
     """
     attendee_filter, problems = AttendeeFilter.from_args(args)
+    categories = category_labels(event.id)
+    if attendee_filter.category and attendee_filter.category not in categories:
+        # Well formed, but not one of this event's categories: said so, as any value that is not understood.
+        problems.append(
+            gettext("The filter %(name)s=%(value)s is not understood.", name="category", value=attendee_filter.category)
+        )
+        attendee_filter = replace(attendee_filter, category="")
     registrations = db.paginate(
         attendee_filter.select(event), page=requested_page(args), per_page=per_page, error_out=False, count=True
     )
@@ -67,7 +84,15 @@ def attendee_list(event: Event, args: MultiDict, per_page: int) -> AttendeeList:
     present = countries_present(event.id)
     if attendee_filter.country and attendee_filter.country not in dict(present):
         present.append((attendee_filter.country, countries().name(attendee_filter.country)))
-    return AttendeeList(event, attendee_filter, problems, registrations, present)
+    return AttendeeList(
+        event,
+        attendee_filter,
+        problems,
+        registrations,
+        present,
+        categories=categories,
+        delegations=delegations_of(event.id),
+    )
 
 
 class PageBeyondEnd(Exception):

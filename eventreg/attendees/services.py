@@ -6,7 +6,7 @@ registration/status.py's change_status(), which the delegate's own cancellation 
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from babel.lists import format_list
 from flask_babel import get_locale, ngettext
@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..categories.services import category_setter
 from ..extensions import db
 from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration
 from ..registration.capacity import locked_event, promote_waitlisted
 from ..registration.edits import EDITABLE_FIELDS, ORGANIZER, apply_edit, email_taken
-from ..registration.services import DelegateDetails
+from ..registration.services import CategoryNotOffered, DelegateDetails
 from ..registration.status import ActionRefused, StatusAction, change_status
 
 MAX_BULK = 1000  # far more than one page of the list shows; keeps one transaction reasonable
@@ -31,6 +32,7 @@ SKIP_REASONS = {
     "not_pending": _l("not pending"),
     "not_active": _l("already cancelled or rejected"),
     "not_found": _l("not in this event"),
+    "erased": _l("personal data erased"),
 }
 
 
@@ -112,6 +114,63 @@ def apply_bulk_action(event_id: int, registration_ids: list[int], action: Status
     return outcome
 
 
+@dataclass
+class CategoryOutcome:
+    """What a bulk "set category" did: how many moved, how many were in it already, how many were skipped."""
+
+    done: int = 0
+    unchanged: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def summary(self, category_label: str) -> str:
+        """'3 moved to Speaker, 1 already there', in the organizer's language."""
+        parts = [ngettext("%(num)d moved to %(label)s", "%(num)d moved to %(label)s", self.done, label=category_label)]
+        if self.unchanged:
+            parts.append(ngettext("%(num)d already there", "%(num)d already there", self.unchanged))
+        for reason, count in sorted(self.skipped.items()):
+            parts.append(
+                ngettext(
+                    "%(num)d skipped (%(reason)s)", "%(num)d skipped (%(reason)s)", count, reason=SKIP_REASONS[reason]
+                )
+            )
+        return format_list(parts, locale=get_locale())
+
+
+def check_event_category(event_id: int, code: str) -> None:
+    """Organizers may set any of the event's categories, and only those."""
+    if category_setter(event_id, code) is None:
+        raise CategoryNotOffered(_l("Please choose one of this event's categories."))
+
+
+def set_category_in_bulk(event_id: int, registration_ids: list[int], category: str) -> CategoryOutcome:
+    """Put many registrations of an event into one of its categories in ONE transaction (at most MAX_BULK), each
+    change with its audit entry and the "changed" mail, as an organizer's edit of the category alone."""
+    check_event_category(event_id, category)
+    outcome = CategoryOutcome()
+    wanted = sorted(set(registration_ids))[:MAX_BULK]
+    with locked_event(event_id) as event:
+        query = (
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.id.in_(wanted))
+            .order_by(Registration.id)
+            .execution_options(populate_existing=True)
+        )
+        found = list(db.session.scalars(query))
+        if len(found) < len(wanted):
+            outcome.skipped["not_found"] = len(wanted) - len(found)
+        for registration in found:
+            if registration.erased_at is not None:
+                outcome.skipped["erased"] += 1
+                continue
+            if registration.category == category:
+                outcome.unchanged += 1
+                continue
+            details = DelegateDetails(**{name: getattr(registration, name) for name in EDITABLE_FIELDS})
+            apply_edit(event, registration, replace(details, category=category), ("category",), by=ORGANIZER)
+            outcome.done += 1
+    return outcome
+
+
 def edit_registration(
     event_id: int, registration_id: int, details: DelegateDetails, language: str | None = None
 ) -> bool:
@@ -130,6 +189,8 @@ def edit_registration(
                 raise ActionRefused("not_found")
             if registration.erased_at is not None:  # an edit would bring personal data back
                 raise ActionRefused("erased")
+            if details.category != registration.category:
+                check_event_category(event.id, details.category)
             changed = apply_edit(event, registration, details, EDITABLE_FIELDS, by=ORGANIZER, language=language)
     except IntegrityError:
         # Another registration took the address between the check and the commit; the unique index stopped it.

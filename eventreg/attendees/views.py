@@ -5,9 +5,11 @@ from dataclasses import asdict
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from .. import stats
 from ..auth.access import managed_event, requires
+from ..categories.services import category_labels
 from ..forms import ConfirmForm
 from ..models import Event, Registration, Right
 from ..pagination import page_number
@@ -19,7 +21,7 @@ from ..registration.privacy import erase_registration
 from ..registration.services import DelegateDetails, RegistrationRefused
 from ..registration.status import REFUSALS, ActionRefused, StatusAction
 from .filters import AttendeeFilter
-from .forms import BulkActionForm, EditRegistrationForm, FilterForm
+from .forms import SET_CATEGORY, BulkActionForm, EditRegistrationForm, FilterForm
 from .queries import (
     NoSuchRegistration,
     PageBeyondEnd,
@@ -29,7 +31,7 @@ from .queries import (
     registration_in,
     registrations_by_ids,
 )
-from .services import apply_action, apply_bulk_action, edit_registration, resend_confirmation
+from .services import apply_action, apply_bulk_action, edit_registration, resend_confirmation, set_category_in_bulk
 
 bp = Blueprint("attendees", __name__, url_prefix="/organizer")
 bp.add_app_template_global(may_see, "may_see")  # which needs a page shows: attendee pages, the desk's card
@@ -77,7 +79,8 @@ def list_registrations(slug: str):
         "attendees/list.html",
         listing=listing,
         event=listing.event,
-        filter_form=FilterForm(listing.countries, data=asdict(listing.filter)),
+        filter_form=FilterForm(listing.countries, listing.categories, listing.delegations, data=asdict(listing.filter)),
+        delegation_names=dict(listing.delegations),
         exports=exports,
         places=stats.waitlist_positions(listing.event.id, (r.id for r in listing.registrations.items)),
     )
@@ -86,15 +89,22 @@ def list_registrations(slug: str):
 @bp.post("/events/<slug:slug>/registrations/bulk")
 @requires(Right.MANAGE_EVENTS)
 def bulk_action(slug: str):
-    """Cancel, approve or reject the ticked registrations (cancelling asks first), then back to the same list."""
+    """Cancel, approve or reject the ticked registrations (cancelling asks first), or put them into one category;
+    then back to the same list."""
     event = managed_event(slug)
     form = BulkActionForm()
+    labels = category_labels(event.id)
+    form.category.choices = [SelectChoice(code, label) for code, label in labels.items()]
     attendee_filter, _problems = AttendeeFilter.from_args(request.form)
     page = page_number(form.page.data)
     if not form.validate():
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
+        return redirect(_list_url(slug, attendee_filter, page))
+    if form.action.data == SET_CATEGORY:
+        moved = set_category_in_bulk(event.id, form.ids.data, form.category.data)
+        flash(moved.summary(labels[form.category.data]), "success" if moved.done or moved.unchanged else "error")
         return redirect(_list_url(slug, attendee_filter, page))
     action = StatusAction(form.action.data)
     if action == StatusAction.CANCEL and form.confirmed.data != "yes":
@@ -142,7 +152,7 @@ def edit_registration_view(slug: str, registration_id: int):
     if registration.erased_at is not None:
         flash(str(REFUSALS["erased"]), "error")
         return redirect(url_for(".registration_detail", slug=slug, registration_id=registration_id))
-    form = EditRegistrationForm(obj=registration)
+    form = EditRegistrationForm.for_event(event, obj=registration, every=True)
     for name in hidden_needs(current_user):
         delattr(form, name)  # kept as it is: who may not read it may not overwrite it
     if form.validate_on_submit():

@@ -143,7 +143,7 @@ def check_change(change: CategoryChange) -> None:
             "code",
         )
     if not COLOUR_PATTERN.match(change.colour or ""):
-        raise CategoryRefused(_l("A colour is written #rrggbb, e.g. #1f5fa8."), "colour")
+        raise CategoryRefused(_l("Please give a colour as #rrggbb, e.g. #1f5fa8."), "colour")
     if change.set_by not in {setter.value for setter in CategorySetter}:
         raise CategoryRefused(_l("Please choose who sets this category."), "set_by")
     if any(len(text) > MAX_LABEL_LENGTH for text in change.labels.values()):
@@ -183,7 +183,9 @@ def save_categories(event: Event, changes: list[CategoryChange], organizer: Orga
                 db.session.add(category)
             else:
                 category = _own(current, change)
-            category.labels = {lang: text for lang, text in change.labels.items() if text}
+            # Labels in languages the form did not show (no longer offered) are kept.
+            kept = {lang: text for lang, text in (category.labels or {}).items() if lang not in change.labels}
+            category.labels = kept | {lang: text for lang, text in change.labels.items() if text}
             category.colour = change.colour.lower()
             category.position = change.position
             category.set_by = change.set_by
@@ -224,6 +226,16 @@ def _snapshot(category: EventCategory) -> dict:
         "position": category.position,
         "set_by": category.set_by,
     }
+
+
+def usage_counts(event_id: int) -> dict[str, int]:
+    """{code: how many registrations and invitations of the event carry it}."""
+    counts: dict[str, int] = {}
+    for model in (Registration, Invitation):
+        query = select(model.category, func.count()).where(model.event_id == event_id).group_by(model.category)
+        for code, count in db.session.execute(query):
+            counts[code] = counts.get(code, 0) + count
+    return counts
 
 
 def next_position(event_id: int) -> int:

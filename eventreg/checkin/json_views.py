@@ -70,7 +70,7 @@ def registration_json(event: Event, registration: Registration) -> dict:
             "name": country_name(registration.country),
             "flag": flag_url(registration.country),
         },
-        "category": category_label(registration.category),
+        "category": category_label(registration.category, registration.event_id),
         "accompanying": registration.accompanying,
         "access_needs": registration.accessibility if may_see(current_user, "accessibility") else None,
         "status": registration.status,

@@ -21,10 +21,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select
 
+from ..categories.services import category_labels
 from ..extensions import db
 from ..geo.countries import country_name
 from ..geo.regions import CONTINENT_LABELS, SUBREGION_LABELS, continent_of, subregion_of
-from ..models import CATEGORY_LABELS, STATUS_LABELS, Event, Organizer, Registration, utcnow
+from ..models import CATEGORY_LABELS, STATUS_LABELS, Delegation, Event, Organizer, Registration, utcnow
 from ..registration.needs import may_see
 
 BATCH = 1000  # rows fetched from the database at a time
@@ -56,6 +57,7 @@ class Labels:
     event: Event
     statuses: dict[str, str]
     categories: dict[str, str]
+    delegations: dict[int, str]
     yes: str
     no: str
     places: dict[str, tuple[str, str, str]] = field(default_factory=dict)
@@ -134,7 +136,12 @@ COLUMNS: list[Column] = [
     Column(_fixed(_l("Country or region")), lambda row, labels: labels.place(row.country)[0], width=24),
     Column(_fixed(_l("Continent")), lambda row, labels: labels.place(row.country)[1]),
     Column(_fixed(_l("Sub-region")), lambda row, labels: labels.place(row.country)[2], width=22),
-    Column(_fixed(_l("Category")), lambda row, labels: labels.categories.get(row.category, row.category)),
+    Column(_fixed(_l("Category code")), lambda row, labels: row.category, width=12),
+    Column(
+        _fixed(_l("Category")),
+        lambda row, labels: labels.categories.get(row.category) or str(CATEGORY_LABELS.get(row.category, row.category)),
+    ),
+    Column(_fixed(_l("Delegation")), lambda row, labels: labels.delegations.get(row.delegation_id, ""), width=30),
     Column(_fixed(_l("Accompanying persons")), lambda row, labels: row.accompanying, width=10),
     Column(_fixed(_l("Visa letter requested")), lambda row, labels: labels.yes if row.visa_letter else labels.no),
     Column(_fixed(_l("Dietary requirements")), lambda row, labels: row.dietary, need="dietary", width=30),
@@ -160,6 +167,7 @@ ROW_FIELDS = (
     Registration.position,
     Registration.country,
     Registration.category,
+    Registration.delegation_id,
     Registration.accompanying,
     Registration.visa_letter,
     Registration.dietary,
@@ -188,7 +196,12 @@ class Export:
         labels = Labels(
             event=self.event,
             statuses={key.value: str(label) for key, label in STATUS_LABELS.items()},
-            categories={key.value: str(label) for key, label in CATEGORY_LABELS.items()},
+            categories=category_labels(self.event.id),
+            delegations=dict(
+                db.session.execute(
+                    db.select(Delegation.id, Delegation.name).where(Delegation.event_id == self.event.id)
+                ).all()
+            ),
             yes=_("Yes"),
             no=_("No"),
         )

@@ -153,15 +153,20 @@ def not_enough_seats(seats_left: int, more: int) -> EventFull:
     return refusal
 
 
-def changed_rows(details: dict) -> list[tuple[str, str, str]]:
-    """The changes a "changed" mail lists, as (label, before, after) in the reader's language."""
+def changed_rows(details: dict, event_id: int | None = None) -> list[tuple[str, str, str]]:
+    """The changes a "changed" mail lists, as (label, before, after) in the reader's language (categories by the
+    labels of the event `event_id`)."""
     return [
-        (audit.key_label(row["field"]), _shown(row["field"], row["before"]), _shown(row["field"], row["after"]))
+        (
+            audit.key_label(row["field"]),
+            _shown(row["field"], row["before"], event_id),
+            _shown(row["field"], row["after"], event_id),
+        )
         for row in details.get("changes", [])
     ]
 
 
-def _shown(field: str, value) -> str:
+def _shown(field: str, value, event_id: int | None = None) -> str:
     """A field's value as the registration page shows it."""
     if value is None or value == "":
         return gettext("(none)") if field == "honorific" else gettext("(empty)")
@@ -170,7 +175,7 @@ def _shown(field: str, value) -> str:
     if field == "country":
         return country_name(value)
     if field == "category":
-        return category_label(value)
+        return category_label(value, event_id)
     if field == "status":
         return status_label(value)
     if field == "language":

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ..categories.services import category_label_of
 from ..geo.countries import countries
 from ..geo.flags import flag_url
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
-from ..models import CATEGORY_LABELS, SEAT_HOLDING, Status
+from ..models import SEAT_HOLDING, Status
 from ..registration.capacity import seats_left
 from . import aggregates
 from .cache import cached_numbers
@@ -137,12 +138,10 @@ def _country_rows(counts: tuple[tuple[str, int], ...]) -> list[dict]:
     return rows
 
 
-def _category_name(value: str) -> str:
-    """The label of a category, or the stored value when it is not a known one."""
-    try:
-        return str(CATEGORY_LABELS[value])
-    except KeyError:
-        return value
+def _category_name(event_id: int, value: str) -> str:
+    """The label of one of the event's categories in the reader's language, or the stored value when the event
+    has no such category (nor the catalog)."""
+    return category_label_of(event_id, value)
 
 
 def event_report(event) -> dict:
@@ -175,7 +174,7 @@ def event_report(event) -> dict:
         "by_country": by_country,
         "by_continent": _by_continent(by_country),
         "by_category": [
-            {"category": category, "name": _category_name(category), "count": count}
+            {"category": category, "name": _category_name(event.id, category), "count": count}
             for category, count in numbers.by_category
         ],
         "top_institutions": [{"institution": name, "count": count} for name, count in numbers.institutions],
