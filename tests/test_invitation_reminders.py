@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from eventreg.events.services import update_event
 from eventreg.extensions import db
 from eventreg.invitations.reminders import (
     REMINDER,
@@ -173,6 +174,17 @@ def test_scheduled_reminders_are_due_days_before_registration_closes_and_follow_
         reschedule_event(stored)
         db.session.commit()
     assert [r.due_at for r in reminders(app)] == [closes - timedelta(days=7), closes + timedelta(days=4)]
+
+
+def test_changing_the_events_closing_date_in_its_settings_moves_its_pending_reminders(app, make_event):
+    closes = (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    starts = closes + timedelta(days=30)
+    event = make_event(registration_closes_at=closes, starts_at=starts, ends_at=starts + timedelta(days=1))
+    with app.app_context():
+        add_reminder(with_event(app, event.id), 14)
+    with app.app_context():
+        update_event(with_event(app, event.id), registration_closes_at=closes + timedelta(days=7))
+    assert [r.due_at for r in reminders(app)] == [closes - timedelta(days=7)]
 
 
 @pytest.mark.parametrize(

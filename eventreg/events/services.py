@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
+from ..mail.schedule import reschedule_event
 from ..models import Admission, Event, Organizer, Registration, Right, Status
 from ..registration.capacity import NoSuchEvent, locked_event, promote_waitlisted
 from . import notices
@@ -128,6 +129,9 @@ def _apply_update(event: Event, changes: dict, organizer: Organizer | None, tell
     if after:
         actor = db.session.get(Organizer, organizer.id) if organizer is not None else None
         entry = audit.record("event.updated", event=event, before=before, after=after, organizer=actor)
+        if {"starts_at", "registration_closes_at"} & after.keys():
+            # Reminders set "N days before registration closes" (or the start) follow the new dates.
+            reschedule_event(event)
         if "capacity" in after:
             # More seats (or none counted any more): the waiting list moves up now.
             promoted = tuple(promote_waitlisted(event))
