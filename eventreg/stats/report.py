@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..categories.services import category_label_of
+from ..categories.services import category_labels
 from ..geo.countries import countries
 from ..geo.flags import flag_url
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
@@ -138,14 +138,11 @@ def _country_rows(counts: tuple[tuple[str, int], ...]) -> list[dict]:
     return rows
 
 
-def _category_name(event_id: int, value: str) -> str:
-    """The label of one of the event's categories in the reader's language, or the stored value when the event
-    has no such category (nor the catalog)."""
-    return category_label_of(event_id, value)
-
-
 def event_report(event) -> dict:
     """Every number of the dashboard as a JSON-ready dict (served as-is at /api/v1/events/<slug>/stats)."""
+    # The event's category labels in the reader's language, read before the numbers: the numbers' version is read
+    # last, so a report from the cache is as fresh as that read.
+    labels = category_labels(event.id)
     numbers = event_numbers(event)
     by_country = _country_rows(numbers.holding_by_country)
     seats = numbers.seats_taken
@@ -174,7 +171,8 @@ def event_report(event) -> dict:
         "by_country": by_country,
         "by_continent": _by_continent(by_country),
         "by_category": [
-            {"category": category, "name": _category_name(event.id, category), "count": count}
+            # A code the event no longer has keeps its stored value as its name.
+            {"category": category, "name": labels.get(category, category), "count": count}
             for category, count in numbers.by_category
         ],
         "top_institutions": [{"institution": name, "count": count} for name, count in numbers.institutions],
