@@ -158,3 +158,25 @@ def test_an_event_says_who_may_register(app, client, guests):
     body = get(client, guests, "").get_json()
     assert body["admission"] == "invitation"
     assert body["links"]["delegations"].endswith("/delegations")
+
+
+def test_registrations_filter_by_delegation(client, guests):
+    academy = guests["delegations"]["academy"]
+
+    def emails(query):
+        response = get(client, guests, f"/registrations?{query}")
+        check(response, "/events/{slug}/registrations", 200)
+        return sorted(item["email"] for item in response.get_json()["items"])
+
+    assert emails(f"delegation={academy}") == sorted(
+        f"{name}@example.org" for name in ("focal", "member", "pending", "gone")
+    )
+    assert emails("delegation=none") == ["invitee@example.org", "loner@example.org"]
+    assert emails(f"delegation={guests['delegations']['institute']}") == []
+
+
+@pytest.mark.parametrize("value", ["academy", "-1", "0", "1.5"])
+def test_a_delegation_that_is_no_id_answers_400(client, guests, value):
+    response = get(client, guests, f"/registrations?delegation={value}")
+    check(response, "/events/{slug}/registrations", 400)
+    assert any("delegation=" in problem for problem in response.get_json()["problems"])

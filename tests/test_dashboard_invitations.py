@@ -106,3 +106,5 @@ def test_the_event_nav_links_the_guest_list_pages(logged_in, make_event):
     delegations = nav(logged_in.get(f"/organizer/events/{event.slug}/delegations").text)
     assert f'href="/organizer/events/{event.slug}/delegations" aria-current="page">Delegations<' in delegations
     assert delegations.count("aria-current") == 1
+    categories = nav(logged_in.get(f"/organizer/events/{event.slug}/categories").text)
+    assert f'href="/organizer/events/{event.slug}/categories" aria-current="page">Categories<' in categories
