@@ -3,9 +3,16 @@ for an event that has invitations or is by invitation."""
 
 import re
 
+import pytest
+from playwright.sync_api import expect
+
+from eventreg.auth.services import create_organizer
 from eventreg.extensions import db
 from eventreg.models import Event, Invitation, InvitationStatus
 from eventreg.stats.invitations import invitation_counts, invitation_totals
+from tests.browser import log_in
+from tests.conftest import create_test_event
+from tests.test_accessibility import DESKTOP, PHONE, WCAG_TAGS, violations
 
 # Two invitations in each status but one: 1 not sent, 2 sent, 2 link opened, 3 registered, 1 declined, 2 failed.
 KNOWN = {
@@ -108,3 +115,18 @@ def test_the_event_nav_links_the_guest_list_pages(logged_in, make_event):
     assert delegations.count("aria-current") == 1
     categories = nav(logged_in.get(f"/organizer/events/{event.slug}/categories").text)
     assert f'href="/organizer/events/{event.slug}/categories" aria-current="page">Categories<' in categories
+
+
+@pytest.mark.browser
+def test_the_invitation_figures_pass_axe_on_a_phone_and_a_desktop(browser_page, live_server):
+    app, base_url = live_server
+    event = create_test_event(app)
+    invite(app, event, KNOWN)
+    with app.app_context():
+        create_organizer("admin@example.org", "correct horse battery", "admin")
+    log_in(browser_page, base_url, "admin@example.org", "correct horse battery")
+    for size in (PHONE, DESKTOP):
+        browser_page.set_viewport_size(size)
+        browser_page.goto(f"{base_url}/organizer/events/{event.slug}")
+        expect(browser_page.locator("#invitations-not-answered")).to_have_text("7")
+        assert violations(browser_page, WCAG_TAGS) == [], size
