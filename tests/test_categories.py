@@ -73,8 +73,10 @@ def test_labels_in_two_languages_are_saved_and_shown_in_the_reader_s_language(ap
         assert label(category, "en") == "Keynote speaker"
         assert label(category, "ru") == "Speaker"  # no Russian label: the catalog's (untranslated here)
         entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.updated")).one()
-        assert entry.before["categories"][2]["labels"] == {}
-        assert entry.after["categories"][2]["labels"] == {"en": "Keynote speaker", "fr": "Orateur principal"}
+        assert entry.before == {"category speaker": "— · #b3261e · 2 · organizers"}
+        assert entry.after == {
+            "category speaker": "en: Keynote speaker; fr: Orateur principal · #b3261e · 2 · organizers"
+        }
         assert entry.actor == "admin@example.org"
 
 
@@ -136,6 +138,12 @@ def test_only_a_category_nobody_carries_can_be_deleted(app, logged_in, make_even
     )
     assert flashes(response) == ["The categories have been saved."]
     assert [row[0] for row in stored(app, event)] == ["delegate", "observer", "speaker", "guest"]
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.updated")).one()
+        assert (entry.before, entry.after) == (
+            {"category press": "— · #1e7b4f · 4 · organizers"},
+            {"category press": None},
+        )
 
 
 def test_the_service_refuses_a_category_of_another_event(app, make_event):

@@ -157,7 +157,7 @@ def save_categories(event: Event, changes: list[CategoryChange], organizer: Orga
     deleting them all."""
     try:
         current = {category.id: category for category in event_categories(event.id)}
-        before = [_snapshot(category) for category in current.values()]
+        before = _snapshot(current.values())
         carried = carried_codes(event.id) if any(change.delete for change in changes) else set()
         codes = {category.code for category in current.values()}
         for change in changes:
@@ -190,17 +190,14 @@ def save_categories(event: Event, changes: list[CategoryChange], organizer: Orga
             category.position = change.position
             category.set_by = change.set_by
         db.session.flush()
-        after = [_snapshot(category) for category in event_categories(event.id)]
-        if not after:
+        remaining = event_categories(event.id)
+        if not remaining:
             raise CategoryRefused(_l("An event needs at least one category."))
-        if after != before:
-            audit.record(
-                "event.updated",
-                event=event,
-                organizer=organizer,
-                before={"categories": before},
-                after={"categories": after},
-            )
+        after = _snapshot(remaining)
+        # A deleted category is recorded as gone (None after): changes() looks only at the keys of the new state.
+        old, new = audit.changes(before, after | {key: None for key in before if key not in after})
+        if old or new:
+            audit.record("event.updated", event=event, organizer=organizer, before=old, after=new)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -217,14 +214,19 @@ def _own(current: dict[int, EventCategory], change: CategoryChange) -> EventCate
     return category
 
 
-def _snapshot(category: EventCategory) -> dict:
-    """A category as the audit entry records it."""
+def _snapshot(categories) -> dict[str, str]:
+    """The categories as the audit log shows them: one line per code ("category speaker": "en: Keynote speaker;
+    fr: Orateur principal · #b3261e · 2 · organizers")."""
     return {
-        "code": category.code,
-        "labels": dict(category.labels or {}),
-        "colour": category.colour,
-        "position": category.position,
-        "set_by": category.set_by,
+        f"category {category.code}": " · ".join(
+            [
+                "; ".join(f"{lang}: {text}" for lang, text in sorted((category.labels or {}).items())) or "—",
+                category.colour,
+                str(category.position),
+                category.set_by,
+            ]
+        )
+        for category in categories
     }
 
 
