@@ -299,7 +299,7 @@ def test_an_upload_without_its_security_token_is_refused_with_a_message(tmp_path
         data = {"email": "admin@example.org", "password": "correct horse battery", "csrf_token": token}
         assert client.post("/auth/login", data=data).status_code == 302
         response = upload(client, import_url(event), "guests.csv", csv_bytes([GOOD]))
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Your form expired or was sent without its security token." in response.text
         with app.app_context():
             assert count(InvitationImport) == 0

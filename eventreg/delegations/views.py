@@ -115,9 +115,14 @@ def remove_delegation(slug: str, delegation_id: int):
     return redirect(url_for(".list_delegations", slug=slug))
 
 
-def _change(slug: str, delegation_id: int, change, item_id: int | None, *, member: bool, focal: bool, done: str):
-    """Apply one change of membership and go back to the delegation's page, saying what happened."""
+def _change(slug: str, delegation_id: int, form, change, item_id, *, member: bool, focal: bool, done: str):
+    """Apply one change of membership and go back to the delegation's page, saying what happened. The event and
+    the delegation are looked up first, so an organizer who does not run the event gets a 403, whatever they sent;
+    `item_id` is the id, or a function that reads it from the validated form."""
     event, delegation = _delegation_or_404(slug, delegation_id)
+    if not form.validate_on_submit():
+        abort(400)
+    item_id = item_id() if callable(item_id) else item_id
     if item_id is None:
         abort(404)
     try:
@@ -136,20 +141,19 @@ def _change(slug: str, delegation_id: int, change, item_id: int | None, *, membe
 def add_member(slug: str, delegation_id: int):
     """Attach a registration of the event to the delegation, as a focal point or a member."""
     form = ChoiceForm()
-    if not form.validate_on_submit():
-        abort(400)
-    done = _("The focal point is set.") if form.focal.data else _("The registration is added to the delegation.")
-    return _change(slug, delegation_id, set_membership, form.chosen_id(), member=True, focal=form.focal.data, done=done)
+    focal = bool(form.focal.data)
+    done = _("The focal point is set.") if focal else _("The registration is added to the delegation.")
+    return _change(slug, delegation_id, form, set_membership, form.chosen_id, member=True, focal=focal, done=done)
 
 
 @bp.post("/events/<slug:slug>/delegations/<int:delegation_id>/members/<int:registration_id>/remove")
 @requires(Right.MANAGE_EVENTS)
 def remove_member(slug: str, delegation_id: int, registration_id: int):
     """Take a registration out of the delegation (it stays registered)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     done = _("The registration is no longer part of the delegation; it stays registered.")
-    return _change(slug, delegation_id, set_membership, registration_id, member=False, focal=False, done=done)
+    return _change(
+        slug, delegation_id, ConfirmForm(), set_membership, registration_id, member=False, focal=False, done=done
+    )
 
 
 @bp.post("/events/<slug:slug>/delegations/<int:delegation_id>/invitations")
@@ -157,17 +161,16 @@ def remove_member(slug: str, delegation_id: int, registration_id: int):
 def add_invitation(slug: str, delegation_id: int):
     """Name the delegation on an invitation, as its focal point or a member."""
     form = ChoiceForm()
-    if not form.validate_on_submit():
-        abort(400)
     done = _("The invitation now names this delegation.")
-    return _change(slug, delegation_id, set_invitation, form.chosen_id(), member=True, focal=form.focal.data, done=done)
+    focal = bool(form.focal.data)
+    return _change(slug, delegation_id, form, set_invitation, form.chosen_id, member=True, focal=focal, done=done)
 
 
 @bp.post("/events/<slug:slug>/delegations/<int:delegation_id>/invitations/<int:invitation_id>/remove")
 @requires(Right.MANAGE_EVENTS)
 def remove_invitation(slug: str, delegation_id: int, invitation_id: int):
     """Take the delegation off an invitation."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     done = _("The invitation no longer names this delegation.")
-    return _change(slug, delegation_id, set_invitation, invitation_id, member=False, focal=False, done=done)
+    return _change(
+        slug, delegation_id, ConfirmForm(), set_invitation, invitation_id, member=False, focal=False, done=done
+    )

@@ -259,9 +259,11 @@ def import_invitations(slug: str):
             form.file.errors.append(str(problem))
         else:
             return redirect(url_for(".import_preview", slug=slug, import_id=preview.id))
+    status = 200
     if "csrf_token" in form.errors:  # exempt from the global check, so the page says it (the summary skips it)
         form.form_errors.append(CSRF_MESSAGE)
-    return render_template("invitations/import.html", event=event, form=form)
+        status = 400  # as the global check answers a form without its token
+    return render_template("invitations/import.html", event=event, form=form), status
 
 
 def _import_or_404(slug: str, import_id: int):
