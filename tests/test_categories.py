@@ -72,7 +72,7 @@ def test_labels_in_two_languages_are_saved_and_shown_in_the_reader_s_language(ap
         assert label(category, "fr") == "Orateur principal"
         assert label(category, "en") == "Keynote speaker"
         assert label(category, "ru") == "Speaker"  # no Russian label: the catalog's (untranslated here)
-        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.updated")).one()
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.categories_changed")).one()
         assert entry.before == {"category speaker": "— · #b3261e · 2 · organizers"}
         assert entry.after == {
             "category speaker": "en: Keynote speaker; fr: Orateur principal · #b3261e · 2 · organizers"
@@ -139,7 +139,7 @@ def test_only_a_category_nobody_carries_can_be_deleted(app, logged_in, make_even
     assert flashes(response) == ["The categories have been saved."]
     assert [row[0] for row in stored(app, event)] == ["delegate", "observer", "speaker", "guest"]
     with app.app_context():
-        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.updated")).one()
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.categories_changed")).one()
         assert (entry.before, entry.after) == (
             {"category press": "— · #1e7b4f · 4 · organizers"},
             {"category press": None},

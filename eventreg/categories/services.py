@@ -197,7 +197,7 @@ def save_categories(event: Event, changes: list[CategoryChange], organizer: Orga
         # A deleted category is recorded as gone (None after): changes() looks only at the keys of the new state.
         old, new = audit.changes(before, after | {key: None for key in before if key not in after})
         if old or new:
-            audit.record("event.updated", event=event, organizer=organizer, before=old, after=new)
+            audit.record("event.categories_changed", event=event, organizer=organizer, before=old, after=new)
         db.session.commit()
     except BaseException:
         db.session.rollback()
