@@ -5,12 +5,17 @@ from dataclasses import dataclass, replace
 
 import lxml.html
 from flask import Flask
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from eventreg.attendees.services import edit_registration
 from eventreg.auth.tokens import create_token
+from eventreg.delegations.members import JOIN_SALT
+from eventreg.delegations.services import save_delegation, set_membership
 from eventreg.extensions import db
-from eventreg.models import Organizer, OutboxMessage, Registration
+from eventreg.invitations.importing import preview_import
+from eventreg.invitations.services import InviteeDetails, invite
+from eventreg.models import Event, Organizer, OutboxMessage, Registration
 from eventreg.registration.self_service import request_email_change
 from tests.conftest import create_test_event, delegate, register_test_delegate
 
@@ -19,6 +24,8 @@ TEXT_FIELDS = ("given_name", "family_name", "native_name", "institution", "posit
 # Attributes whose value a browser follows as a URL.
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background", "srcset"}
 STATIC_PREFIX = "/static/"
+# The seeded delegation's member beside the seeded registration (its focal point).
+MEMBER_EMAIL = "member@example.org"
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,12 @@ class Seeded:
     api_token: str
     checkin_code: str
     email_change_key: str
+    invitation_id: int
+    import_id: int
+    delegation_id: int
+    member_id: int
+    join_key: str
+    invitation_token: str
 
 
 def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, text: str | None = None) -> Seeded:
@@ -51,7 +64,37 @@ def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, tex
         request_email_change(registration_id, "new.address@example.org")
         last_mail = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)).one()
         key = last_mail.details["key"]
-        return Seeded(event.slug, event.id, registration_id, token, organizer.id, api_token, code, key)
+        # The guest list's pages: an invitation and an import preview with `text` in them, and a delegation that
+        # the registration leads (its focal point's section).
+        invitation = invite(event.id, InviteeDetails(email="invitee@example.org", given_name=text or "Wei"))
+        preview = preview_import(
+            event.id, "guests.csv", f"email,given_name\ninvitee2@example.org,{text or 'Li'}\n".encode()
+        )
+        stored_event = db.session.get(Event, event.id)
+        delegation = save_delegation(stored_event, None, text or "Chinese Academy of Sciences", "CN", 3)
+        set_membership(stored_event, delegation.id, registration_id, member=True, focal=True)
+        member_id, _member_token = register_test_delegate(app, stored_event, email=MEMBER_EMAIL)
+        set_membership(stored_event, delegation.id, member_id, member=True, focal=False)
+        # An offer to the seeded registration to join another delegation, signed as the join mail's link is.
+        other = save_delegation(stored_event, None, "Royal Society", "GB", 2)
+        join_key = URLSafeTimedSerializer(app.secret_key, salt=JOIN_SALT).dumps({"r": registration_id, "d": other.id})
+        invitation_token = invitation.token
+        return Seeded(
+            event.slug,
+            event.id,
+            registration_id,
+            token,
+            organizer.id,
+            api_token,
+            code,
+            key,
+            invitation.id,
+            preview.id,
+            delegation.id,
+            member_id,
+            join_key,
+            invitation_token,
+        )
 
 
 def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, str]]:
@@ -63,6 +106,11 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
         "token": seeded.token,
         "filename": "css/site.css",
         "code": "fr",  # the language switcher's /language/<code>
+        "invitation_id": seeded.invitation_id,
+        "import_id": seeded.import_id,
+        "delegation_id": seeded.delegation_id,
+        "member_id": seeded.member_id,
+        "key": seeded.join_key,  # a delegation's join offer
     }
     query_strings = {
         "attendees.list_registrations": {"q": query},
@@ -79,6 +127,8 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
             if "GET" not in rule.methods:
                 continue
             arguments = {name: values[name] for name in rule.arguments} | query_strings.get(rule.endpoint, {})
+            if rule.endpoint.startswith("invitation."):  # the invitee's pages: the invitation's own link
+                arguments["token"] = seeded.invitation_token
             urls.append((rule.endpoint, adapter.build(rule.endpoint, arguments)))
     return sorted(urls)
 

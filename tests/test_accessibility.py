@@ -33,6 +33,7 @@ NOT_PAGES = (
     "counter.delegates_json",
     "exports.",
     "flags.static",
+    "invitations.import_progress",  # the import's progress, polled as JSON
     "languages.switch",
     "static",
     "tickets.ticket_calendar",

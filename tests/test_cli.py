@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from eventreg import stats
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Event, Organizer, OutboxMessage, Registration
+from eventreg.models import AuditEntry, Event, Organizer, OutboxMessage, OutboxState, Registration
 
 
 def create_event_args(title, starts="2027-03-01T10:00", timezone="UTC", *extra):
@@ -178,12 +178,14 @@ def test_demo_creates_700_delegates_from_40_countries_without_mail(app, runner):
     assert "Organizer login: organizer@example.org / " in result.output
     password = result.output.split("organizer@example.org / ")[1].split()[0]
     with app.app_context():
-        event = db.session.scalar(select(Event))
+        event = db.session.scalar(select(Event).order_by(Event.id))
         assert event.title == "Inaugural Ceremony" and event.capacity == 1000
         assert event.registration_state() == "open"
-        assert db.session.scalar(select(func.count()).select_from(Registration)) == 700
+        assert db.session.scalar(select(func.count()).where(Registration.event_id == event.id)) == 700
         assert stats.countries_represented(event.id) >= 40
-        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        # The forum's invitation mails and confirmations are recorded as sent or failed (tests/test_demo_guests.py):
+        # nothing is left for the worker to send.
+        assert db.session.scalar(select(func.count()).where(OutboxMessage.state == OutboxState.QUEUED)) == 0
         emails = db.session.scalars(select(Registration.email)).all()
         assert all(address.endswith("@example.org") for address in emails)
         names = " ".join(db.session.scalars(select(Registration.native_name)).all())

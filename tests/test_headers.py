@@ -25,6 +25,7 @@ PROTECTIVE_HEADERS = {
 NOT_200 = {
     "auth.login": 302,  # already logged in: on to the organizer pages
     "languages.switch": 303,  # the language switcher: back to the page it was on
+    "delegation.leave": 302,  # the seeded link is its delegation's focal point, who cannot leave: back to its page
 }
 
 

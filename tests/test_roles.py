@@ -102,6 +102,12 @@ def url_values(world: World, role: str) -> dict:
         "organizer_id": world.target_id,
         "token_id": world.token_ids.get(role, world.token_ids["admin"]),
         "message_id": 1,  # the outbox's first mail: the world's registration's confirmation
+        # The guest list's rows: none exists in this world, so a role that may pass gets a 404, one that may not a 403.
+        "invitation_id": 1,
+        "import_id": 1,
+        "delegation_id": 1,
+        "member_id": world.registration_id,
+        "key": "x",
     }
 
 
