@@ -8,11 +8,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..data_keys import seal, unseal
+from ..data_keys import seal
 from ..extensions import db
-from .common import KEY_EXPANSION, UTCDateTime, casefold_key, new_token, person_search_key, token_digest, utcnow
+from .common import KEY_EXPANSION, UTCDateTime, casefold_key, new_token, utcnow
 from .events import Event
-from .registration import NAME_KEY_WIDTH, SEALED_TOKEN_LENGTH, Registration, _digest_of_inserted_token
+from .registration import (
+    NAME_KEY_WIDTH,
+    SEALED_TOKEN_LENGTH,
+    PrivateLink,
+    Registration,
+    _digest_of_inserted_token,
+    keep_name_key,
+)
 
 
 class Admission(enum.StrEnum):
@@ -115,7 +122,7 @@ def _sealed_new_token() -> str:
     return seal(new_token())
 
 
-class Invitation(db.Model):
+class Invitation(PrivateLink, db.Model):
     """A personal invitation to one event: what the organizers know of the invitee (it pre-fills the form), its
     private link, and where it stands."""
 
@@ -164,17 +171,6 @@ class Invitation(db.Model):
     delegation: Mapped[Delegation | None] = relationship(lazy="raise_on_sql")
     registration: Mapped[Registration | None] = relationship(lazy="raise_on_sql")
 
-    @property
-    def token(self) -> str:
-        """The private link's token, unsealed."""
-        return unseal(self.token_sealed) if self.token_sealed else ""
-
-    @token.setter
-    def token(self, value: str) -> None:
-        """A new private token: sealed, with the digest it is found by."""
-        self.token_sealed = seal(value)
-        self.token_digest = token_digest(value)
-
     @validates("email")
     def _keep_email_key(self, _name: str, value: str) -> str:
         """Every change of the address updates its comparison key."""
@@ -184,12 +180,7 @@ class Invitation(db.Model):
     @validates("given_name", "family_name", "native_name")
     def _keep_name_key(self, name: str, value: str) -> str:
         """Every change of a name part updates the search and sort key (as a registration's)."""
-        parts = {part: getattr(self, part, None) or "" for part in ("family_name", "given_name", "native_name")}
-        parts[name] = value or ""
-        self.name_key = person_search_key(
-            parts["family_name"], parts["given_name"], parts["native_name"], NAME_KEY_WIDTH
-        )
-        return value
+        return keep_name_key(self, name, value)
 
 
 class InvitationImport(db.Model):

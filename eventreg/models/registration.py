@@ -98,7 +98,32 @@ def _digest_of_inserted_token(context) -> str:
     return token_digest(unseal(context.get_current_parameters()["token_sealed"]))
 
 
-class Registration(db.Model):
+class PrivateLink:
+    """A row reached by a private link (a registration, an invitation): its token kept sealed under the data
+    keyring in token_sealed, and found by token_digest."""
+
+    @property
+    def token(self) -> str:
+        """The private link's token, unsealed; "" once the personal data is erased."""
+        return unseal(self.token_sealed) if self.token_sealed else ""
+
+    @token.setter
+    def token(self, value: str) -> None:
+        """A new private token: sealed, with the digest it is found by."""
+        self.token_sealed = seal(value)
+        self.token_digest = token_digest(value)
+
+
+def keep_name_key(person, name: str, value: str) -> str:
+    """`value` for the name part `name` of a registration or an invitation, whose search and sort key (family name,
+    given name, native name) is updated with it."""
+    parts = {part: getattr(person, part, None) or "" for part in ("family_name", "given_name", "native_name")}
+    parts[name] = value or ""
+    person.name_key = person_search_key(parts["family_name"], parts["given_name"], parts["native_name"], NAME_KEY_WIDTH)
+    return value
+
+
+class Registration(PrivateLink, db.Model):
     """One person's registration for one event."""
 
     __table_args__ = (
@@ -174,17 +199,6 @@ class Registration(db.Model):
     event: Mapped[Event] = relationship(back_populates="registrations")
     checked_in_by: Mapped["Organizer | None"] = relationship()
 
-    @property
-    def token(self) -> str:
-        """The private link's token, unsealed; "" once the personal data is erased."""
-        return unseal(self.token_sealed) if self.token_sealed else ""
-
-    @token.setter
-    def token(self, value: str) -> None:
-        """A new private token: sealed, with the digest it is found by."""
-        self.token_sealed = seal(value)
-        self.token_digest = token_digest(value)
-
     @validates("email", "institution")
     def _keep_keys(self, name: str, value: str) -> str:
         """Every change of the email or the institution updates its comparison key."""
@@ -197,12 +211,7 @@ class Registration(db.Model):
     @validates("given_name", "family_name", "native_name")
     def _keep_name_key(self, name: str, value: str) -> str:
         """Every change of a name part updates the search and sort key: family name, given name, native name."""
-        parts = {part: getattr(self, part, None) or "" for part in ("family_name", "given_name", "native_name")}
-        parts[name] = value or ""
-        self.name_key = person_search_key(
-            parts["family_name"], parts["given_name"], parts["native_name"], NAME_KEY_WIDTH
-        )
-        return value
+        return keep_name_key(self, name, value)
 
     @property
     def seats(self) -> int:
