@@ -3,6 +3,7 @@
 import sqlite3
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -69,6 +70,14 @@ def begin_write_transaction() -> None:
 def is_postgresql() -> bool:
     """True when the app's database is PostgreSQL."""
     return db.engine.dialect.name == "postgresql"
+
+
+def insert_or_skip(table, *unique_columns: str):
+    """An INSERT that skips the rows whose `unique_columns` a unique index already holds (ON CONFLICT DO NOTHING,
+    which both engines spell alike but SQLAlchemy builds per dialect): a writer racing another inserts each row once.
+    """
+    dialect_insert = postgresql.insert if is_postgresql() else sqlite.insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=list(unique_columns))
 
 
 def render_migration_item(type_, obj, autogen_context):

@@ -4,6 +4,7 @@ the import's own upload limit, a preview confirmed by another app host, the resu
 import csv
 import io
 import re
+import threading
 
 import pytest
 from openpyxl import Workbook
@@ -15,9 +16,16 @@ from eventreg.extensions import db
 from eventreg.invitations import importing
 from eventreg.invitations.importing import apply_import, cancel_import, preview_import
 from eventreg.invitations.services import InviteeDetails, invite
-from eventreg.models import Delegation, Invitation, InvitationImport
+from eventreg.models import AuditEntry, Delegation, Invitation, InvitationImport
 from tests.browser import log_in
-from tests.conftest import base_config, create_test_event, drop_tables, make_app
+from tests.conftest import (
+    POSTGRES_URL,
+    base_config,
+    create_test_event,
+    drop_tables,
+    make_app,
+    require_postgresql,
+)
 
 HEADER = ["Email", "Given name", "Family name", "Country", "Category", "Language", "Delegation"]
 
@@ -259,6 +267,55 @@ def test_an_interrupted_confirmation_resumes_after_its_last_chunk(app, make_even
         apply_import(preview.id)
         assert count(Invitation) == 25
         assert db.session.get(InvitationImport, preview.id).applied == 25
+
+
+@pytest.fixture
+def postgres_app(tmp_path):
+    require_postgresql().dispose()
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=POSTGRES_URL)
+    yield app
+    drop_tables(app)
+
+
+def test_two_confirmations_of_one_import_at_once_write_each_invitation_once_on_postgresql(postgres_app, monkeypatch):
+    """A double press of Confirm: both requests look the addresses up before either inserts; the second's inserts
+    of the same addresses are skipped, not an error, and the import is recorded once."""
+    app = postgres_app
+    event = create_test_event(app)
+    rows = [[f"guest{n}@example.org", "G", str(n)] for n in range(30)]
+    with app.app_context():
+        preview_id = preview_import(event.id, "guests.csv", csv_bytes(rows, header=["email", "given", "family"])).id
+    both_looked_up = threading.Barrier(2, timeout=10)
+    columns = importing._columns
+
+    def after_the_lookup(*args):
+        if not getattr(local, "waited", False):
+            local.waited = True
+            both_looked_up.wait()
+        return columns(*args)
+
+    local = threading.local()
+    monkeypatch.setattr(importing, "_columns", after_the_lookup)
+    errors = []
+
+    def confirm():
+        try:
+            with app.app_context():
+                apply_import(preview_id)
+        except Exception as error:  # noqa: BLE001 - the test reports whatever a confirmation raised
+            errors.append(error)
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        assert count(Invitation) == 30
+        imported = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "invitation.imported")
+        assert db.session.scalar(imported) == 1
+        assert db.session.get(InvitationImport, preview_id).state == "applied"
 
 
 @pytest.mark.browser

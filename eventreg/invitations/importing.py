@@ -9,10 +9,12 @@ from datetime import datetime
 from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..data_keys import seal
+from ..database import insert_or_skip
 from ..extensions import db
 from ..models import Delegation, Event, Invitation, InvitationImport, Organizer, utcnow
 from ..models.common import KEY_EXPANSION, casefold_key, new_token, person_search_key, token_digest
@@ -204,19 +206,33 @@ def apply_import(import_id: int, *, send: bool = False, organizer: Organizer | N
     if claimed.rowcount != 1:
         raise ImportStateError(_("This import was already applied or cancelled."))
     event_id, rows = preview.event_id, to_apply(preview)
-    delegations = _delegations(event_id, {row["values"]["delegation"] for row in rows if "delegation" in row["values"]})
-    for start in range(preview.applied, len(rows), CHUNK_ROWS):
-        _write_chunk(event_id, rows[start : start + CHUNK_ROWS], delegations)
-        db.session.execute(
-            update(InvitationImport).where(InvitationImport.id == import_id).values(applied=start + CHUNK_ROWS)
-        )
-        db.session.commit()
-    event = db.session.get(Event, event_id)
-    preview = db.session.get(InvitationImport, import_id)
-    preview.applied, preview.state, preview.finished_at = len(rows), "applied", utcnow()
-    audit.record(
-        "invitation.imported", event=event, after={"file": preview.filename, **preview.counts}, organizer=organizer
+    try:
+        named = {row["values"]["delegation"] for row in rows if "delegation" in row["values"]}
+        delegations = _delegations(event_id, named)
+        for start in range(preview.applied, len(rows), CHUNK_ROWS):
+            _write_chunk(event_id, rows[start : start + CHUNK_ROWS], delegations)
+            db.session.execute(
+                update(InvitationImport).where(InvitationImport.id == import_id).values(applied=start + CHUNK_ROWS)
+            )
+            db.session.commit()
+    except IntegrityError:
+        # Another request applies the same import at this moment (a second press of Confirm): its rows won, the
+        # unique invitation per address refused ours, and that request finishes the import.
+        db.session.rollback()
+        raise ImportStateError(
+            _("This import is being applied by another request; its page shows its progress.")
+        ) from None
+    finished = db.session.execute(
+        update(InvitationImport)
+        .where(InvitationImport.id == import_id, InvitationImport.state == "applying")
+        .values(applied=len(rows), state="applied", finished_at=utcnow())
     )
+    preview = db.session.get(InvitationImport, import_id)
+    if finished.rowcount == 1:  # recorded once, by the request that finished it
+        event = db.session.get(Event, event_id)
+        audit.record(
+            "invitation.imported", event=event, after={"file": preview.filename, **preview.counts}, organizer=organizer
+        )
     db.session.commit()
     if send and rows:
         keys = [casefold_key(row["values"]["email"], 254 * KEY_EXPANSION) for row in rows]
@@ -297,4 +313,6 @@ def _write_chunk(event_id: int, rows: list[dict], delegations: dict[str, int]) -
             }
         )
     if inserts:
-        db.session.execute(insert(Invitation.__table__), inserts)
+        # A second request confirming the same import at the same moment (a double press) may have inserted some of
+        # these addresses since the lookup: each is inserted once, by whichever request comes first.
+        db.session.execute(insert_or_skip(Invitation.__table__, "event_id", "email_key"), inserts)

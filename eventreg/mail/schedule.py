@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..database import begin_write_transaction, is_postgresql
+from ..database import begin_write_transaction, insert_or_skip, is_postgresql
 from ..extensions import db
 from ..models import Event, OutboxMessage, ScheduledMail, ScheduledMailRecipient, utcnow
 
@@ -189,13 +188,11 @@ def _queue_once(scheduled_id: int, recipients: Sequence[Recipient]) -> int:
     (by this worker or another), in the caller's transaction; how many were queued."""
     if not recipients:
         return 0
-    dialect_insert = postgresql.insert if is_postgresql() else sqlite.insert
     recorded = db.session.execute(
-        dialect_insert(ScheduledMailRecipient)
+        insert_or_skip(ScheduledMailRecipient.__table__, "scheduled_mail_id", "recipient_key")
         .values(
             [{"scheduled_mail_id": scheduled_id, "recipient_key": r.key, "created_at": utcnow()} for r in recipients]
         )
-        .on_conflict_do_nothing(index_elements=["scheduled_mail_id", "recipient_key"])
         .returning(ScheduledMailRecipient.id, ScheduledMailRecipient.recipient_key)
     ).all()
     if not recorded:
