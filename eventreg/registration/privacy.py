@@ -5,6 +5,7 @@ accompanying persons, visa letter, language, times), so dashboards and headcount
 one keeps its seat, as erasing is not cancelling. Everything that names or describes the person is replaced by
 neutral values, in the row, in its audit entries and in its mails; its private link and ticket stop working.
 When the delegate or an organizer erases it, its address gets one last mail saying so; the purge sends none.
+The invitation a registration came through is erased with it, and the purge erases every invitation of the event.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,17 @@ from sqlalchemy import func, select
 from .. import audit
 from ..extensions import db
 from ..mail.queue import ERASURE_NOTICE, forget_addresses, queue_mail
-from ..models import AuditEntry, Event, OutboxMessage, OutboxState, Registration, new_checkin_code, token_digest, utcnow
+from ..models import (
+    AuditEntry,
+    Event,
+    Invitation,
+    OutboxMessage,
+    OutboxState,
+    Registration,
+    new_checkin_code,
+    token_digest,
+    utcnow,
+)
 from .capacity import locked_event
 
 # What a registration holds about the person; audit entries drop these values too.
@@ -30,6 +41,17 @@ PERSONAL_FIELDS = (
     "dietary",
     "accessibility",
 )
+# What an invitation holds about the person beyond its address, and what its audit entries may quote of it.
+INVITATION_PERSONAL_FIELDS = (
+    "honorific",
+    "given_name",
+    "family_name",
+    "native_name",
+    "institution",
+    "position",
+    "decline_reason",
+)
+INVITATION_AUDITED_PERSONAL = (*INVITATION_PERSONAL_FIELDS, "email", "reason")
 # RFC 2606 reserves .invalid: an erased registration's address can never reach anyone.
 ERASED_EMAIL_DOMAIN = "erased.invalid"
 # Neither a private-link token nor a check-in code ever holds "~": an erased row's values match no link or code.
@@ -86,9 +108,55 @@ def erase_registrations(registrations: list[Registration], *, actor: str | None,
     ids = [registration.id for registration in erased]
     _scrub_audit_entries(ids)
     _scrub_mails(ids, keep=notices)
+    erase_invitations(list(db.session.scalars(select(Invitation).where(Invitation.registration_id.in_(ids)))))
     for registration in erased:
         audit.record("registration.erased", registration=registration, actor=actor)
     return len(erased)
+
+
+def erase_invitations(invitations: list[Invitation]) -> int:
+    """Erase what these invitations hold about their invitees, in the caller's transaction; the number erased
+    (already erased ones are skipped). The status stays (the event's counts of answers hold); the address becomes
+    one that reaches no one, the personal link stops working, mails not sent yet are cancelled and no mail keeps
+    the address, and the audit entries about them lose the personal values."""
+    erased = [invitation for invitation in invitations if not invitation.email.endswith("@" + ERASED_EMAIL_DOMAIN)]
+    for invitation in erased:
+        invitation.token_digest = erased_digest(invitation.token_digest)
+        invitation.token_sealed = ""
+        for name in INVITATION_PERSONAL_FIELDS:
+            setattr(invitation, name, "")
+        # Unique per invitation, as the index of one invitation per address and event asks.
+        invitation.email = f"erased-invitation-{invitation.id}@{ERASED_EMAIL_DOMAIN}"
+    if not erased:
+        return 0
+    ids = {invitation.id for invitation in erased}
+    mails = select(OutboxMessage).where(OutboxMessage.invitation_id.in_(ids))
+    messages = list(db.session.scalars(mails))
+    for message in messages:
+        if message.state in (OutboxState.QUEUED, OutboxState.FAILED):
+            message.state = OutboxState.CANCELLED
+    forget_addresses(messages)
+    events = {invitation.event_id for invitation in erased}
+    entries = select(AuditEntry).where(AuditEntry.event_id.in_(events), AuditEntry.registration_id.is_(None))
+    for entry in db.session.scalars(entries):
+        if ids & {_invitation_named(entry.before), _invitation_named(entry.after)}:
+            entry.before = _without(entry.before, INVITATION_AUDITED_PERSONAL)
+            entry.after = _without(entry.after, INVITATION_AUDITED_PERSONAL)
+    return len(erased)
+
+
+def _invitation_named(values: dict | None) -> int | None:
+    """The invitation an audit entry's values are about (its id under "invitation_id" or "invitation"), if any."""
+    values = values or {}
+    named = values.get("invitation_id", values.get("invitation"))
+    return named if isinstance(named, int) else None
+
+
+def _without(values: dict | None, keys: tuple[str, ...]) -> dict | None:
+    """`values` with those keys' values dropped (a new dict: JSON columns see a change only when replaced)."""
+    if not values:
+        return values
+    return {key: None if key in keys else value for key, value in values.items()}
 
 
 def _scrub_audit_entries(registration_ids: list[int]) -> None:
@@ -101,9 +169,7 @@ def _scrub_audit_entries(registration_ids: list[int]) -> None:
 
 
 def _without_personal_values(values: dict | None) -> dict | None:
-    if not values:
-        return values
-    return {key: None if key in PERSONAL_FIELDS else value for key, value in values.items()}
+    return _without(values, PERSONAL_FIELDS)
 
 
 def _scrub_mails(registration_ids: list[int], keep: list[OutboxMessage]) -> None:
@@ -147,9 +213,36 @@ def purge_candidates(days: int) -> list[PurgeCandidate]:
         .group_by(Event.id)
         .order_by(Event.ends_at, Event.id)
     )
-    candidates = [PurgeCandidate(event, count) for event, count in db.session.execute(query)]
+    counts = dict(db.session.execute(query).all())
+    # Events whose registrations are all erased but whose invitations (declined, never answered) are not.
+    invited = (
+        select(Event)
+        .join(Invitation, Invitation.event_id == Event.id)
+        .where(Event.ends_at < cutoff, Invitation.email_key.not_like(f"%@{ERASED_EMAIL_DOMAIN}"))
+        .distinct()
+    )
+    for event in db.session.scalars(invited):
+        counts.setdefault(event, 0)
+    candidates = [
+        PurgeCandidate(event, count)
+        for event, count in sorted(counts.items(), key=lambda item: (item[0].ends_at, item[0].id))
+    ]
     db.session.rollback()
     return candidates
+
+
+def _purge_invitations(event_id: int, batch: int) -> None:
+    """Erase every invitation of the event still holding personal data, `batch` per transaction."""
+    query = (
+        select(Invitation)
+        .where(Invitation.event_id == event_id, Invitation.email_key.not_like(f"%@{ERASED_EMAIL_DOMAIN}"))
+        .order_by(Invitation.id)
+        .limit(batch)
+    )
+    while True:
+        with locked_event(event_id):
+            if not erase_invitations(list(db.session.scalars(query))):
+                return
 
 
 def purge_event(event_id: int, batch: int = PURGE_BATCH) -> int:
@@ -165,6 +258,7 @@ def purge_event(event_id: int, batch: int = PURGE_BATCH) -> int:
     while True:
         with locked_event(event_id):
             registrations = list(db.session.scalars(query))
-            if not registrations:  # all done; this transaction wrote nothing, so committing it saves nothing
+            if not registrations:  # all done: then the invitations that led to no registration
+                _purge_invitations(event_id, batch)
                 return total
             total += erase_registrations(registrations, actor="", notify=False)  # long after the event: no mail
