@@ -3,7 +3,7 @@ days before registration closes. Both are ScheduledMails of one kind, so the sch
 each to each invitee once, whatever the number of workers, and finds who has not answered when it goes out."""
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..database import begin_write_transaction
@@ -18,8 +18,8 @@ from ..mail.schedule import (
     due_time,
 )
 from ..models import Event, Invitation, Organizer, ScheduledMail, utcnow
-from ..models.common import casefold_key, search_key
-from ..models.guests import UNANSWERED, InvitationStatus
+from ..models.guests import UNANSWERED
+from .queries import filter_clauses, invitation_filters
 
 # The kind of scheduled mail and the kind of outbox mail it queues (the template is the invitee side's,
 # invitations/mails.py).
@@ -41,31 +41,15 @@ def audience(ids: list[int] | None = None, status: str = "", q: str = "", delega
     the list reads it (an unknown status or delegation is no filter), so "remind all" reaches what the list shows."""
     if ids:
         return {"ids": sorted(set(ids))}
-    chosen = {
-        "status": status if status in {str(known) for known in InvitationStatus} else "",
-        "q": q.strip()[:200],
-        "delegation": delegation if delegation.isdigit() else "",
-    }
-    return {name: value for name, value in chosen.items() if value}
+    return invitation_filters({"status": status, "q": q, "delegation": delegation})
 
 
 def _unanswered(event_id: int, chosen: dict) -> list:
     """WHERE clauses: the event's invitations still waiting for an answer, narrowed by the audience as the
-    invitation list filters (invitations/views.py)."""
-    clauses = [Invitation.event_id == event_id, Invitation.status.in_(list(UNANSWERED))]
+    invitation list filters (invitations/queries.py)."""
+    clauses = [Invitation.status.in_(list(UNANSWERED)), *filter_clauses(event_id, chosen)]
     if "ids" in chosen:
         clauses.append(Invitation.id.in_(chosen["ids"]))
-    if chosen.get("status"):
-        clauses.append(Invitation.status == chosen["status"])
-    if chosen.get("delegation"):
-        clauses.append(Invitation.delegation_id == int(chosen["delegation"]))
-    if chosen.get("q"):
-        clauses.append(
-            or_(
-                Invitation.name_key.contains(search_key(chosen["q"]), autoescape=True),
-                Invitation.email_key.contains(casefold_key(chosen["q"]), autoescape=True),
-            )
-        )
     return clauses
 
 

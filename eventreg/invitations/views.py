@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth.access import managed_event, requires
@@ -12,7 +12,6 @@ from ..errors import CSRF_MESSAGE
 from ..extensions import csrf, db
 from ..forms import ConfirmForm
 from ..models import Delegation, Invitation, InvitationImport, Right
-from ..models.common import casefold_key, search_key
 from ..models.guests import INVITATION_STATUS_LABELS, InvitationStatus
 from ..pagination import requested_page
 from .forms import ConfirmImportForm, ImportForm, InvitationForm, SendForm
@@ -24,6 +23,7 @@ from .importing import (
     import_in,
     preview_import,
 )
+from .queries import filter_clauses, invitation_filters
 from .services import (
     AUDITED_FIELDS,
     AlreadyInvited,
@@ -41,45 +41,10 @@ bp = Blueprint("invitations", __name__, url_prefix="/organizer")
 
 UPLOAD_LIMIT = 10 * 1024 * 1024  # the import's own limit; the site's MAX_CONTENT_LENGTH (1 MiB) stays for the rest
 PREVIEW_ROWS_PER_PAGE = 100
-FILTER_ARGS = ("status", "q", "delegation")
 
 
 def _per_page() -> int:
     return current_app.config["REGISTRATIONS_PER_PAGE"]
-
-
-def _filters(args) -> dict:
-    """The list's filters from a query string or form, unknown values dropped."""
-    filters = {name: (args.get(name) or "").strip()[:200] for name in FILTER_ARGS}
-    if filters["status"] not in {str(status) for status in InvitationStatus}:
-        filters["status"] = ""
-    if not filters["delegation"].isdigit():
-        filters["delegation"] = ""
-    return {name: value for name, value in filters.items() if value}
-
-
-def _filtered(query, event_id: int, filters: dict, *, with_status: bool = True):
-    query = query.where(Invitation.event_id == event_id)
-    if with_status and "status" in filters:
-        query = query.where(Invitation.status == filters["status"])
-    if "delegation" in filters:
-        query = query.where(Invitation.delegation_id == int(filters["delegation"]))
-    if "q" in filters:
-        name, address = search_key(filters["q"]), casefold_key(filters["q"])
-        query = query.where(
-            or_(
-                Invitation.name_key.contains(name, autoescape=True),
-                Invitation.email_key.contains(address, autoescape=True),
-            )
-        )
-    return query
-
-
-def _remind_url(slug: str) -> str | None:
-    """The reminders' endpoint (h4's invitation_reminders.remind) once it exists."""
-    if "invitation_reminders.remind" not in current_app.view_functions:
-        return None
-    return url_for("invitation_reminders.remind", slug=slug)
 
 
 @bp.get("/events/<slug:slug>/invitations")
@@ -88,15 +53,15 @@ def list_invitations(slug: str):
     """The event's invitations: counts per status, filters by status, name or address and delegation, a page at a
     time, with actions on the ticked ones."""
     event = managed_event(slug)
-    filters = _filters(request.args)
+    filters = invitation_filters(request.args)
     counts = dict(
         db.session.execute(
-            _filtered(select(Invitation.status, func.count()), event.id, filters, with_status=False).group_by(
-                Invitation.status
-            )
+            select(Invitation.status, func.count())
+            .where(*filter_clauses(event.id, filters, with_status=False))
+            .group_by(Invitation.status)
         ).all()
     )
-    query = _filtered(select(Invitation), event.id, filters).order_by(Invitation.name_key, Invitation.id)
+    query = select(Invitation).where(*filter_clauses(event.id, filters)).order_by(Invitation.name_key, Invitation.id)
     page = db.paginate(query, page=requested_page(request.args), per_page=_per_page(), error_out=False)
     delegations = db.session.execute(
         select(Delegation.id, Delegation.name).where(Delegation.event_id == event.id).order_by(Delegation.name_key)
@@ -112,7 +77,7 @@ def list_invitations(slug: str):
         delegations=delegations,
         delegation_names=dict(delegations),
         queued=queued_invitation_ids(i.id for i in page.items if i.status == InvitationStatus.NOT_SENT),
-        remind_url=_remind_url(slug),
+        remind_url=url_for("invitation_reminders.remind", slug=slug),
     )
 
 
@@ -142,7 +107,7 @@ def send_selected(slug: str):
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
-    return redirect(url_for(".list_invitations", slug=slug, **_filters(request.form)))
+    return redirect(url_for(".list_invitations", slug=slug, **invitation_filters(request.form)))
 
 
 def _invitation_or_404(slug: str, invitation_id: int):
