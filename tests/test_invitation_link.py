@@ -3,8 +3,10 @@ decline and the accept after it, what "link opened" means, and the page's langua
 
 import pytest
 
+from eventreg.attendees.services import apply_action
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Invitation, Registration
+from eventreg.registration.status import StatusAction
 from tests.conftest import create_test_event, private_token
 
 
@@ -121,6 +123,18 @@ def test_without_skip_approval_the_registration_waits_for_approval(app, client, 
     invitation_id, token = make_invitation(app, invitation_event)
     assert client.post(f"/i/{token}", data=complete()).status_code == 303
     assert registration_of(app, invitation_id).status == "pending"
+
+
+def test_a_waitlisted_invitee_who_may_skip_approval_is_confirmed_when_a_seat_frees(app, client):
+    event = create_test_event(app, admission="invitation", requires_approval=True, capacity=1)
+    first_id, first_token = make_invitation(app, event, email="first@example.org")
+    invitation_id, token = make_invitation(app, event, skip_approval=True)
+    assert client.post(f"/i/{first_token}", data=complete()).status_code == 303  # pending: holds the one seat
+    assert client.post(f"/i/{token}", data=complete()).status_code == 303
+    assert registration_of(app, invitation_id).status == "waitlisted"
+    with app.app_context():
+        apply_action(event.id, registration_of(app, first_id).id, StatusAction.REJECT)
+    assert registration_of(app, invitation_id).status == "confirmed"  # not pending: the invitation skips approval
 
 
 def test_an_assigned_category_cannot_be_swapped_in_the_post(app, client, invitation_event):

@@ -21,7 +21,7 @@ from .. import audit
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..mail.queue import queue_mail
-from ..models import ACTIVE, SEAT_HOLDING, Event, Registration, Status
+from ..models import ACTIVE, SEAT_HOLDING, Event, Invitation, Registration, Status
 
 __all__ = [
     "SeatShortfall",
@@ -168,13 +168,14 @@ def promote_waitlisted(event: Event) -> list[Registration]:
         batch = list(db.session.scalars(query))
         if not batch:
             break
+        confirmed_at_once = _skipping_approval(event, batch)
         for registration in batch:
             last_id = registration.id
             if free is not None:
                 if registration.seats > free:
                     continue
                 free -= registration.seats
-            _promote(event, registration)
+            _promote(event, registration, confirm=registration.id in confirmed_at_once)
             promoted.append(registration)
             if free == 0:
                 break
@@ -192,8 +193,20 @@ def promotion_message(count: int) -> str:
     )
 
 
-def _promote(event: Event, registration: Registration) -> None:
-    registration.status = admitted_status(event)
+def _skipping_approval(event: Event, registrations: list[Registration]) -> set[int]:
+    """Which of these registrations came through an invitation that lets them skip the event's approval step (none
+    to look for when the event has no such step)."""
+    if not event.requires_approval:
+        return set()
+    query = select(Invitation.registration_id).where(
+        Invitation.registration_id.in_([registration.id for registration in registrations]),
+        Invitation.skip_approval.is_(True),
+    )
+    return set(db.session.scalars(query))
+
+
+def _promote(event: Event, registration: Registration, *, confirm: bool = False) -> None:
+    registration.status = Status.CONFIRMED if confirm else admitted_status(event)
     entry = audit.record(
         "registration.promoted",
         event=event,
