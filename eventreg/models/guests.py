@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -83,7 +84,8 @@ class Delegation(db.Model):
     # Casefolded: "Russian Academy of Sciences" and "russian academy of sciences" are one delegation (imports).
     name_key: Mapped[str] = mapped_column(String(200 * KEY_EXPANSION))
     country: Mapped[str] = mapped_column(String(2), default="")
-    # How many active member registrations the delegation may hold (focal points included).
+    # How many active member registrations the delegation may hold; its focal points are not counted
+    # (registration.services.check_quota).
     quota: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -109,7 +111,7 @@ INVITATION_STATUS_LABELS = {
     InvitationStatus.NOT_SENT: _l("Not sent"),
     InvitationStatus.SENT: _l("Sent"),
     InvitationStatus.OPENED: _l("Link opened"),
-    InvitationStatus.REGISTERED: _l("Registered"),
+    InvitationStatus.REGISTERED: lazy_pgettext("invitation status", "Registered"),
     InvitationStatus.DECLINED: _l("Declined"),
     InvitationStatus.FAILED: _l("Mail failed"),
 }
