@@ -29,6 +29,15 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "api.openapi",
     "languages.switch",  # the language switcher: a cookie, and the account's language when logged in
+    # the invitee's personal link: the pre-filled form, and declining
+    "invitation.open_invitation",
+    "invitation.decline",
+    # behind a focal point's or a member's private link: the delegation section, its members, joining and leaving
+    "delegation.focal_section",
+    "delegation.edit_delegation_member",
+    "delegation.cancel_delegation_member",
+    "delegation.join",
+    "delegation.leave",
 }
 
 

@@ -31,7 +31,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     page.get_by_label("Institution or organization", exact=True).fill("中国科学院 Chinese Academy of Sciences")
     page.get_by_label("Position (optional)", exact=True).fill("President")
     page.get_by_label("Country or region", exact=True).select_option(label="China")
-    page.get_by_label("Category", exact=True).select_option(label="Speaker")
+    page.get_by_label("Category", exact=True).select_option(label="Observer")
     page.get_by_label("Accompanying persons", exact=True).fill("1")
     page.get_by_label("Dietary requirements (optional)", exact=True).fill("Vegetarian · 素食 · نباتي")
     page.get_by_label("Accessibility needs (optional)", exact=True).fill("Step-free access, please")
@@ -59,7 +59,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
         "中国科学院 Chinese Academy of Sciences"
     )
     expect(page.get_by_label("Country or region", exact=True)).to_have_value("CN")
-    expect(page.get_by_label("Category", exact=True)).to_have_value("speaker")
+    expect(page.get_by_label("Category", exact=True)).to_have_value("observer")
     expect(page.get_by_label("Accompanying persons", exact=True)).to_have_value("1")
     expect(page.get_by_label("Dietary requirements (optional)", exact=True)).to_have_value("Vegetarian · 素食 · نباتي")
     expect(page.get_by_label("Accessibility needs (optional)", exact=True)).to_have_value("Step-free access, please")
@@ -95,7 +95,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     assert registration.email == "Chunli.Bai@example.org"
     assert registration.institution == "中国科学院 Chinese Academy of Sciences"
     assert registration.position == "President"
-    assert (registration.country, registration.category, registration.status) == ("CN", "speaker", "confirmed")
+    assert (registration.country, registration.category, registration.status) == ("CN", "observer", "confirmed")
     assert registration.accompanying == 1
     assert registration.dietary == "Vegetarian · 素食 · نباتي"
     assert registration.accessibility == "Step-free access, please"

@@ -65,7 +65,7 @@ FORMS = {
 # Every query argument the app reads: those its code reads by name (test_every_query_argument_read_is_fuzzed finds
 # them), the attendee filter's fields, and the fields of the check-in desk's forms (CodeForm, NameSearchForm).
 QUERY_NAMES = sorted(
-    {"back", "event", "key", "next", "organizer", "page", "per_page", "state", "code", "q"}
+    {"back", "event", "key", "next", "organizer", "page", "per_page", "state", "code", "q", "show"}
     | set(AttendeeFilter.__dataclass_fields__)
 )
 
