@@ -3,6 +3,7 @@ the same invitations."""
 
 from sqlalchemy import or_
 
+from ..converters import MAX_ID
 from ..models import Invitation
 from ..models.common import casefold_key, search_key
 from ..models.guests import InvitationStatus
@@ -16,7 +17,7 @@ def invitation_filters(values) -> dict:
     filters = {name: (values.get(name) or "").strip()[:200] for name in FILTER_ARGS}
     if filters["status"] not in {str(status) for status in InvitationStatus}:
         filters["status"] = ""
-    if not filters["delegation"].isdigit():
+    if not (filters["delegation"].isdigit() and 1 <= int(filters["delegation"]) <= MAX_ID):  # what the column holds
         filters["delegation"] = ""
     return {name: value for name, value in filters.items() if value}
 
