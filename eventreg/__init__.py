@@ -38,6 +38,12 @@ BLUEPRINTS = (
     "invitations.reminder_views",
     "delegations.views",
     "delegations.focal_views",
+    "documents.job_views",
+    "documents.badge_views",
+    "documents.settings_views",
+    "documents.certificate_views",
+    "visas.queue_views",
+    "visas.public_views",
 )
 # Every feature's `flask` commands, each the list `commands` of a module (the core's own are in cli.py).
 COMMANDS = (
@@ -47,6 +53,8 @@ COMMANDS = (
     "mail.commands",
     "registration.commands",
     "invitations.commands",
+    "documents.commands",
+    "visas.commands",
 )
 
 

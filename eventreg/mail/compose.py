@@ -11,7 +11,7 @@ from ..stats import waitlist_position
 from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
 from .addresses import default_sender_address, smtp_address
 from .messages import EncodedMessage
-from .queue import ERASURE_NOTICE, INVITATION_KINDS, KINDS, SUBJECTS
+from .queue import ATTACHMENTS, ERASURE_NOTICE, INVITATION_KINDS, KINDS, SUBJECTS
 
 # Mails to an address that no longer stands for the person: the erasure notice, and the notice to a former address
 # that the registration moved to another one. They carry no name, no private link, no ticket.
@@ -99,12 +99,14 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         if text_direction(get_locale()) == "rtl":
             body = right_to_left_text(body)
         html = render_template(f"{template}.html", **context)
+        files = ATTACHMENTS[message.kind](message) if message.kind in ATTACHMENTS else []
     fields = {
         "subject": subject,
         "recipients": [recipient],
         "body": body,
         "html": html,
         "reply_to": smtp_address(event.contact_email),
+        "files": files,
     }
     mail_message = TicketMessage(**fields, ticket=ticket) if ticket else EncodedMessage(**fields)
     mail_message.msgId = message.message_id or outbox_message_id(message)

@@ -2,6 +2,7 @@
 
 import re
 import time
+from dataclasses import dataclass
 from email.utils import parseaddr
 
 import flask_mail
@@ -21,7 +22,8 @@ class EncodedMessage(flask_mail.Message):
     rather than sent without them.
     """
 
-    def __init__(self, subject: str = "", recipients=None, sender=None, reply_to=None, **kwargs):
+    def __init__(self, subject: str = "", recipients=None, sender=None, reply_to=None, files=(), **kwargs):
+        self.files = list(files)  # documents attached (Attachment), after the text and HTML
         super().__init__(
             subject=_one_line(subject),
             recipients=[_clean_address(recipient) for recipient in recipients or []],
@@ -57,7 +59,27 @@ class EncodedMessage(flask_mail.Message):
         if self.html is None:
             return text
         html = mime.Part(f'text/html; charset="{charset}"', self.html.encode(charset))
-        return mime.Multipart("mixed", [mime.Multipart("alternative", [text, html])])
+        files = [attachment.part() for attachment in self.files]
+        return mime.Multipart("mixed", [mime.Multipart("alternative", [text, html]), *files])
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document a mail carries (a visa letter, a certificate): written as an attachment part."""
+
+    filename: str  # ASCII: it is written into the header as it is
+    content_type: str  # e.g. application/pdf
+    content: bytes
+
+    def part(self) -> mime.Part:
+        """The attachment's MIME part."""
+        name = _one_line(self.filename).replace('"', "") or "document"
+        return mime.Part(
+            self.content_type,
+            self.content,
+            text=False,
+            headers=[("Content-Disposition", f'attachment; filename="{name}"')],
+        )
 
 
 # C0 and C1 control characters and the Unicode line and paragraph separators.

@@ -28,15 +28,27 @@ KINDS = {
 SUBJECTS: dict[str, Callable[[str, str], str]] = {}
 # Kinds whose mails are about an invitation (OutboxMessage.invitation), not a registration.
 INVITATION_KINDS: set[str] = set()
+# The documents a kind of mail carries, made when it is sent (a visa letter, a certificate): a function of the
+# outbox message, called in the recipient's language, that returns a list of mail.messages.Attachment.
+ATTACHMENTS: dict[str, Callable] = {}
 
 
-def add_kind(kind: str, template: str, subject: Callable[[str, str], str], *, about_invitation: bool = False) -> None:
-    """Make a kind of mail known: its template pair under templates/ and its subject line. Feature packages call it
-    at import (the app imports every feature's views before it serves or sends)."""
+def add_kind(
+    kind: str,
+    template: str,
+    subject: Callable[[str, str], str],
+    *,
+    about_invitation: bool = False,
+    attachments: Callable | None = None,
+) -> None:
+    """Make a kind of mail known: its template pair under templates/, its subject line and the documents it
+    carries. Feature packages call it at import (the app imports every feature's views before it serves or sends)."""
     KINDS[kind] = template
     SUBJECTS[kind] = subject
     if about_invitation:
         INVITATION_KINDS.add(kind)
+    if attachments is not None:
+        ATTACHMENTS[kind] = attachments
 
 
 # The last mail to an erased registration's address: composed from what erasure leaves (the event, the language),

@@ -3,7 +3,9 @@ decides what a failure leads to)."""
 
 import logging
 import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +25,17 @@ from .schedule import run_due
 from .transport import open_transport
 
 log = logging.getLogger(__name__)
+
+# Work the worker does beside delivering mail, each in a thread of its own so that a long task (rendering a run of
+# badges: documents/jobs.py) never holds up a mail: a function that does what is pending now, in an app context,
+# and returns how many items it did (0: nothing was pending). Feature packages add theirs at import.
+SIDE_TASKS: list[Callable[[], int]] = []
+
+
+def add_side_task(task: Callable[[], int]) -> None:
+    """Have every outbox worker run `task` beside delivery (once per registration of the task)."""
+    if task not in SIDE_TASKS:
+        SIDE_TASKS.append(task)
 
 
 @dataclass
@@ -201,6 +214,7 @@ def run_worker(once: bool = False) -> None:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     transport = open_transport()
+    threads = [] if once else [_start_side_task(task, lambda: stopping) for task in SIDE_TASKS]
     try:
         while not stopping:
             try:
@@ -227,10 +241,39 @@ def run_worker(once: bool = False) -> None:
                 # Nothing left to send right now: let the SMTP connection go and wait.
                 transport.close()
                 _sleep_unless(lambda: stopping, current_app.config["OUTBOX_POLL_SECONDS"])
+        if once:
+            for task in SIDE_TASKS:
+                while task():
+                    pass
     finally:
+        stopping = True
+        for thread in threads:
+            thread.join()
         transport.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _start_side_task(task: Callable[[], int], stopped: Callable[[], bool]) -> threading.Thread:
+    """Run `task` in a thread of its own, with its own app context (and so its own database session), until
+    `stopped()`; it waits OUTBOX_POLL_SECONDS whenever nothing was pending, or after a database error."""
+    app = current_app._get_current_object()
+
+    def loop():
+        while not stopped():
+            with app.app_context():
+                try:
+                    done = task()
+                except SQLAlchemyError as error:
+                    log.error("worker: %s failed, retrying: %s", task.__name__, error)
+                    db.session.rollback()
+                    done = 0
+            if not done:
+                _sleep_unless(stopped, app.config["OUTBOX_POLL_SECONDS"])
+
+    thread = threading.Thread(target=loop, name=f"side-task-{task.__name__}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _sleep_unless(stopped, seconds: float) -> None:

@@ -17,6 +17,19 @@ from .common import (
     utcnow,
 )
 from .credentials import CredentialKind, ReplacedCredential
+from .documents import (
+    DOCUMENT_JOB_STATE_LABELS,
+    LETTER_STATE_LABELS,
+    VISA_STATE_LABELS,
+    DocumentJob,
+    DocumentJobState,
+    DocumentSettings,
+    LetterState,
+    StoredImage,
+    VisaApplication,
+    VisaLetter,
+    VisaState,
+)
 from .events import Event
 from .guests import (
     ADMISSION_LABELS,
@@ -52,7 +65,13 @@ from .registration import (
 
 # Every column whose values are sealed under the data keyring (eventreg/data_keys.py): rotate-data-keys re-encrypts
 # them all.
-SEALED_COLUMNS = (Registration.__table__.c.token_sealed, Invitation.__table__.c.token_sealed)
+SEALED_COLUMNS = (
+    Registration.__table__.c.token_sealed,
+    Invitation.__table__.c.token_sealed,
+    VisaApplication.__table__.c.passport_number_sealed,
+    VisaApplication.__table__.c.birth_date_sealed,
+    VisaLetter.__table__.c.content_sealed,
+)
 
 __all__ = [
     "ACTIVE",
@@ -62,9 +81,11 @@ __all__ = [
     "CHECKIN_ALPHABET",
     "CHECKIN_CODE_LENGTH",
     "DEFAULT_CATEGORIES",
+    "DOCUMENT_JOB_STATE_LABELS",
     "HONORIFIC_LABELS",
     "INVITATION_STATUS_LABELS",
     "KEY_EXPANSION",
+    "LETTER_STATE_LABELS",
     "NAME_KEY_WIDTH",
     "ROLE_LABELS",
     "ROLE_RIGHTS",
@@ -72,6 +93,7 @@ __all__ = [
     "SEAT_HOLDING",
     "STATUS_LABELS",
     "UNANSWERED",
+    "VISA_STATE_LABELS",
     "Admission",
     "ApiToken",
     "AuditEntry",
@@ -79,11 +101,15 @@ __all__ = [
     "CategorySetter",
     "CredentialKind",
     "Delegation",
+    "DocumentJob",
+    "DocumentJobState",
+    "DocumentSettings",
     "Event",
     "EventCategory",
     "Invitation",
     "InvitationImport",
     "InvitationStatus",
+    "LetterState",
     "Organizer",
     "OutboxAttempt",
     "OutboxMessage",
@@ -94,7 +120,11 @@ __all__ = [
     "ScheduledMail",
     "ScheduledMailRecipient",
     "Status",
+    "StoredImage",
     "UTCDateTime",
+    "VisaApplication",
+    "VisaLetter",
+    "VisaState",
     "casefold_key",
     "counted",
     "event_organizer",

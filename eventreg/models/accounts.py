@@ -30,6 +30,7 @@ class Right(enum.StrEnum):
     SEE_ACCESS_NEEDS = "see_access_needs"
     CHECK_IN = "check_in"
     USE_API = "use_api"
+    VISA_LETTERS = "visa_letters"  # see passport data, issue and refuse visa invitation letters
     OWN_ACCOUNT = "own_account"  # log out, change one's own password
 
 
@@ -42,6 +43,7 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.SEE_ACCESS_NEEDS,
             Right.CHECK_IN,
             Right.USE_API,
+            Right.VISA_LETTERS,
             Right.OWN_ACCOUNT,
         }
     ),

@@ -1,0 +1,3 @@
+"""`flask badges`: a run of badges written to a file, for scripts and printers."""
+
+commands = []
