@@ -19,7 +19,7 @@ from flask import current_app
 from pypdf import PdfWriter
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
 
 from ..extensions import db
@@ -74,9 +74,14 @@ class DocumentFetcher(URLFetcher):
 
 
 def render_pdf(html: str, font_config: FontConfiguration | None = None) -> bytes:
-    """One HTML document as PDF bytes."""
+    """One HTML document as PDF bytes; FetchRefused when it asks for a resource the fetcher does not serve."""
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=DocumentFetcher())
-    return document.write_pdf(font_config=font_config or FontConfiguration())
+    try:
+        return document.write_pdf(font_config=font_config or FontConfiguration())
+    except FatalURLFetchingError as error:
+        # WeasyPrint's error is a BaseException: a document job's `except Exception` would miss it and the worker's
+        # thread would die with the job left claimed. An ordinary exception fails the job instead.
+        raise FetchRefused(str(error.__cause__ or error)) from error
 
 
 def render_joined(chunks: Iterable[str], progress: Callable[[int], None] | None = None) -> bytes:
