@@ -1,0 +1,210 @@
+"""An event's document settings: the letterhead (host organisation, address, logo, signatory, signature) that visa
+letters and certificates are printed on, the visa letter's template(s), the letter numbers' prefix, and the custom
+label sheet for badges. Read with document_settings(); changed in one audited transaction with save_settings()."""
+
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
+
+from .. import audit
+from ..extensions import db
+from ..models import DocumentSettings, Event, Organizer, StoredImage
+from ..placeholders import unknown_placeholders
+from ..visas.template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
+from .images import ImageRefused, store_image
+
+PREFIX_PATTERN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+MAX_PREFIX_LENGTH = 30
+# What the audit entry keeps of the settings (the images by id: the bytes are not a change anyone reads).
+AUDITED = (
+    "host_organisation",
+    "address",
+    "signatory_name",
+    "signatory_title",
+    "logo_id",
+    "signature_id",
+    "letter_prefix",
+    "letter_template",
+    "second_language",
+    "second_template",
+    "label_sheet",
+)
+# A custom label sheet: sizes in millimetres, then the grid. Keys as documents.badges reads them.
+SHEET_LENGTHS = (
+    "page_width",
+    "page_height",
+    "label_width",
+    "label_height",
+    "margin_top",
+    "margin_left",
+    "column_gap",
+    "row_gap",
+)
+SHEET_COUNTS = ("columns", "rows")
+
+
+class SettingsRefused(Exception):
+    """A change the settings cannot take; `field` names the form field it belongs to (None: the whole form)."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """What the settings form asks: the new values, the uploads (None: keep the image) and the removals."""
+
+    host_organisation: str = ""
+    address: str = ""
+    signatory_name: str = ""
+    signatory_title: str = ""
+    letter_prefix: str = ""
+    letter_template: str = ""
+    second_language: str = ""
+    second_template: str = ""
+    label_sheet: dict | None = None
+    logo: FileStorage | None = None
+    signature: FileStorage | None = None
+    remove: frozenset[str] = field(default_factory=frozenset)  # "logo", "signature"
+
+
+def default_prefix(event: Event) -> str:
+    """The letter numbers' prefix an event starts with: its slug in capitals and its year, e.g. ANSO-2027."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", event.slug).strip("-").upper()
+    year = str(event.starts_at.year)
+    return f"{slug[: MAX_PREFIX_LENGTH - len(year) - 1]}-{year}" if slug else year
+
+
+def document_settings(event: Event) -> DocumentSettings:
+    """The event's document settings: the stored row, or an unsaved one holding the defaults."""
+    settings = db.session.get(DocumentSettings, event.id)
+    if settings is None:
+        settings = DocumentSettings(
+            event_id=event.id,
+            host_organisation="",
+            address="",
+            signatory_name="",
+            signatory_title="",
+            letter_prefix=default_prefix(event),
+            letter_template=DEFAULT_LETTER_TEMPLATE,
+            second_language="",
+            second_template="",
+            label_sheet=None,
+        )
+    return settings
+
+
+def letter_template_problem(text: str) -> str | None:
+    """Why a letter's template cannot be used (a placeholder not in the list), or None."""
+    unknown = unknown_placeholders(text, LETTER_PLACEHOLDERS)
+    if unknown:
+        return _l(
+            "Unknown placeholder(s): %(names)s. Use only those listed below.",
+            names=", ".join("{" + name + "}" for name in unknown),
+        )
+    return None
+
+
+def label_sheet_problem(sheet: dict) -> str | None:
+    """Why a custom label sheet cannot be printed (a size that is not positive, labels that overflow the page),
+    or None."""
+    try:
+        from .badges import label_sheet_problems  # h2's check, once it exists, is the one that counts
+    except ImportError:
+        label_sheet_problems = None
+    if label_sheet_problems is not None:
+        problems = label_sheet_problems(sheet)
+        return " ".join(str(problem) for problem in problems) or None
+    if any(sheet[name] <= 0 for name in ("page_width", "page_height", "label_width", "label_height", *SHEET_COUNTS)):
+        return _l("The page and label sizes, the columns and the rows must be more than zero.")
+    if any(sheet[name] < 0 for name in ("margin_top", "margin_left", "column_gap", "row_gap")):
+        return _l("Margins and gaps cannot be negative.")
+    width = (
+        sheet["margin_left"] + sheet["columns"] * sheet["label_width"] + (sheet["columns"] - 1) * sheet["column_gap"]
+    )
+    height = sheet["margin_top"] + sheet["rows"] * sheet["label_height"] + (sheet["rows"] - 1) * sheet["row_gap"]
+    if width > sheet["page_width"] or height > sheet["page_height"]:
+        return _l(
+            "The labels do not fit on the page: they need %(width)s × %(height)s mm.",
+            width=f"{width:g}",
+            height=f"{height:g}",
+        )
+    return None
+
+
+def check_change(change: SettingsChange, languages: list[str]) -> None:
+    """Raise SettingsRefused for the first value the settings cannot take."""
+    prefix = change.letter_prefix
+    if not prefix or len(prefix) > MAX_PREFIX_LENGTH or not PREFIX_PATTERN.fullmatch(prefix):
+        raise SettingsRefused(
+            _l(
+                "Letters, digits and single hyphens only, at most %(max)d characters, e.g. ANSO-2027.",
+                max=MAX_PREFIX_LENGTH,
+            ),
+            "letter_prefix",
+        )
+    if not change.letter_template.strip():
+        raise SettingsRefused(_l("The letter needs a text."), "letter_template")
+    for name in ("letter_template", "second_template"):
+        if problem := letter_template_problem(getattr(change, name)):
+            raise SettingsRefused(problem, name)
+    if change.second_language and change.second_language not in languages:
+        raise SettingsRefused(_l("Please choose one of the languages offered."), "second_language")
+    if change.second_language and not change.second_template.strip():
+        raise SettingsRefused(_l("Please write the letter in the second language too."), "second_template")
+    if change.label_sheet is not None and (problem := label_sheet_problem(change.label_sheet)):
+        raise SettingsRefused(problem, "label_sheet")
+
+
+def _replace_image(event: Event, settings: DocumentSettings, purpose: str, change: SettingsChange) -> None:
+    upload = getattr(change, purpose)
+    old_id = getattr(settings, f"{purpose}_id")
+    if upload is None and purpose not in change.remove:
+        return
+    new_id = None
+    if upload is not None:
+        try:
+            image = store_image(event, purpose, upload)
+        except ImageRefused as refusal:
+            raise SettingsRefused(refusal.message, purpose) from None
+        db.session.flush()
+        new_id = image.id
+    setattr(settings, f"{purpose}_id", new_id)
+    if old_id is not None and old_id != new_id:
+        # The replaced image is deleted once nothing points at it (flush first: the foreign key).
+        db.session.flush()
+        old = db.session.get(StoredImage, old_id)
+        if old is not None:
+            db.session.delete(old)
+
+
+def save_settings(
+    event: Event, change: SettingsChange, organizer: Organizer | None, languages: list[str]
+) -> DocumentSettings:
+    """Save an event's document settings in ONE transaction with one audit entry ("event.documents_changed", the
+    changed values before and after). Raises SettingsRefused (nothing written)."""
+    try:
+        check_change(change, languages)
+        settings = document_settings(event)
+        before = audit.snapshot(settings, AUDITED) if settings in db.session else {}
+        db.session.add(settings)
+        for name in AUDITED:
+            if name not in ("logo_id", "signature_id"):
+                setattr(settings, name, getattr(change, name))
+        if not change.second_language:
+            settings.second_template = ""
+        for purpose in ("logo", "signature"):
+            _replace_image(event, settings, purpose, change)
+        db.session.flush()
+        old, new = audit.changes(before, audit.snapshot(settings, AUDITED))
+        if old or new:
+            audit.record("event.documents_changed", event=event, organizer=organizer, before=old, after=new)
+        db.session.commit()
+        return settings
+    except BaseException:
+        db.session.rollback()
+        raise
