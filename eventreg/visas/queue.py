@@ -1,0 +1,298 @@
+"""The visa queue's rules: which requests are pending, issued, refused or missing details; issuing letters (numbered
+under the event's write lock, the delegate's previous letter replaced, the mail queued), refusing with a reason,
+withdrawing a letter. One transaction per use case; refusals are VisaRefused, never an HTTP answer."""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+
+from .. import audit
+from ..extensions import db
+from ..mail.queue import queue_mail
+from ..models import (
+    ACTIVE,
+    Event,
+    LetterState,
+    Organizer,
+    Registration,
+    VisaApplication,
+    VisaLetter,
+    VisaState,
+    utcnow,
+)
+from ..models.common import token_digest
+from ..registration.capacity import lock_event
+from . import mails
+from .letters import (
+    is_complete,
+    letter_content,
+    letter_number,
+    letter_prefix,
+    letter_settings,
+    new_verify_code,
+    seal_content,
+    unknown_in_templates,
+)
+
+QUEUE_STATES = ("pending", "issued", "refused", "incomplete")
+REFUSAL_REASON_MAX = 500
+
+
+class VisaRefused(ValueError):
+    """A visa queue action that cannot be done, with the message to show."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# A request misses details when any field a letter prints is empty (requests from before the form asked for them).
+_INCOMPLETE = or_(
+    VisaApplication.passport_name == "",
+    VisaApplication.nationality == "",
+    VisaApplication.passport_number_sealed == "",
+    VisaApplication.passport_expiry.is_(None),
+    VisaApplication.birth_date_sealed == "",
+    VisaApplication.consulate_city == "",
+    VisaApplication.arrival.is_(None),
+    VisaApplication.departure.is_(None),
+)
+
+
+def _state_filter(state: str):
+    if state == "incomplete":
+        return and_(VisaApplication.state == VisaState.PENDING, _INCOMPLETE)
+    if state == "pending":
+        return and_(VisaApplication.state == VisaState.PENDING, ~_INCOMPLETE)
+    return VisaApplication.state == state
+
+
+def _requests(event_id: int):
+    return (
+        select(VisaApplication)
+        .join(Registration, Registration.id == VisaApplication.registration_id)
+        .where(
+            VisaApplication.event_id == event_id,
+            Registration.visa_letter.is_(True),
+            Registration.status.in_(ACTIVE),
+            Registration.erased_at.is_(None),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One request as the queue shows it: the application, its registration, and its valid letter if any."""
+
+    application: VisaApplication
+    registration: Registration
+    letter: VisaLetter | None
+
+
+def queue_rows(event: Event, state: str) -> list[QueueRow]:
+    """The requests of the event in `state` (one of QUEUE_STATES), by name, with their valid letters."""
+    query = (
+        _requests(event.id)
+        .where(_state_filter(state))
+        .add_columns(Registration)
+        .order_by(VisaApplication.passport_name, VisaApplication.id)
+    )
+    pairs = db.session.execute(query).all()
+    letters = {
+        letter.registration_id: letter
+        for letter in db.session.scalars(
+            select(VisaLetter).where(
+                VisaLetter.registration_id.in_([registration.id for _a, registration in pairs]),
+                VisaLetter.state == LetterState.VALID,
+            )
+        )
+    }
+    return [QueueRow(application, registration, letters.get(registration.id)) for application, registration in pairs]
+
+
+def queue_counts(event: Event) -> dict[str, int]:
+    """How many requests are in each of QUEUE_STATES, plus the registrations that asked for a letter before the
+    form captured the details ("incomplete" counts them too)."""
+    counts = {}
+    for state in QUEUE_STATES:
+        query = _requests(event.id).where(_state_filter(state)).with_only_columns(func.count())
+        counts[state] = db.session.scalar(query)
+    counts["incomplete"] += len(requests_without_details(event))
+    return counts
+
+
+def requests_without_details(event: Event) -> list[Registration]:
+    """Active registrations that ticked "I need a visa letter" and have no visa data at all."""
+    has_application = select(VisaApplication.id).where(VisaApplication.registration_id == Registration.id).exists()
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.visa_letter.is_(True),
+                Registration.status.in_(ACTIVE),
+                Registration.erased_at.is_(None),
+                ~has_application,
+            )
+            .order_by(Registration.id)
+        )
+    )
+
+
+def pending_ids(event: Event) -> list[int]:
+    """The ids of every complete pending request (what "issue all pending" issues)."""
+    return list(
+        db.session.scalars(_requests(event.id).where(_state_filter("pending")).with_only_columns(VisaApplication.id))
+    )
+
+
+def issue_letters(event: Event, application_ids: list[int], organizer: Organizer | None) -> list[VisaLetter]:
+    """Issue a letter to each of these requests of `event`, in one transaction under the event's write lock (so
+    two organizers issuing at once never get the same number); a previous valid letter is marked replaced, the
+    letter is mailed through the outbox. Refuses all when the template has an unknown placeholder or a request
+    cannot be issued."""
+    if not application_ids:
+        raise VisaRefused(_("Select at least one request to issue."))
+    lock_event(event.id)  # first: it starts the write transaction
+    settings = letter_settings(event)
+    unknown = unknown_in_templates(settings)
+    if unknown:
+        db.session.rollback()
+        raise VisaRefused(
+            _(
+                "The letter's template uses unknown placeholders: %(names)s. Correct it in the document settings.",
+                names=", ".join("{" + name + "}" for name in unknown),
+            )
+        )
+    rows = db.session.execute(
+        _requests(event.id).where(VisaApplication.id.in_(application_ids)).add_columns(Registration)
+    ).all()
+    if len(rows) != len(set(application_ids)):
+        db.session.rollback()
+        raise VisaRefused(_("Some of the selected requests are no longer in the queue. Reload the page and try again."))
+    sequence = db.session.scalar(select(func.max(VisaLetter.sequence)).where(VisaLetter.event_id == event.id)) or 0
+    prefix = letter_prefix(event, settings)
+    today = utcnow().date()
+    issued = []
+    for application, registration in rows:
+        if not is_complete(application):
+            db.session.rollback()
+            raise VisaRefused(
+                _("The request of %(name)s misses details: it cannot be issued yet.", name=registration.display_name)
+            )
+        sequence += 1
+        issued.append(
+            _issue_one(
+                event, registration, application, settings, letter_number(prefix, sequence), sequence, today, organizer
+            )
+        )
+    db.session.commit()
+    return issued
+
+
+def _issue_one(event, registration, application, settings, number, sequence, today, organizer) -> VisaLetter:
+    now = utcnow()
+    previous = db.session.scalars(
+        select(VisaLetter).where(VisaLetter.registration_id == registration.id, VisaLetter.state == LetterState.VALID)
+    ).all()
+    for old in previous:
+        old.state = LetterState.REPLACED
+        old.state_changed_at = now
+    code = new_verify_code()
+    content = letter_content(event, registration, application, settings, number, code, today)
+    letter = VisaLetter(
+        event_id=event.id,
+        registration_id=registration.id,
+        sequence=sequence,
+        number=number,
+        verify_digest=token_digest(code),
+        holder_name=application.passport_name,
+        passport_tail=application.passport_number[-3:],
+        state=LetterState.VALID,
+        issued_at=now,
+        issued_by_id=organizer.id if organizer else None,
+        content_sealed=seal_content(content),
+    )
+    db.session.add(letter)
+    db.session.flush()  # the letter's id, for the mail that renders it at send time
+    application.state = VisaState.ISSUED
+    application.refusal_reason = ""
+    application.decided_at = now
+    application.decided_by_id = organizer.id if organizer else None
+    queue_mail(mails.VISA_LETTER, registration, details={"letter_id": letter.id, "number": number})
+    audit.record("visa.issued", event=event, registration=registration, after={"number": number}, organizer=organizer)
+    return letter
+
+
+def refuse_request(event: Event, application_id: int, reason: str, organizer: Organizer | None) -> VisaApplication:
+    """Refuse a pending request with a reason (shown to organizers; the delegate's page says it was declined)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise VisaRefused(_("Give the reason for the refusal."))
+    if len(reason) > REFUSAL_REASON_MAX:
+        raise VisaRefused(_("The reason is too long: at most %(max)d characters.", max=REFUSAL_REASON_MAX))
+    application, registration = _application_of(event, application_id)
+    if application.state != VisaState.PENDING:
+        raise VisaRefused(_("Only a pending request can be refused; withdraw its letter first."))
+    application.state = VisaState.REFUSED
+    application.refusal_reason = reason
+    application.decided_at = utcnow()
+    application.decided_by_id = organizer.id if organizer else None
+    audit.record(
+        "visa.refused",
+        event=event,
+        registration=registration,
+        after={"reason": reason},
+        organizer=organizer,
+    )
+    db.session.commit()
+    return application
+
+
+def withdraw_letter(event: Event, letter_id: int, organizer: Organizer | None) -> VisaLetter:
+    """Withdraw a valid letter by hand: the verification page says withdrawn, the request is pending again."""
+    letter = db.session.scalar(select(VisaLetter).where(VisaLetter.id == letter_id, VisaLetter.event_id == event.id))
+    if letter is None or letter.state != LetterState.VALID:
+        raise VisaRefused(_("This letter is not valid any more: there is nothing to withdraw."))
+    letter.state = LetterState.WITHDRAWN
+    letter.state_changed_at = utcnow()
+    application = db.session.scalar(
+        select(VisaApplication).where(VisaApplication.registration_id == letter.registration_id)
+    )
+    if application is not None and application.state == VisaState.ISSUED:
+        application.state = VisaState.PENDING
+        application.decided_at = None
+        application.decided_by_id = None
+    registration = db.session.get(Registration, letter.registration_id)
+    audit.record(
+        "visa.withdrawn", event=event, registration=registration, before={"number": letter.number}, organizer=organizer
+    )
+    db.session.commit()
+    return letter
+
+
+def _application_of(event: Event, application_id: int) -> tuple[VisaApplication, Registration]:
+    row = db.session.execute(
+        _requests(event.id).where(VisaApplication.id == application_id).add_columns(Registration)
+    ).first()
+    if row is None:
+        raise VisaRefused(_("This request is no longer in the queue."))
+    application, registration = row
+    return application, registration
+
+
+def event_letter(event: Event, letter_id: int) -> VisaLetter | None:
+    """One of the event's letters, whatever its state."""
+    return db.session.scalar(select(VisaLetter).where(VisaLetter.id == letter_id, VisaLetter.event_id == event.id))
+
+
+def valid_letters(event: Event) -> list[VisaLetter]:
+    """The event's valid letters, by number."""
+    return list(
+        db.session.scalars(
+            select(VisaLetter)
+            .where(VisaLetter.event_id == event.id, VisaLetter.state == LetterState.VALID)
+            .order_by(VisaLetter.sequence)
+        )
+    )
