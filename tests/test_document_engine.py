@@ -2,9 +2,11 @@
 network while rendering."""
 
 import io
+import re
 import shutil
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -188,3 +190,22 @@ def test_each_script_is_drawn_with_its_font_and_every_font_is_embedded(app, tmp_
     assert len(listing) == len(fonts)
     for line in listing:
         assert line.split()[-5] == "yes", line  # the "emb" column
+
+
+def font_families_of_the_stylesheet() -> list[str]:
+    """Every family named in static/css/documents.css."""
+    css = (Path(__file__).parent.parent / "static" / "css" / "documents.css").read_text()
+    stacks = re.findall(r"font-family:([^;]+);", css)
+    return sorted({family for stack in stacks for family in re.findall(r'"([^"]+)"', stack)})
+
+
+@pytest.mark.parametrize("family", font_families_of_the_stylesheet())
+def test_every_family_of_the_font_stack_is_installed(family):
+    """fontconfig finds each family the documents name (fonts-noto-core, fonts-noto-cjk), not a stand-in: a missing
+    package would print that script with another font, or as boxes."""
+    if shutil.which("fc-match") is None:
+        if IN_CI:
+            pytest.fail("fc-match is missing but CI=true: apt-get install -y fontconfig")
+        pytest.skip("fc-match is not installed (apt-get install -y fontconfig); set CI=true to make this a failure")
+    found = subprocess.run(["fc-match", "-f", "%{family}", family], capture_output=True, text=True, check=True)
+    assert family in found.stdout.split(","), f"fontconfig gives {found.stdout!r} for {family!r}"
