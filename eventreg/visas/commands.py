@@ -59,7 +59,12 @@ def visa_letters_command(slug: str, issue_pending: bool, folder: Path | None) ->
         for letter in letters:
             (folder / f"{letter.number}.pdf").write_bytes(render_letter(letter))
         click.echo(
-            ngettext("Wrote %(num)d letter to %(folder)s.", "Wrote %(num)d letters to %(folder)s.", len(letters), folder=folder)
+            ngettext(
+                "Wrote %(num)d letter to %(folder)s.",
+                "Wrote %(num)d letters to %(folder)s.",
+                len(letters),
+                folder=folder,
+            )
         )
 
 
