@@ -18,6 +18,7 @@ from ..events.services import create_event
 from ..extensions import db
 from ..geo.countries import country_name
 from ..models import Event, EventCategory, Registration, Status, utcnow
+from .documents import load_documents
 from .guests import add_delegations, load_forum
 from .people import CATEGORIES, COUNTRIES, INSTITUTIONS, NAMES, POSITIONS
 
@@ -92,6 +93,7 @@ def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 20
     saved_to.chmod(0o600)
     # Last: should it fail, the ceremony and the login above are there already.
     forum, invitations_file = load_forum(event, current_app.instance_path)
+    load_documents(event)  # the letterhead, visa requests and letters (demo/documents.py)
     return DemoResult(event, delegates, forum, DEMO_ORGANIZER, password, saved_to, invitations_file)
 
 
