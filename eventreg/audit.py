@@ -58,6 +58,9 @@ KEY_LABELS = {
     "dietary": _l("Dietary requirements"),
     "accessibility": _l("Accessibility needs"),
     "visa_letter": _l("Visa letter"),
+    # Keys whose only value is "changed": the passport data and the visa travel details are never recorded.
+    "passport_data": _l("Passport data"),
+    "visa_travel": _l("Visa travel details"),
     "status": _l("Status"),
     "checked_in_at": _l("Checked in"),
     "language": _l("Language"),

@@ -20,6 +20,7 @@ from ..registration.needs import hidden_needs, may_see
 from ..registration.privacy import erase_registration
 from ..registration.services import DelegateDetails, RegistrationRefused
 from ..registration.status import REFUSALS, ActionRefused, StatusAction
+from ..visas.application import visa_application
 from .filters import AttendeeFilter
 from .forms import SET_CATEGORY, BulkActionForm, EditRegistrationForm, FilterForm
 from .queries import (
@@ -141,6 +142,8 @@ def registration_detail(slug: str, registration_id: int):
         place=stats.waitlist_position(registration),
         history=history(registration, current_user),
         form=ConfirmForm(),
+        # The passport data only for those who issue visa letters (check-in staff never see it).
+        visa=visa_application(registration.id) if current_user.can(Right.VISA_LETTERS) else None,
     )
 
 

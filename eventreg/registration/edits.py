@@ -13,6 +13,7 @@ from ..languages import language_name
 from ..mail.queue import queue_mail
 from ..models import ACTIVE, HONORIFIC_LABELS, CategorySetter, Event, Registration, casefold_key
 from ..templating import category_label, status_label
+from ..visas.application import save_visa_details
 from .capacity import growth_shortfall, promote_waitlisted
 from .credentials import renew_credentials
 from .services import (
@@ -25,8 +26,9 @@ from .services import (
 )
 
 # Every field of a registration that an edit can change; the delegate's own edit leaves the email out (a new
-# address is confirmed from that address first).
-EDITABLE_FIELDS = tuple(DelegateDetails.__dataclass_fields__)
+# address is confirmed from that address first). The visa request is not a column of the registration: apply_edit
+# saves it with visa_letter.
+EDITABLE_FIELDS = tuple(name for name in DelegateDetails.__dataclass_fields__ if name != "visa")
 OWN_EDITABLE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "email")
 
 ORGANIZER = "organizer"
@@ -39,7 +41,9 @@ def apply_edit(
     `language` (the organizer's edit) is the language of the delegate's mails from now on.
 
     Refuses (raising, before anything is changed) an address another active registration of the event uses and
-    more accompanying persons than there are free seats. When something changed it records the audit entry, queues
+    more accompanying persons than there are free seats. With "visa_letter" in `fields`, the visa application
+    follows (visas.application.save_visa_details): the audit entry and the mail then say only that the passport data
+    or the travel details changed, never their values. When something changed it records the audit entry, queues
     the "changed" mail (and a notice to the old address, when the email changed: the registration then gets a new
     private link and check-in code) and, if seats were freed, promotes the waiting list. `by` is audit.DELEGATE or
     ORGANIZER. Returns {field: (before, after)}, empty when nothing changed.
@@ -57,7 +61,10 @@ def apply_edit(
     if language is not None:
         registration.language = language
     old, new = audit.changes(before, audit.snapshot(registration, recorded))
-    if not new:
+    visa_said = {}
+    if "visa_letter" in fields and (details.visa is not None or not details.visa_letter):
+        visa_said = save_visa_details(registration.id, event.id, details.visa_letter, details.visa)
+    if not new and not visa_said:
         return {}
     if "email" in new:
         renew_credentials(registration)  # the old address's owner keeps no link and no ticket that admits
@@ -66,11 +73,12 @@ def apply_edit(
         event=event,
         registration=registration,
         before=old,
-        after=new,
+        after={**new, **visa_said},
         actor=audit.DELEGATE if by == audit.DELEGATE else None,
     )
     changed = {name: (old[name], new[name]) for name in new}
-    messages = queue_changed_mail(registration, changed, by=by)
+    messages = queue_changed_mail(registration, changed, by=by, visa_said=visa_said)
+    changed.update({key: (None, said) for key, said in visa_said.items()})
     audit.same_moment(entry, *messages)
     if registration.accompanying < seats_before:
         promote_waitlisted(event)
@@ -96,14 +104,15 @@ def check_own_category(registration: Registration, category: str) -> None:
         )
 
 
-def queue_changed_mail(registration: Registration, changed: dict, *, by: str) -> list:
-    """Queue the "changed" mail listing `changed` ({field: (before, after)}) for an active registration. When the
+def queue_changed_mail(registration: Registration, changed: dict, *, by: str, visa_said: dict | None = None) -> list:
+    """Queue the "changed" mail listing `changed` ({field: (before, after)}) for an active registration, and saying
+    (without values) that the passport data or the visa travel details changed (`visa_said`). When the
     email changed, the old address gets only a notice that it did ("address_changed": no name, no link, no ticket,
     nothing of the registration), so its owner learns of the change and keeps nothing that opens it."""
     if registration.status not in ACTIVE:
         return []  # a correction to a cancelled or rejected registration is no news to the delegate
     rows = [{"field": name, "before": before, "after": after} for name, (before, after) in changed.items()]
-    messages = [queue_mail("changed", registration, details={"by": by, "changes": rows})]
+    messages = [queue_mail("changed", registration, details={"by": by, "changes": rows, **(visa_said or {})})]
     if "email" in changed and changed["email"][0]:
         messages.append(queue_mail("address_changed", registration, recipient=changed["email"][0], details={"by": by}))
     return messages

@@ -27,6 +27,8 @@ from ..models import (
     Registration,
     new_token,
 )
+from ..visas.application import event_dates, visa_application
+from ..visas.forms import VisaRequestField, ignore_visa_fields, require_visa_fields
 
 MAX_ACCOMPANYING = 5
 # What a hand-made request may send for an unticked box; browsers simply leave it out.
@@ -189,6 +191,8 @@ class RegistrationForm(Form):
     dietary = _text(_l("Dietary requirements"), Registration.dietary, required=False, multiline=True)
     accessibility = _text(_l("Accessibility needs"), Registration.accessibility, required=False, multiline=True)
     visa_letter = BooleanField(_l("I need a visa invitation letter"), false_values=FALSE_VALUES)
+    # What a consulate needs: required and checked only when visa_letter is ticked (validate()).
+    visa = VisaRequestField()
     consent = BooleanField(
         _l("I agree that the organizers store my details and use them to run this event, as described above"),
         validators=[DataRequired(_l("Please agree to the privacy notice to register."))],
@@ -196,6 +200,12 @@ class RegistrationForm(Form):
     )
 
     submission = HiddenField(validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9_-]*\Z")], default=new_token)
+
+    # Whether the form asks the delegate for the visa fields (the organizer's edit does not: delegates give them);
+    # the event's first and last day, and the arrival on file (for_event sets them).
+    asks_visa = True
+    visa_period = None
+    kept_arrival = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -206,12 +216,35 @@ class RegistrationForm(Form):
             # A code the host no longer offers (COUNTRY_HIDDEN) stays valid on the registrations that have it.
             self.country.choices = [*self.country.choices, SelectChoice(kept, names.name(kept))]
             self.country.codes = self.country.codes | {kept}
+        self.visa.form.nationality.choices = self.country.choices
+
+    def validate(self, extra_validators=None):
+        """The fields' checks; the visa fields only when a letter is asked for, all required then."""
+        valid = super().validate(extra_validators)
+        if self.asks_visa and self.visa_letter.data:
+            valid = require_visa_fields(self.visa, self.visa_period, self.kept_arrival) and valid
+        else:
+            ignore_visa_fields(self.visa)
+            valid = not self.form_errors and not any(f.errors for name, f in self._fields.items() if name != "visa")
+        self._errors = None
+        return valid
 
     @classmethod
     def for_event(cls, event: Event | int, *args, assigned: str | None = None, every: bool = False, **kwargs):
-        """The form for one event: its categories offered as offer_categories() says (same arguments)."""
+        """The form for one event: its categories offered as offer_categories() says (same arguments); the visa
+        fields, except on an organizer's edit (`every`), checked against the event's days and, for a registration
+        given as `obj`, filled from its visa application."""
+        kept = kwargs.get("obj")
+        application = None
+        if not every and isinstance(kept, Registration) and kept.id is not None and kept.visa_letter:
+            application = visa_application(kept.id)
+            kwargs["data"] = {**kwargs.get("data", {}), "visa": application}
         form = cls(*args, **kwargs)
         offer_categories(form, event, assigned, every=every)
+        form.asks_visa = not every
+        if isinstance(event, Event):
+            form.visa_period = event_dates(event)
+        form.kept_arrival = application.arrival if application is not None else None
         return form
 
 

@@ -27,6 +27,7 @@ from ..models import (
     token_digest,
     utcnow,
 )
+from ..visas.application import erase_visa_data
 from .capacity import locked_event
 
 # What a registration holds about the person; audit entries drop these values too.
@@ -109,6 +110,7 @@ def erase_registrations(registrations: list[Registration], *, actor: str | None,
     _scrub_audit_entries(ids)
     _scrub_mails(ids, keep=notices)
     erase_invitations(list(db.session.scalars(select(Invitation).where(Invitation.registration_id.in_(ids)))))
+    erase_visa_data(ids)  # the passport data, and the holder's name on any letter (now withdrawn)
     for registration in erased:
         audit.record("registration.erased", registration=registration, actor=actor)
     return len(erased)

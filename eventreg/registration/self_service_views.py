@@ -93,10 +93,10 @@ def view_registration(token: str):
 @_changeable
 def edit_own(registration: Registration):
     """The delegate changes their details (all but the email); a change is mailed to them, listed."""
-    form = OwnDetailsForm.for_event(registration.event_id, obj=registration, assigned=assigned_category(registration))
+    form = OwnDetailsForm.for_event(registration.event, obj=registration, assigned=assigned_category(registration))
     status = 200
     if form.validate_on_submit():
-        values = {name: form[name].data for name in OWN_EDITABLE_FIELDS}
+        values = {name: form[name].data for name in OWN_EDITABLE_FIELDS} | {"visa": form.visa.data}
         try:
             changed = edit_own_registration(registration.id, DelegateDetails(email=registration.email, **values))
         except NotChangeable:

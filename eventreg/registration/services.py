@@ -24,6 +24,7 @@ from ..models import (
     OutboxMessage,
     Registration,
     Status,
+    VisaApplication,
     casefold_key,
     counted,
     move_event_counters,
@@ -32,6 +33,7 @@ from ..models import (
     token_digest,
     utcnow,
 )
+from ..visas.application import VisaDetails, new_application_row
 from .capacity import decide_status, locked_event, outgrows_event
 
 
@@ -90,6 +92,9 @@ class DelegateDetails:
     dietary: str
     accessibility: str
     visa_letter: bool
+    # What a consulate needs (visas.forms), kept only when visa_letter is ticked; None: not asked (an organizer's
+    # edit, an import), so an edit leaves the application as it is.
+    visa: VisaDetails | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,8 @@ def register_delegate(
     The registration gets a seat (confirmed, or pending approval) when the seats it asks for are free, else it
     joins the waiting list. Raises a RegistrationRefused subclass (and writes nothing) when the window is closed
     or the email is already registered, the event admits only invited people and `membership` admits none, or the
-    delegation's quota is reached. A repeated submission
+    delegation's quota is reached. With a visa letter asked for and `details.visa` given, the delegate's
+    visa application is written in the same transaction. A repeated submission
     of the same form (the same `submission_key`, e.g. a double tap) returns the first registration.
 
     The hot path of a registration rush, so the event stays locked for five statements only (lock, insert the
@@ -151,9 +157,12 @@ def register_delegate(
         submission_key=submission_key or None,
         delegation_id=membership.delegation_id if membership else None,
         is_focal_point=bool(membership and membership.is_focal_point),
-        **details.__dict__,
+        **{name: value for name, value in details.__dict__.items() if name != "visa"},
     )
     table = Registration.__table__
+    # Sealed before the lock: encrypting takes longer than the insert.
+    visa = details.visa if details.visa_letter else None
+    visa_row = new_application_row(event_id, visa) if visa is not None else None
     try:
         with locked_event(event_id) as event:
             if event.registration_state() != "open":
@@ -175,6 +184,8 @@ def register_delegate(
             connection = db.session.connection()
             # Values passed apart from the statement: SQLAlchemy caches the compiled INSERT instead of building it anew.
             registration.id = connection.execute(insert(table).returning(table.c.id), row).scalar_one()
+            if visa_row is not None:
+                connection.execute(insert(VisaApplication.__table__), {**visa_row, "registration_id": registration.id})
             move_event_counters(connection, {event.id: counted(registration.status, details.accompanying)})
             mail = mail_row("confirmation", registration, details=membership.mail_details if membership else None)
             connection.execute(insert(OutboxMessage.__table__), {"registration_id": registration.id, **mail})
