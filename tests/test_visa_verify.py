@@ -107,3 +107,13 @@ def test_the_private_page_says_a_refused_request_was_declined(app, client):
     page = client.get(f"/r/{private_token(app, registration_id)}").text
     assert "declined your request for a visa invitation letter" in page and "contact the organizers" in page
     assert "Quota reached" not in page
+
+
+def test_the_private_page_asks_for_missing_details(app, client):
+    event = create_test_event(app, title="ANSO")
+    application_id = visa_request(app, event, complete=False)
+    with app.app_context():
+        registration_id = db.session.get(VisaApplication, application_id).registration_id
+    page = client.get(f"/r/{private_token(app, registration_id)}").text
+    assert "do not have the passport details they need yet" in page
+    assert "waiting for the organizers" not in page

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Event, LetterState, Registration, VisaApplication, VisaLetter, VisaState
 from ..models.common import token_digest
+from .letters import is_complete
 
 MAX_NUMBER_LENGTH = 40  # VisaLetter.number's column
 MAX_CODE_LENGTH = 40
@@ -56,7 +57,7 @@ def own_valid_letter(registration: Registration) -> VisaLetter | None:
 class OwnVisaRequest:
     """The delegate's visa request as their private page shows it."""
 
-    state: str  # VisaState, or "" when the details were never given
+    state: str  # VisaState, or "" while details the letter needs are missing
     letter: VisaLetter | None
 
 
@@ -69,4 +70,6 @@ def visa_request_of(registration: Registration) -> OwnVisaRequest | None:
     state = application.state if application is not None else ""
     if state == VisaState.ISSUED and letter is None:
         state = VisaState.PENDING
+    if state == VisaState.PENDING and not is_complete(application):
+        state = ""
     return OwnVisaRequest(state=state, letter=letter)
