@@ -162,3 +162,44 @@ def test_mailing_page_needs_an_organizer(app, client, make_event, make_organizer
         client.post("/auth/login", data={"email": email_address, "password": password})
     response = client.get(f"/organizer/events/{event.slug}/certificates")
     assert response.status_code == (403 if role else 302)
+
+
+def test_printed_on_the_letterhead(app, make_event, make_registration):
+    """The host, the signatory and the logo and signature images (served by the engine from the stored images)."""
+    import io
+
+    from PIL import Image
+    from pypdf import PdfReader
+    from werkzeug.datastructures import FileStorage
+
+    from eventreg.documents.images import store_image
+    from eventreg.models import DocumentSettings
+
+    event = make_event()
+    registration_id, _token = make_registration(event)
+    start_event(app, event)
+    check_in(app, registration_id)
+    with app.app_context():
+        images = []
+        for purpose in ("logo", "signature"):
+            buffer = io.BytesIO()
+            Image.new("RGB", (60, 30), (20, 90, 160)).save(buffer, format="PNG")
+            images.append(
+                store_image(db.session.get(Event, event.id), purpose, FileStorage(io.BytesIO(buffer.getvalue())))
+            )
+        db.session.flush()
+        db.session.add(
+            DocumentSettings(
+                event_id=event.id,
+                host_organisation="Alliance of Science Academies",
+                signatory_name="Li Wenhua",
+                signatory_title="Secretary General",
+                logo_id=images[0].id,
+                signature_id=images[1].id,
+            )
+        )
+        db.session.commit()
+        content = certificate_pdf(db.session.get(Registration, registration_id))
+    text = pdf_text(content)
+    assert "Alliance of Science Academies" in text and "Li Wenhua Secretary General" in text
+    assert len(PdfReader(io.BytesIO(content)).pages[0].images) == 2

@@ -39,8 +39,8 @@ SHEET_LENGTHS = (
     "label_height",
     "margin_top",
     "margin_left",
-    "column_gap",
-    "row_gap",
+    "gap_horizontal",
+    "gap_vertical",
 )
 SHEET_COUNTS = ("columns", "rows")
 
@@ -113,23 +113,22 @@ def label_sheet_problem(sheet: dict) -> str | None:
     """Why a custom label sheet cannot be printed (a size that is not positive, labels that overflow the page),
     or None."""
     try:
-        from .badges import label_sheet_problems  # h2's check, once it exists, is the one that counts
+        # The badges' own check (documents/badge_layouts.py) is the one that counts, once it is there.
+        from .badge_layouts import label_sheet_problems
     except ImportError:
         label_sheet_problems = None
     if label_sheet_problems is not None:
-        problems = label_sheet_problems(sheet)
-        return " ".join(str(problem) for problem in problems) or None
+        return " ".join(str(problem) for problem in label_sheet_problems(sheet)) or None
     if any(sheet[name] <= 0 for name in ("page_width", "page_height", "label_width", "label_height", *SHEET_COUNTS)):
         return _l("The page and label sizes, the columns and the rows must be more than zero.")
-    if any(sheet[name] < 0 for name in ("margin_top", "margin_left", "column_gap", "row_gap")):
+    if any(sheet[name] < 0 for name in ("margin_top", "margin_left", "gap_horizontal", "gap_vertical")):
         return _l("Margins and gaps cannot be negative.")
-    width = (
-        sheet["margin_left"] + sheet["columns"] * sheet["label_width"] + (sheet["columns"] - 1) * sheet["column_gap"]
-    )
-    height = sheet["margin_top"] + sheet["rows"] * sheet["label_height"] + (sheet["rows"] - 1) * sheet["row_gap"]
+    columns, rows = sheet["columns"], sheet["rows"]
+    width = sheet["margin_left"] + columns * sheet["label_width"] + (columns - 1) * sheet["gap_horizontal"]
+    height = sheet["margin_top"] + rows * sheet["label_height"] + (rows - 1) * sheet["gap_vertical"]
     if width > sheet["page_width"] or height > sheet["page_height"]:
         return _l(
-            "The labels do not fit on the page: they need %(width)s × %(height)s mm.",
+            "The labels do not fit on the page: they reach %(width)s × %(height)s mm.",
             width=f"{width:g}",
             height=f"{height:g}",
         )

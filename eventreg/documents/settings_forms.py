@@ -17,8 +17,8 @@ _SHEET_LABELS = {
     "label_height": _l("Label height (mm)"),
     "margin_top": _l("Top margin (mm)"),
     "margin_left": _l("Left margin (mm)"),
-    "column_gap": _l("Gap between columns (mm)"),
-    "row_gap": _l("Gap between rows (mm)"),
+    "gap_horizontal": _l("Gap between columns (mm)"),
+    "gap_vertical": _l("Gap between rows (mm)"),
     "columns": _l("Columns"),
     "rows": _l("Rows"),
 }
