@@ -18,7 +18,7 @@ from eventreg.models import (
     VisaLetter,
     token_digest,
 )
-from eventreg.registration.privacy import erase_registration
+from eventreg.registration.privacy import erase_registration, purge_event
 from tests.conftest import private_token
 
 NUMBER = "X9Q47112"
@@ -270,3 +270,39 @@ def test_erasure_blanks_the_application_and_the_letters(app, client, make_event)
     assert application.arrival is None and application.passport_expiry is None
     letter = _letter(app, letter_id)
     assert (letter.state, letter.holder_name, letter.content_sealed) == (LetterState.WITHDRAWN, "", "")
+
+
+def test_the_private_page_shows_the_request_with_the_number_masked(app, client, make_event):
+    event = make_event()
+    registration = registered(app, client, event)
+    page = client.get(f"/r/{private_token(app, registration.id)}").text
+    assert "BAI CHUNLI" in page and "•••••112" in page
+    assert NUMBER not in page
+
+
+def test_the_purge_erases_the_passport_data(app, client, make_event):
+    event = make_event()
+    registered(app, client, event)
+    with app.app_context():
+        assert purge_event(event.id) == 1
+    (application,) = applications(app)
+    assert (application.passport_number_sealed, application.birth_date_sealed, application.passport_name) == (
+        "",
+        "",
+        "",
+    )
+
+
+def test_the_organizers_edit_keeps_the_request_and_an_unticked_box_removes_it(app, client, logged_in, make_event):
+    event = make_event()
+    registration = registered(app, client, event)
+    url = f"/organizer/events/{event.slug}/registrations/{registration.id}/edit"
+    page = logged_in.get(url).text
+    assert "visa-passport_number" not in page  # delegates give their passport data, organizers do not type it
+    data = {**BASE, "visa_letter": "y", "institution": "CAS", "language": "en"}
+    data.pop("consent")
+    assert logged_in.post(url, data=data).status_code == 302
+    assert len(applications(app)) == 1
+    data.pop("visa_letter")
+    assert logged_in.post(url, data=data).status_code == 302
+    assert applications(app) == []

@@ -15,6 +15,7 @@ from ..extensions import csrf
 from ..forms import ConfirmForm
 from ..models import Registration
 from ..stats import waitlist_position
+from ..visas.application import visa_application
 from . import limits
 from .edits import OWN_EDITABLE_FIELDS, assigned_category, changed_rows
 from .forms import EmailChangeForm, LostLinkForm, OwnDetailsForm, token_expired
@@ -84,6 +85,7 @@ def view_registration(token: str):
         position=waitlist_position(registration),
         problem=why_not_changeable(registration, registration.event),
         email_form=EmailChangeForm(),
+        visa=visa_application(registration.id) if registration.visa_letter else None,
     )
 
 
