@@ -88,6 +88,14 @@ def test_static_file_stored_image_and_data_url_are_served(app, make_event):
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
 
 
+def test_a_static_address_with_a_query_fragment_or_escapes_is_served(app, tmp_path):
+    """`documents.css?v=2#top` and `documents%2Ecss` name the same static file as `documents.css`."""
+    with app.app_context():
+        for address in ("css/documents.css?v=2#top", "css/documents%2Ecss", "css/documents.css#fonts"):
+            pdf = render_pdf(document(f'<link rel="stylesheet" href="{static_url(address)}"><p>محمد</p>'))
+            assert any(name.endswith("Noto-Naskh-Arabic") for name in font_descriptors(pdf)), address
+
+
 @pytest.mark.parametrize(
     "address",
     [

@@ -13,6 +13,7 @@ import io
 import mimetypes
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import segno
 from flask import current_app
@@ -57,7 +58,10 @@ class DocumentFetcher(URLFetcher):
     def fetch(self, url, headers=None):
         """The resource at `url`, from static/, the stored images, or the data: URL itself."""
         if url.startswith(STATIC_PREFIX):
-            path = safe_join(current_app.static_folder, url[len(STATIC_PREFIX) :].split("?", 1)[0])
+            # The file's name without query or fragment, percent-escapes decoded (a "%2E%2E/" is then refused by
+            # safe_join like any "../").
+            name = unquote(urlsplit(url).path.removeprefix(urlsplit(STATIC_PREFIX).path))
+            path = safe_join(current_app.static_folder, name)
             if path is None or not Path(path).is_file():
                 raise FetchRefused(f"no such static file: {url}")
             mime_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
