@@ -1,17 +1,22 @@
-"""Names on printed documents are shaped: an Arabic name comes out of the PDF joined and right to left, as HarfBuzz
+"""Names on printed badges are shaped: an Arabic name comes out of the PDF joined and right to left, as HarfBuzz
 shapes it, not as disconnected letters in typing order; a Chinese name comes out as its characters, not as empty
 boxes. The page is rasterized by pdftoppm and compared with Pillow's drawings (tests/shaping.py)."""
 
 import pytest
 
+from eventreg.documents.badges import badge_pdf
 from eventreg.documents.engine import render_pdf, static_url
+from eventreg.extensions import db
+from eventreg.models import Event, Registration
 from tests.shaping import difference, drawn_by_pillow, isolated_forms, require_tools, text_on_page
 
 ARABIC_NAME = "محمد عبد الله"
 CHINESE_NAME = "王小明"
-ARABIC_FONT = "Noto Naskh Arabic"  # the first Arabic family of static/css/documents.css: the one pdffonts shows
-CJK_FONT = "Noto Sans CJK SC"
-LATIN_ONLY_FONT = "Noto Sans"  # no CJK glyphs: Pillow draws each character as the .notdef box
+# The badge sets the name in bold; pdffonts names the fonts it embeds: Noto-Naskh-Arabic-Bold (the first Arabic
+# family of static/css/documents.css) and Noto-Sans-CJK-SC-Bold. fontconfig finds the same files for Pillow.
+ARABIC_FONT = "Noto Naskh Arabic:bold"
+CJK_FONT = "Noto Sans CJK SC:bold"
+LATIN_ONLY_FONT = "Noto Sans:bold"  # no CJK glyphs: Pillow draws each character as the .notdef box
 
 
 @pytest.fixture(autouse=True)
@@ -19,12 +24,23 @@ def _tools():
     require_tools()
 
 
+def real_badge(app, make_event, make_registration, **name) -> bytes:
+    """The badge (single layout, one per page) of a delegate with this name and no honorific or native name."""
+    event = make_event()
+    registration_id, _token = make_registration(event, honorific="", native_name="", **name)
+    with app.app_context(), app.test_request_context():
+        registration = db.session.get(Registration, registration_id)
+        return badge_pdf(db.session.get(Event, event.id), [registration], layout="single")
+
+
 def name_document(name: str, style: str = "") -> str:
-    """A page with the name set large, as on a badge, linking the documents' font stack."""
+    """A page with the name set large, as on a badge, linking the documents' font stack: for names that a badge
+    cannot print (a left-to-right override, shaping features turned off)."""
     stylesheet = static_url("css/documents.css")
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="{stylesheet}">'
-        f"<style>@page {{ size: A6; margin: 10mm }} .name {{ font-size: 28pt; {style} }}</style></head>"
+        "<style>@page { size: A6; margin: 10mm }</style>"
+        f"<style>.name {{ font-size: 28pt; font-weight: bold; {style} }}</style></head>"
         f'<body><p>Inaugural Ceremony</p><p class="name">{name}</p><p>Institute of Physics</p></body></html>'
     )
 
@@ -37,10 +53,10 @@ def arabic_distances(pdf: bytes, tmp_path) -> tuple[float, float]:
     return shaped, unshaped
 
 
-def test_an_arabic_name_is_joined_and_right_to_left(app, tmp_path):
-    """The name's image is closer to HarfBuzz's shaping than to the isolated letter forms in typing order."""
-    with app.app_context():
-        pdf = render_pdf(name_document(ARABIC_NAME))
+def test_an_arabic_name_is_joined_and_right_to_left(app, make_event, make_registration, tmp_path):
+    """On a real badge, the name's image is closer to HarfBuzz's shaping than to the isolated letter forms in
+    typing order."""
+    pdf = real_badge(app, make_event, make_registration, given_name="محمد", family_name="عبد الله")
     shaped, unshaped = arabic_distances(pdf, tmp_path)
     assert shaped < unshaped, f"closer to unshaped letters ({unshaped:.1f}) than to HarfBuzz ({shaped:.1f})"
 
@@ -68,11 +84,10 @@ def test_the_comparison_fails_for_an_unshaped_name(app, tmp_path, case):
     assert unshaped < shaped, f"closer to HarfBuzz ({shaped:.1f}) than to unshaped letters ({unshaped:.1f})"
 
 
-def test_a_chinese_name_is_drawn_not_boxes(app, tmp_path):
-    """The Chinese name's image is closer to its characters in the CJK font than to the boxes of a font without
-    them (tofu)."""
-    with app.app_context():
-        pdf = render_pdf(name_document(CHINESE_NAME))
+def test_a_chinese_name_is_drawn_not_boxes(app, make_event, make_registration, tmp_path):
+    """On a real badge, the Chinese name's image is closer to its characters in the CJK font than to the boxes of
+    a font without them (tofu)."""
+    pdf = real_badge(app, make_event, make_registration, given_name="小明", family_name="王")
     seen = text_on_page(pdf, CHINESE_NAME, tmp_path)
     glyphs = difference(seen, drawn_by_pillow(CHINESE_NAME, CJK_FONT, shaped=True))
     boxes = difference(seen, drawn_by_pillow(CHINESE_NAME, LATIN_ONLY_FONT, shaped=True))
