@@ -13,6 +13,7 @@ from flask_babel import force_locale
 
 from ..data_keys import seal, unseal
 from ..documents import engine
+from ..documents.settings import default_prefix, document_settings
 from ..extensions import db
 from ..geo.countries import country_name
 from ..locale_formats import day
@@ -25,16 +26,12 @@ VERIFY_CODE_LENGTH = 10  # 50 bits from an alphabet without 0/O or 1/I/L look-al
 
 def letter_settings(event: Event) -> DocumentSettings:
     """The event's document settings, or an unsaved row of defaults when none are stored."""
-    # TODO(h6): documents.settings.document_settings(event) once it is committed; it returns the same row.
-    settings = db.session.get(DocumentSettings, event.id)
-    if settings is None:
-        settings = DocumentSettings(event_id=event.id, host_organisation="", address="", letter_prefix="")
-    return settings
+    return document_settings(event)
 
 
 def letter_prefix(event: Event, settings: DocumentSettings) -> str:
     """The numbers' prefix: the one set in the settings, else the event's slug upper-cased and its year."""
-    return (settings.letter_prefix or "").strip() or f"{event.slug.upper()}-{event.starts_at.year}"
+    return (settings.letter_prefix or "").strip() or default_prefix(event)
 
 
 def letter_number(prefix: str, sequence: int) -> str:
