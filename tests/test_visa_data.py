@@ -100,6 +100,7 @@ def test_the_form_shows_the_visa_fields_with_their_hint(client, make_event):
     assert 'name="visa-passport_number"' in page
     assert "Only if you need a visa letter." in page
     assert "js/visa-fields.js" in page
+    assert 'Passport number <span class="optional">' not in page  # required when the box is ticked
 
 
 def _days(event, which: str, delta: int) -> str:

@@ -20,7 +20,9 @@ class IfGiven(Optional):
     """Stop checking an empty field, as Optional does, without marking it "(optional)" on the page: each visa
     field is required when a letter is asked for (require_visa_fields)."""
 
-    field_flags = {}
+    def __init__(self):
+        super().__init__()
+        self.field_flags = {}
 
 
 def _date(label, autocomplete=None):
