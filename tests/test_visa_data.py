@@ -2,6 +2,8 @@
 invitation letter", each rule with its message, the application saved in the registration's transaction, a change
 of passport data withdrawing letters and said without values (audit, mail), and who may see it."""
 
+import email
+import email.policy
 from datetime import date, timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from eventreg.extensions import db
 from eventreg.mail.compose import compose
+from eventreg.mail.worker import deliver_due
 from eventreg.models import (
     AuditEntry,
     LetterState,
@@ -19,7 +22,7 @@ from eventreg.models import (
     token_digest,
 )
 from eventreg.registration.privacy import erase_registration, purge_event
-from tests.conftest import private_token
+from tests.conftest import create_test_event, private_token
 
 NUMBER = "X9Q47112"
 TODAY = date.today()
@@ -307,3 +310,24 @@ def test_the_organizers_edit_keeps_the_request_and_an_unticked_box_removes_it(ap
     data.pop("visa_letter")
     assert logged_in.post(url, data=data).status_code == 302
     assert applications(app) == []
+
+
+def test_the_changed_mail_that_arrives_says_the_passport_data_changed_and_not_the_number(smtp_app, smtp_server):
+    client = smtp_app.test_client()
+    event = create_test_event(smtp_app)
+    registration = registered(smtp_app, client, event)
+    assert _edit(smtp_app, client, event, registration.id, **{"visa-passport_number": "K1234567"}).status_code == 302
+    with smtp_app.app_context():
+        deliver_due()
+    texts = [_decoded(envelope.content) for envelope in smtp_server.envelopes]
+    assert len([text for text in texts if "Your passport data was changed." in text]) == 1
+    for text in texts:
+        for secret in ("K1234567", NUMBER, BIRTH.isoformat()):
+            assert secret not in text
+
+
+def _decoded(raw: bytes) -> str:
+    """A mail's headers and every text part, decoded (quoted-printable or base64 would hide a number)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    parts = [part.get_content() for part in message.walk() if part.get_content_maintype() == "text"]
+    return str(message) + "".join(parts)
