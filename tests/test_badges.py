@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from eventreg.documents.badge_faces import fit_size, readable_on
+from eventreg.documents.badge_faces import fit_size, readable_on, text_direction_of
 from eventreg.documents.badge_layouts import LAYOUTS, LabelSheet, label_sheet_problems
 from eventreg.documents.badges import UnknownLayout, badge_pdf, crop_marks
 from eventreg.extensions import db
@@ -233,3 +233,24 @@ def test_wide_letters_shrink_sooner_than_latin():
 @pytest.mark.parametrize(("colour", "text"), [("#1f5fa8", "#ffffff"), ("#ffd700", "#000000"), ("#000000", "#ffffff")])
 def test_band_text_readable_on_the_category_colour(colour, text):
     assert readable_on(colour) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "direction"), [("محمد العلي", "rtl"), ("שלום", "rtl"), ("白春礼", "ltr"), ("3 Иван", "ltr")]
+)
+def test_right_to_left_names_are_set_right_to_left(text, direction):
+    """WeasyPrint ignores dir="auto": the direction is chosen in Python from the first strong letter."""
+    assert text_direction_of(text) == direction
+
+
+def test_an_arabic_badge_is_set_right_to_left(app, event, make_registration):
+    """The Arabic name's element carries dir="rtl", so it starts at the right edge of the badge."""
+    ids = [make_registration(event, given_name="محمد", family_name="العلي", native_name="", honorific="")[0]]
+    with app.app_context(), app.test_request_context():
+        from eventreg.documents.badges import _chunk_html, geometry, layout_sheet
+
+        sheet = layout_sheet(None, "single")
+        html = _chunk_html(
+            db.session.get(Event, event.id), [db.session.get(Registration, ids[0])], sheet, geometry(sheet), None, False
+        )
+    assert 'dir="rtl" lang="ar"' in html

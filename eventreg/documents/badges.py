@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from ..attendees.filters import AttendeeFilter
 from ..extensions import db
 from ..models import DocumentSettings, Event, Registration, Status
-from .badge_faces import badge_face
+from .badge_faces import badge_face, text_direction_of
 from .badge_layouts import CUSTOM, LAYOUTS, LabelSheet, label_sheet_from
 from .engine import render_joined, static_url
 from .jobs import add_job_kind
@@ -158,6 +158,7 @@ def _chunk_html(event, registrations, sheet, shape, language, crop) -> str:
         sheet=sheet,
         shape=shape,
         outline=outline,
+        text_dir=text_direction_of,
         css_url=static_url("css/documents.css"),
     )
 
