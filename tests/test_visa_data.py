@@ -331,3 +331,17 @@ def _decoded(raw: bytes) -> str:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     parts = [part.get_content() for part in message.walk() if part.get_content_maintype() == "text"]
     return str(message) + "".join(parts)
+
+
+def test_saving_the_same_passport_data_rewrites_nothing(app, client, make_event):
+    event = make_event()
+    registration = registered(app, client, event)
+    (before,) = applications(app)
+    assert _edit(app, client, event, registration.id).status_code == 302
+    (after,) = applications(app)
+    assert (after.passport_number_sealed, after.birth_date_sealed) == (
+        before.passport_number_sealed,
+        before.birth_date_sealed,
+    )
+    with app.app_context():
+        assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.edited")).all() == []

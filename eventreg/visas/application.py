@@ -120,7 +120,9 @@ def _copy(application: VisaApplication, details: VisaDetails) -> None:
         value = details.__dict__[name]
         if name == "passport_number":
             value = normalized_passport_number(value)
-        setattr(application, name, value)
+        # Only what differs: sealing the same value again gives new bytes, and an UPDATE for nothing.
+        if getattr(application, name) != value:
+            setattr(application, name, value)
 
 
 def save_visa_details(registration_id: int, event_id: int, wanted: bool, details: VisaDetails | None) -> dict:
