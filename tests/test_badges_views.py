@@ -163,3 +163,19 @@ def test_attendee_list_offers_badges_for_its_filter_and_ticked_rows(event, make_
     assert '<input type="hidden" name="country" value="CN">' in page
     assert 'value="avery-l7418"' in page and "Crop marks" in page
     assert f'formaction="/organizer/events/{event.slug}/badges.pdf"' in page
+
+
+def test_a_chunk_reads_the_categories_once(app, event, make_registration):
+    """Outside a request nothing caches the event's categories: the worker reads them once per chunk, not per badge."""
+    from sqlalchemy import event as sql_event
+
+    from eventreg.documents.badges import render_badge_job
+
+    for n in range(4):
+        make_registration(event, email=f"d{n}@example.org")
+    statements = []
+    with app.app_context():
+        sql_event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        job = DocumentJob(event_id=event.id, kind="badges", params={"filter": {}, "ids": [], "layout": "a6"})
+        render_badge_job(job, lambda done, total: None)
+    assert sum("FROM event_category" in statement for statement in statements) == 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 
-from ..categories.services import category_infos, label
+from ..categories.services import CategoryInfo, category_infos, label
 from ..geo.countries import country_name
 from ..languages import bcp47, mail_language
 from ..models import HONORIFIC_LABELS, Event, Registration
@@ -131,11 +131,22 @@ def badge_language(registration: Registration, language: str | None) -> str:
     return mail_language(language or registration.language)
 
 
-def badge_face(event: Event, registration: Registration, language: str | None, name_width_mm: float, name_pt: float):
+def categories_of(event: Event) -> dict[str, CategoryInfo]:
+    """The event's categories by code, read once for a chunk of badges (outside a request nothing caches them)."""
+    return {info.code: info for info in category_infos(event.id)}
+
+
+def badge_face(
+    event: Event,
+    registration: Registration,
+    language: str | None,
+    name_width_mm: float,
+    name_pt: float,
+    categories: dict[str, CategoryInfo] | None = None,
+) -> BadgeFace:
     """The badge of one registration; `language` None means the delegate's."""
     chosen = badge_language(registration, language)
-    infos = {info.code: info for info in category_infos(event.id)}
-    info = infos.get(registration.category)
+    info = (categories if categories is not None else categories_of(event)).get(registration.category)
     colour = info.colour if info else "#1f5fa8"
     with force_locale(chosen):
         honorific = str(HONORIFIC_LABELS.get(registration.honorific, registration.honorific))

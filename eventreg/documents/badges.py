@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from ..attendees.filters import AttendeeFilter
 from ..extensions import db
 from ..models import DocumentSettings, Event, Registration, Status
-from .badge_faces import badge_face, text_direction_of
+from .badge_faces import badge_face, categories_of, text_direction_of
 from .badge_layouts import CUSTOM, LAYOUTS, LabelSheet, label_sheet_from
 from .engine import render_joined, static_url
 from .jobs import add_job_kind
@@ -143,9 +143,13 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 def _chunk_html(event, registrations, sheet, shape, language, crop) -> str:
     """One chunk of the run as an HTML document of whole pages."""
     pages = []
+    categories = categories_of(event)
     for page in _chunks(registrations, sheet.per_page):
         badges = [
-            (*sheet.position(index), badge_face(event, registration, language, shape.name_width, shape.name_pt))
+            (
+                *sheet.position(index),
+                badge_face(event, registration, language, shape.name_width, shape.name_pt, categories),
+            )
             for index, registration in enumerate(page)
         ]
         marks = [mark for index in range(len(page)) for mark in crop_marks(sheet, index)] if crop else []
