@@ -43,6 +43,9 @@ REGISTRATION_FIELDS = (
     "checked_in_at",
 )
 
+# The value recorded for keys whose values must never be recorded (the passport data, the visa travel details).
+CHANGED = "changed"
+
 # What each recorded key is called on the pages that show the log (the detail page's history, /admin/audit).
 KEY_LABELS = {
     "honorific": _l("Title"),
@@ -106,6 +109,18 @@ KEY_LABELS = {
     "is_focal_point": _l("Focal point"),
     "skip_approval": _l("Confirmed without approval"),
     "quota": _l("Quota"),
+    "number": _l("Letter number"),
+    "host_organisation": _l("Host organisation"),
+    "address": _l("Address"),
+    "signatory_name": _l("Signatory's name"),
+    "signatory_title": _l("Signatory's title"),
+    "logo_id": _l("Logo"),
+    "signature_id": _l("Signature"),
+    "letter_prefix": _l("Letter number prefix"),
+    "letter_template": _l("Visa letter (English)"),
+    "second_language": _l("Second language on the letter"),
+    "second_template": _l("Visa letter in the second language"),
+    "label_sheet": _l("Custom label sheet"),
 }
 
 
@@ -136,6 +151,10 @@ ACTION_LABELS = {
     "mail.resent": _l("Failed mail queued again"),
     "registration.confirmation_resent": _l("Confirmation sent again"),
     "event.categories_changed": _l("Categories changed"),
+    "event.documents_changed": _l("Document settings changed"),
+    "visa.issued": _l("Visa letter issued"),
+    "visa.refused": _l("Visa request refused"),
+    "visa.withdrawn": _l("Visa letter withdrawn"),
     "invitation.created": _l("Invitation created"),
     "invitation.updated": _l("Invitation changed"),
     "invitation.sent": _l("Invitation mails queued"),

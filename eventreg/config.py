@@ -116,6 +116,14 @@ class DefaultConfig:
     # its own count per account.
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
+    # The visa letters' verification page (/verify/<number>/<code>), per network address: a consulate checks a few
+    # letters at a time; guessing a code needs millions of tries.
+    VERIFY_LIMIT = "30 per minute"
+    # Badges a web request renders itself (about 0.1 s each); a larger run becomes a document job that a worker
+    # renders (documents/badge_views.py), as a long response would outlast gunicorn's worker timeout.
+    BADGES_IN_REQUEST = 40
+    # The largest logo or signature image accepted for the letterhead (documents/images.py), in bytes.
+    DOCUMENT_IMAGE_MAX_BYTES = 2 * 1024 * 1024
     # The lost-link form answers no sooner than this (seconds), mail queued or not: far above the ~10 ms either
     # takes, so its timing does not tell a registered address; unnoticed by people.
     LOST_LINK_MIN_SECONDS = 0.1

@@ -25,6 +25,9 @@ PRIVATE_PUBLIC_ENDPOINTS = {
     "tickets.ticket",
     "tickets.ticket_qr",
     "tickets.ticket_calendar",
+    "visa_letters.verify",
+    "visa_letters.own_letter",
+    "certificates.own_certificate",
 }
 NO_STORE_ENDPOINTS = {"self_service.lost_link"}
 

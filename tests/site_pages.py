@@ -1,22 +1,29 @@
 """Every GET page of the app with its arguments filled in from seeded data, and HTML checks that read pages with a
 real parser: for the tests that look at all pages at once (escaping, security headers)."""
 
+import io
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import lxml.html
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
+from PIL import Image
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from eventreg.attendees.services import edit_registration
 from eventreg.auth.tokens import create_token
 from eventreg.delegations.members import JOIN_SALT
 from eventreg.delegations.services import save_delegation, set_membership
+from eventreg.documents.images import store_image
 from eventreg.extensions import db
 from eventreg.invitations.importing import preview_import
 from eventreg.invitations.services import InviteeDetails, invite
-from eventreg.models import Event, Organizer, OutboxMessage, Registration
+from eventreg.models import DocumentJob, Event, Organizer, OutboxMessage, Registration, VisaApplication, utcnow
 from eventreg.registration.self_service import request_email_change
+from eventreg.visas.letters import unseal_content
+from eventreg.visas.queue import issue_letters
 from tests.conftest import create_test_event, delegate, register_test_delegate
 
 # Text fields of a registration that people type (the others are choices, numbers or a code).
@@ -46,6 +53,12 @@ class Seeded:
     member_id: int
     join_key: str
     invitation_token: str
+    job_id: int
+    image_id: int
+    application_id: int
+    letter_id: int
+    letter_number: str
+    verify_code: str
 
 
 def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, text: str | None = None) -> Seeded:
@@ -79,6 +92,9 @@ def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, tex
         other = save_delegation(stored_event, None, "Royal Society", "GB", 2)
         join_key = URLSafeTimedSerializer(app.secret_key, salt=JOIN_SALT).dumps({"r": registration_id, "d": other.id})
         invitation_token = invitation.token
+        job_id, image_id = _seed_documents(stored_event, organizer)
+        application_id = _seed_visa_request(stored_event, registration_id, text)
+        letter = issue_letters(db.session.get(Event, event.id), [application_id], organizer)[0]
         return Seeded(
             event.slug,
             event.id,
@@ -94,7 +110,59 @@ def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, tex
             member_id,
             join_key,
             invitation_token,
+            job_id,
+            image_id,
+            application_id,
+            letter.id,
+            letter.number,
+            unseal_content(letter)["code"],
         )
+
+
+def _seed_documents(event: Event, organizer: Organizer) -> tuple[int, int]:
+    """A finished print run of the event and a letterhead logo: the documents' pages have rows to show."""
+    job = DocumentJob(
+        event_id=event.id,
+        kind="badges",
+        params={},
+        state="done",
+        done=1,
+        total=1,
+        filename="badges.pdf",
+        content=b"%PDF-1.4\n%%EOF\n",
+        size=15,
+        created_by_id=organizer.id,
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    png = io.BytesIO()
+    Image.new("RGB", (40, 20), "#1f5fa8").save(png, format="PNG")
+    png.seek(0)
+    image = store_image(event, "logo", FileStorage(png, filename="logo.png", content_type="image/png"))
+    db.session.add(job)
+    db.session.commit()
+    return job.id, image.id
+
+
+def _seed_visa_request(event: Event, registration_id: int, text: str | None) -> int:
+    """The registration's request for a visa letter, complete, with `text` in what people type."""
+    registration = db.session.get(Registration, registration_id)
+    registration.visa_letter = True
+    start = event.starts_at.date()
+    application = VisaApplication(
+        registration_id=registration_id,
+        event_id=event.id,
+        passport_name=text or "WANG XIAOMING",
+        nationality="CN",
+        passport_expiry=start + timedelta(days=900),
+        consulate_city=text or "Paris",
+        arrival=start - timedelta(days=1),
+        departure=start + timedelta(days=3),
+    )
+    application.passport_number = "E12345678"
+    application.birth_date = date(1970, 5, 17)
+    db.session.add(application)
+    db.session.commit()
+    return application.id
 
 
 def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, str]]:
@@ -111,6 +179,11 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
         "delegation_id": seeded.delegation_id,
         "member_id": seeded.member_id,
         "key": seeded.join_key,  # a delegation's join offer
+        "job_id": seeded.job_id,
+        "image_id": seeded.image_id,
+        "application_id": seeded.application_id,
+        "letter_id": seeded.letter_id,
+        "number": seeded.letter_number,
     }
     query_strings = {
         "attendees.list_registrations": {"q": query},
@@ -129,6 +202,8 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
             arguments = {name: values[name] for name in rule.arguments} | query_strings.get(rule.endpoint, {})
             if rule.endpoint.startswith("invitation."):  # the invitee's pages: the invitation's own link
                 arguments["token"] = seeded.invitation_token
+            if rule.endpoint == "visa_letters.verify":  # the code printed on the seeded letter
+                arguments["code"] = seeded.verify_code
             urls.append((rule.endpoint, adapter.build(rule.endpoint, arguments)))
     return sorted(urls)
 

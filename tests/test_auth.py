@@ -38,6 +38,11 @@ PUBLIC_ENDPOINTS = {
     "delegation.cancel_delegation_member",
     "delegation.join",
     "delegation.leave",
+    # a consulate checks a visa letter: its number and code in the address, rate-limited
+    "visa_letters.verify",
+    # behind the delegate's private link: their visa letter and their certificate of attendance
+    "visa_letters.own_letter",
+    "certificates.own_certificate",
 }
 
 

@@ -1,11 +1,16 @@
 """A delegate registers in a real Chromium: labels as a person reads them, CSRF on, a live server."""
 
 import re
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from eventreg.extensions import db
+from eventreg.models import VisaApplication
 
 from tests.conftest import create_test_event, private_token
 from tests.test_registration import registrations
@@ -36,6 +41,16 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     page.get_by_label("Dietary requirements (optional)", exact=True).fill("Vegetarian · 素食 · نباتي")
     page.get_by_label("Accessibility needs (optional)", exact=True).fill("Step-free access, please")
     page.get_by_label("I need a visa invitation letter", exact=True).check()
+    # Ticking the box shows what a consulate needs.
+    first, last = event.local(event.starts_at).date(), event.local(event.ends_at).date()
+    page.get_by_label("Full name exactly as in your passport", exact=True).fill("BAI CHUNLI")
+    page.get_by_label("Nationality", exact=True).select_option(label="China")
+    page.get_by_label("Passport number", exact=True).fill("E1234 5678")
+    page.get_by_label("Passport valid until", exact=True).fill((last + timedelta(days=400)).isoformat())
+    page.get_by_label("Date of birth", exact=True).fill("1953-06-26")
+    page.get_by_label("City of the consulate where you apply", exact=True).fill("Beijing")
+    page.get_by_label("Planned arrival", exact=True).fill((first - timedelta(days=1)).isoformat())
+    page.get_by_label("Planned departure", exact=True).fill((last + timedelta(days=1)).isoformat())
     page.get_by_label("I agree that the organizers store my details and use them to run this event").check()
     page.get_by_role("button", name="Register", exact=True).click()
 
@@ -64,6 +79,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     expect(page.get_by_label("Dietary requirements (optional)", exact=True)).to_have_value("Vegetarian · 素食 · نباتي")
     expect(page.get_by_label("Accessibility needs (optional)", exact=True)).to_have_value("Step-free access, please")
     expect(page.get_by_label("I need a visa invitation letter", exact=True)).to_be_checked()
+    expect(page.get_by_label("Passport number", exact=True)).to_have_value("E1234 5678")
     assert registrations(app) == []
 
     email.fill("Chunli.Bai@Example.org")
@@ -100,4 +116,7 @@ def test_delegate_registers_in_a_real_browser(live_server, browser_page):
     assert registration.dietary == "Vegetarian · 素食 · نباتي"
     assert registration.accessibility == "Step-free access, please"
     assert registration.visa_letter is True
+    with app.app_context():
+        request = db.session.scalar(select(VisaApplication).where(VisaApplication.registration_id == registration.id))
+        assert (request.passport_name, request.passport_number) == ("BAI CHUNLI", "E12345678")
     assert registration.consent_at is not None

@@ -26,7 +26,7 @@ VALID = {
     "accompanying": "1",
     "dietary": "Vegetarian",
     "accessibility": "",
-    "visa_letter": "y",
+    "visa_letter": "",  # asking for one needs the passport's details: tests/test_visa_data.py
     "consent": "y",
 }
 

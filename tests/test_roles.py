@@ -108,6 +108,13 @@ def url_values(world: World, role: str) -> dict:
         "delegation_id": 1,
         "member_id": world.registration_id,
         "key": "x",
+        # The documents' rows: none exists in this world either (404 for a role that may pass, 403 otherwise).
+        "job_id": 1,
+        "image_id": 1,
+        "application_id": 1,
+        "letter_id": 1,
+        "number": "ANSO-2027-0001",
+        "code": "XXXXXXXXXX",
     }
 
 

@@ -12,6 +12,7 @@ from eventreg.models import AuditEntry, Event, OutboxMessage, Registration, utcn
 from tests.conftest import create_test_event, drop_tables, make_app, private_token, register_test_delegate
 from tests.test_csrf import token_from
 from tests.test_registration_actions import audit_entries, edit_form, flashes, load, mails
+from tests.test_visa_data import visa_form
 
 
 def own_form(registration: Registration, **changes) -> dict:
@@ -114,8 +115,8 @@ def test_the_delegate_edits_their_details_and_gets_a_mail_listing_the_changes(
         category="observer",
         accompanying="1",
         dietary="Vegetarian",
-        visa_letter="y",
         honorific="",
+        **{key: value for key, value in visa_form(event).items() if key.startswith("visa")},
     )
     response = client.post(f"/r/{token}/edit", data=form, follow_redirects=True)
     assert flashes(response) == ["Your changes are saved. We have sent you an email that lists them."]

@@ -12,7 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..audit import key_label
+from ..audit import CHANGED, key_label
 from ..converters import MAX_ID
 from ..events.rules import utc_offset
 from ..events.services import event_by_slug
@@ -96,6 +96,9 @@ def shown(value, zone: tzinfo = UTC) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(shown(item, zone) for item in value)
+    if value == CHANGED:
+        # The passport data and the visa travel details are recorded as changed, never with their values.
+        return _("changed")
     if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
         # Times are recorded as ISO 8601 in UTC: show them to the second, as the entries' own times are.
         return " ".join(_moment(datetime.fromisoformat(value), zone))

@@ -17,7 +17,9 @@ from ..models import Organizer
 LOGGED_IN_AT = "logged_in_at"  # seconds since the epoch, as the session cookie holds them
 ACTIVE_AT = "active_at"
 # The JSON that static/js/poll.js fetches by itself: the check-in counts (desk, dashboard) and the public counter.
-POLLING_ENDPOINTS = frozenset({"checkin_json.counts", "counter.delegates_json", "invitations.import_progress"})
+POLLING_ENDPOINTS = frozenset(
+    {"checkin_json.counts", "counter.delegates_json", "invitations.import_progress", "documents.job_status"}
+)
 
 
 def start_session(organizer: Organizer) -> None:

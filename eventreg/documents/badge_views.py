@@ -37,8 +37,6 @@ def badge_choices(event) -> dict[str, list[tuple[str, str]]]:
     return {"layouts": layouts, "languages": languages}
 
 
-# The largest run a web request renders itself; a larger one becomes a document job (config BADGES_IN_REQUEST).
-BADGES_IN_REQUEST = 40
 MAX_IDS = 1000
 
 
@@ -98,7 +96,7 @@ def badges_pdf(slug: str):
         params = run_params(attendee_filter, ids, layout, crop, language)
         job = create_job(event, "badges", params, current_organizer())
         return redirect(url_for("documents.show_job", slug=slug, job_id=job.id))
-    if count > current_app.config.get("BADGES_IN_REQUEST", BADGES_IN_REQUEST):
+    if count > current_app.config["BADGES_IN_REQUEST"]:
         return render_template(
             "documents/badges_confirm.html",
             event=event,

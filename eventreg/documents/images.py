@@ -12,7 +12,6 @@ from PIL import Image, UnidentifiedImageError
 from ..extensions import db
 from ..models import Event, StoredImage
 
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 # A letterhead's logo or a signature never needs more; the limit is checked on the header, before any pixel is
 # decoded, so a small file that unpacks to gigabytes (a decompression bomb) is refused without being decoded.
 MAX_SIDE = 4000
@@ -38,7 +37,7 @@ def _complete(kind: str, content: bytes) -> bool:
 
 def max_bytes() -> int:
     """The largest upload accepted (DOCUMENT_IMAGE_MAX_BYTES, 2 MB unless configured)."""
-    return int(current_app.config.get("DOCUMENT_IMAGE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(current_app.config["DOCUMENT_IMAGE_MAX_BYTES"])
 
 
 def reencoded(content: bytes) -> tuple[bytes, str, int, int]:

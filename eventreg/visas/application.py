@@ -9,6 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ..audit import CHANGED
 from ..extensions import db
 from ..models import Event, LetterState, VisaApplication, VisaLetter, VisaState, utcnow
 from .letter_states import withdraw_letters
@@ -21,7 +22,6 @@ VISA_FIELDS = PASSPORT_FIELDS + TRAVEL_FIELDS
 # Audit and mail keys that say "this changed" and never carry a value.
 PASSPORT_DATA = "passport_data"
 VISA_TRAVEL = "visa_travel"
-CHANGED = "changed"
 
 PASSPORT_NUMBER = re.compile(r"[A-Z0-9]{5,20}")
 OLDEST_AGE_YEARS = 120

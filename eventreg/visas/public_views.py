@@ -12,15 +12,13 @@ from ..registration.views import registration_or_404
 from .letters import render_letter
 from .lookup import own_valid_letter, verified_letter, visa_request_of
 
-DEFAULT_VERIFY_LIMIT = "30 per minute"
-
 bp = Blueprint("visa_letters", __name__)
 bp.register_error_handler(429, limits.too_many_requests)
 bp.add_app_template_global(visa_request_of, "visa_request_of")
 
 
 def _verify_limit() -> str:
-    return current_app.config.get("VERIFY_LIMIT", DEFAULT_VERIFY_LIMIT)
+    return current_app.config["VERIFY_LIMIT"]
 
 
 def _private(response):
