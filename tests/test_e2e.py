@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from eventreg.extensions import db
 from eventreg.models import VisaApplication
-
 from tests.conftest import create_test_event, private_token
 from tests.test_registration import registrations
 
