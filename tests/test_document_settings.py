@@ -157,26 +157,3 @@ def test_only_organizers_of_the_event(app, client, make_event, make_organizer):
     email, password = make_organizer("desk@example.org", role="checkin")
     client.post("/auth/login", data={"email": email, "password": password})
     assert client.get(url(event)).status_code == 403
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({}, None),
-        ({"margin_left": 1}, "The labels do not fit on the page: they reach 211 × 296 mm."),
-        ({"rows": 0}, "The page and label sizes, the columns and the rows must be more than zero."),
-        ({"gap_vertical": -1}, "Margins and gaps cannot be negative."),
-    ],
-)
-def test_own_sheet_check_until_the_badges_have_theirs(app, monkeypatch, changes, message):
-    """Without documents/badge_layouts.py (h2's check), the settings check positivity and fit themselves."""
-    import sys
-
-    from eventreg.documents.settings import label_sheet_problem
-
-    monkeypatch.setitem(sys.modules, "eventreg.documents.badge_layouts", None)  # its import fails
-    sheet = {"page_width": 210, "page_height": 297, "columns": 3, "rows": 8, "label_width": 70, "label_height": 37}
-    sheet |= {"margin_top": 0, "margin_left": 0, "gap_horizontal": 0, "gap_vertical": 0} | changes
-    with app.test_request_context():
-        problem = label_sheet_problem(sheet)
-        assert (str(problem) if problem else None) == message

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import DocumentSettings, Event, Organizer, StoredImage
 from ..placeholders import unknown_placeholders
 from ..visas.template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
+from .badge_layouts import label_sheet_problems
 from .images import ImageRefused, store_image
 
 PREFIX_PATTERN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
@@ -111,28 +112,8 @@ def letter_template_problem(text: str) -> str | None:
 
 def label_sheet_problem(sheet: dict) -> str | None:
     """Why a custom label sheet cannot be printed (a size that is not positive, labels that overflow the page),
-    or None."""
-    try:
-        # The badges' own check (documents/badge_layouts.py) is the one that counts, once it is there.
-        from .badge_layouts import label_sheet_problems
-    except ImportError:
-        label_sheet_problems = None
-    if label_sheet_problems is not None:
-        return " ".join(str(problem) for problem in label_sheet_problems(sheet)) or None
-    if any(sheet[name] <= 0 for name in ("page_width", "page_height", "label_width", "label_height", *SHEET_COUNTS)):
-        return _l("The page and label sizes, the columns and the rows must be more than zero.")
-    if any(sheet[name] < 0 for name in ("margin_top", "margin_left", "gap_horizontal", "gap_vertical")):
-        return _l("Margins and gaps cannot be negative.")
-    columns, rows = sheet["columns"], sheet["rows"]
-    width = sheet["margin_left"] + columns * sheet["label_width"] + (columns - 1) * sheet["gap_horizontal"]
-    height = sheet["margin_top"] + rows * sheet["label_height"] + (rows - 1) * sheet["gap_vertical"]
-    if width > sheet["page_width"] or height > sheet["page_height"]:
-        return _l(
-            "The labels do not fit on the page: they reach %(width)s × %(height)s mm.",
-            width=f"{width:g}",
-            height=f"{height:g}",
-        )
-    return None
+    or None: the badges' own check (documents/badge_layouts.py)."""
+    return " ".join(str(problem) for problem in label_sheet_problems(sheet)) or None
 
 
 def check_change(change: SettingsChange, languages: list[str]) -> None:
