@@ -74,12 +74,7 @@ def issue_selected(slug: str):
     raw = request.form.getlist("application_id")[:MAX_SELECTED]
     ids = [int(value) for value in raw if value.isdigit() and len(value) < 12]
     if form.validate_on_submit():
-        try:
-            letters = issue_letters(event, ids, current_organizer())
-        except VisaRefused as refusal:
-            flash(refusal.message, "error")
-        else:
-            flash(_issued_message(len(letters)), "success")
+        _issue(event, ids)
     return _back(slug)
 
 
@@ -97,13 +92,18 @@ def issue_all(slug: str):
     if not ids:
         flash(_("There is no pending request to issue."), "info")
         return _back(slug)
+    _issue(event, ids)
+    return _back(slug)
+
+
+def _issue(event, ids: list[int]) -> None:
+    """Issue letters to the requests `ids` and say how it went."""
     try:
         letters = issue_letters(event, ids, current_organizer())
     except VisaRefused as refusal:
         flash(refusal.message, "error")
     else:
         flash(_issued_message(len(letters)), "success")
-    return _back(slug)
 
 
 @bp.route("/events/<slug:slug>/visas/<int:application_id>/refuse", methods=["POST"])
