@@ -22,6 +22,7 @@ from eventreg.models import (
     token_digest,
 )
 from eventreg.registration.privacy import erase_registration, purge_event
+from eventreg.visas.application import visa_application
 from tests.conftest import create_test_event, private_token
 
 NUMBER = "X9Q47112"
@@ -345,3 +346,27 @@ def test_saving_the_same_passport_data_rewrites_nothing(app, client, make_event)
     )
     with app.app_context():
         assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.edited")).all() == []
+
+
+def test_a_focal_point_neither_sees_nor_changes_a_members_passport_data(app, client):
+    """The member's visa request is theirs: their focal point's edit page does not show the passport data, and an
+    edit there keeps the request as it is."""
+    from tests.test_focal_point import member_form, setup
+
+    event, _delegation_id, _focal_id, token = setup(app)
+    visa = {key: value for key, value in visa_form(event).items() if key.startswith("visa")}
+    client.post(f"/r/{token}/delegation", data=member_form("olga@example.org", **visa))
+    with app.app_context():
+        member = db.session.scalar(select(Registration).where(Registration.email == "olga@example.org"))
+        member_id = member.id
+        assert visa_application(member_id).passport_number == "X9Q47112"
+    page = client.get(f"/r/{token}/delegation/members/{member_id}/edit")
+    assert page.status_code == 200
+    assert "X9Q47112" not in page.text and "Passport number" not in page.text
+    edit = {key: value for key, value in member_form("olga@example.org", dietary="Vegan").items() if key != "email"}
+    response = client.post(f"/r/{token}/delegation/members/{member_id}/edit", data={**edit, "visa_letter": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Registration, member_id).dietary == "Vegan"
+        kept = visa_application(member_id)
+        assert (kept.passport_number, kept.passport_name) == ("X9Q47112", "BAI CHUNLI")

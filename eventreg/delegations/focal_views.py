@@ -114,10 +114,13 @@ def edit_delegation_member(token: str, member_id: int):
         member = member_of(delegation, member_id)
     except NoSuchMember:
         abort(404)
-    form = MemberEditForm.for_event(member.event_id, obj=member, assigned=assigned_category(member))
+    # The member's passport data is not shown to the focal point: its owner changes it on their own page.
+    form = MemberEditForm.for_event(member.event_id, obj=member, assigned=assigned_category(member), asks_visa=False)
     status = 200
     if form.validate_on_submit():
-        values = {name: form[name].data for name in DelegateDetails.__dataclass_fields__ if name != "email"}
+        values = {
+            name: form[name].data for name in DelegateDetails.__dataclass_fields__ if name not in ("email", "visa")
+        }
         try:
             changed = edit_member(delegation, member.id, DelegateDetails(email=member.email, **values))
         except NoSuchMember:

@@ -230,18 +230,28 @@ class RegistrationForm(Form):
         return valid
 
     @classmethod
-    def for_event(cls, event: Event | int, *args, assigned: str | None = None, every: bool = False, **kwargs):
+    def for_event(
+        cls,
+        event: Event | int,
+        *args,
+        assigned: str | None = None,
+        every: bool = False,
+        asks_visa: bool | None = None,
+        **kwargs,
+    ):
         """The form for one event: its categories offered as offer_categories() says (same arguments); the visa
-        fields, except on an organizer's edit (`every`), checked against the event's days and, for a registration
-        given as `obj`, filled from its visa application."""
+        fields, except on an organizer's edit (`every`) or where `asks_visa` is False (a focal point's edit of a
+        member: the passport data is its owner's and the visa letters right's), checked against the event's days
+        and, for a registration given as `obj`, filled from its visa application."""
+        asks_visa = not every if asks_visa is None else asks_visa
         kept = kwargs.get("obj")
         application = None
-        if not every and isinstance(kept, Registration) and kept.id is not None and kept.visa_letter:
+        if asks_visa and isinstance(kept, Registration) and kept.id is not None and kept.visa_letter:
             application = visa_application(kept.id)
             kwargs["data"] = {**kwargs.get("data", {}), "visa": application}
         form = cls(*args, **kwargs)
         offer_categories(form, event, assigned, every=every)
-        form.asks_visa = not every
+        form.asks_visa = asks_visa
         if isinstance(event, Event):
             form.visa_period = event_dates(event)
         form.kept_arrival = application.arrival if application is not None else None
