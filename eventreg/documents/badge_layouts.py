@@ -4,6 +4,7 @@ printer, label sheets) as data, and the check of a custom label sheet that the e
 import math
 from dataclasses import asdict, dataclass, fields
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -121,16 +122,16 @@ def label_sheet_problems(sheet: LabelSheet | dict | None) -> list[str]:
         problems.append(
             _(
                 "The labels do not fit across the page: they reach %(reach)s mm of %(page)s mm.",
-                reach=f"{right:g}",
-                page=f"{s.page_width:g}",
+                reach=format_decimal(right),
+                page=format_decimal(s.page_width),
             )
         )
     if bottom > s.page_height + FIT_TOLERANCE:
         problems.append(
             _(
                 "The labels do not fit down the page: they reach %(reach)s mm of %(page)s mm.",
-                reach=f"{bottom:g}",
-                page=f"{s.page_height:g}",
+                reach=format_decimal(bottom),
+                page=format_decimal(s.page_height),
             )
         )
     return problems

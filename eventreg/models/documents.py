@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -28,7 +29,7 @@ DOCUMENT_JOB_STATE_LABELS = {
     DocumentJobState.QUEUED: _l("Waiting for a worker"),
     DocumentJobState.RUNNING: _l("Rendering"),
     DocumentJobState.DONE: _l("Ready"),
-    DocumentJobState.FAILED: _l("Failed"),
+    DocumentJobState.FAILED: lazy_pgettext("document job", "Failed"),
 }
 
 
