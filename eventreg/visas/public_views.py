@@ -21,13 +21,6 @@ def _verify_limit() -> str:
     return current_app.config["VERIFY_LIMIT"]
 
 
-def _private(response):
-    """Neither kept by a cache nor indexed: the page names a person."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 @bp.route("/verify/<number>/<code>")
 @public
 @limiter.limit(_verify_limit, key_func=get_remote_address)
@@ -37,9 +30,8 @@ def verify(number: str, code: str):
     letter = verified_letter(number, code)
     if letter is None:
         abort(404)
-    return _private(
-        make_response(render_template("visas/verify.html", letter=letter, letter_state_labels=LETTER_STATE_LABELS))
-    )
+    # Neither cached nor indexed (it names a person): security.PRIVATE_PUBLIC_ENDPOINTS.
+    return render_template("visas/verify.html", letter=letter, letter_state_labels=LETTER_STATE_LABELS)
 
 
 @bp.route("/r/<token:token>/visa-letter.pdf")
@@ -53,4 +45,4 @@ def own_letter(token: str):
     response = make_response(render_letter(letter))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{letter.number}.pdf"'
-    return _private(response)
+    return response
