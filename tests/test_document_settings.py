@@ -157,3 +157,16 @@ def test_only_organizers_of_the_event(app, client, make_event, make_organizer):
     email, password = make_organizer("desk@example.org", role="checkin")
     client.post("/auth/login", data={"email": email, "password": password})
     assert client.get(url(event)).status_code == 403
+
+
+def test_a_prefix_another_event_uses_is_refused(app, logged_in, make_event):
+    """Letter numbers name letters site-wide (/verify/<number>/…): two events never share a prefix."""
+    first, second = make_event(title="First Ceremony"), make_event(title="Second Ceremony")
+    assert logged_in.post(url(first), data=valid_form(letter_prefix="ANSO-2027")).status_code == 302
+    response = logged_in.post(url(second), data=valid_form(letter_prefix="anso-2027"))
+    assert response.status_code == 422
+    assert "Another event numbers its letters with anso-2027: please choose another prefix." in response.text
+    with app.app_context():
+        assert db.session.get(DocumentSettings, second.id) is None
+    # The event itself may save its own prefix again.
+    assert logged_in.post(url(first), data=valid_form(letter_prefix="ANSO-2027")).status_code == 302

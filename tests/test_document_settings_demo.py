@@ -69,3 +69,15 @@ def test_a_demo_letter_renders_on_the_letterhead(app, ceremony):
     assert letter.number in text
     assert "邀请函" in text.replace(" ", "")
     assert code in text  # the verification code, typed by a consulate
+
+
+def test_a_second_demo_ceremony_numbers_its_letters_apart(app, ceremony):
+    """Running the demo again adds another ceremony, whose letters cannot take the first one's numbers."""
+    with app.app_context():
+        second = load_demo(delegates=DELEGATES).event
+        numbers = db.session.scalars(select(VisaLetter.number).where(VisaLetter.event_id == second.id)).all()
+        first = db.session.scalars(select(VisaLetter.number).where(VisaLetter.event_id == ceremony)).all()
+        assert numbers and not set(numbers) & set(first)
+        assert (
+            document_settings(second).letter_prefix != document_settings(db.session.get(Event, ceremony)).letter_prefix
+        )

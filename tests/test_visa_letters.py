@@ -88,6 +88,21 @@ def test_the_settings_prefix_numbers_the_letters(app):
     assert issue(app, event, visa_request(app, event)) == ["CAS-VISA-2027-0001"]
 
 
+def test_a_number_another_event_holds_is_never_issued(app):
+    """Two events whose settings came to share a prefix (written around the settings page's check): the second
+    one's issue is refused with the reason, and nothing is written."""
+    first, second = create_test_event(app, title="ANSO"), create_test_event(app, title="ANSO bis")
+    with app.app_context():
+        for event in (first, second):
+            db.session.add(DocumentSettings(event_id=event.id, letter_prefix="CAS-VISA-2027"))
+        db.session.commit()
+    assert issue(app, first, visa_request(app, first)) == ["CAS-VISA-2027-0001"]
+    application_id = visa_request(app, second, 2)
+    with app.app_context(), pytest.raises(VisaRefused, match="Another event numbers its letters with CAS-VISA-2027"):
+        issue_letters(db.session.get(Event, second.id), [application_id], None)
+    assert letters_of(app, second) == []
+
+
 def test_issuing_again_replaces_the_valid_letter_with_a_new_number(app):
     event = create_test_event(app, title="ANSO")
     application_id = visa_request(app, event)

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from ..documents.images import reencoded
+from ..documents.settings import default_prefix, prefix_taken
 from ..extensions import db
 from ..mail.queue import SUBJECTS
 from ..mail.retry import record_sent
@@ -87,13 +88,20 @@ def add_letterhead(event: Event) -> DocumentSettings:
         signatory_title="Secretary General",
         logo_id=logo.id,
         signature_id=signature.id,
-        letter_prefix=f"ANSO-{event.starts_at.year}",
+        letter_prefix=demo_prefix(event),
         letter_template=DEFAULT_LETTER_TEMPLATE,
         second_language="zh_Hans",
         second_template=CHINESE_TEMPLATE,
     )
     db.session.add(settings)
     return settings
+
+
+def demo_prefix(event: Event) -> str:
+    """ANSO-<year>, as the alliance numbers its letters, unless an earlier demo ceremony took it: then the event's
+    own default (its slug and year), which no other event has."""
+    prefix = f"ANSO-{event.starts_at.year}"
+    return default_prefix(event) if prefix_taken(event.id, prefix) else prefix
 
 
 def add_visa_requests(event: Event, rng: random.Random) -> list[int]:

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..attendees.filters import AttendeeFilter
 from ..categories.services import category_infos
@@ -31,25 +33,45 @@ def badges_command(slug, output, layout, status, categories, language, crop_mark
     """Write the name badges of an event's delegates to a PDF."""
     event = event_by_slug(slug)
     if event is None:
-        raise click.UsageError(f"No event has the address {slug!r}.")
+        raise click.UsageError(_("No event has the address %(slug)s.", slug=repr(slug)))
     if layout not in layout_keys(event):
-        raise click.UsageError(f"Unknown layout {layout!r}; choose one of {', '.join(layout_keys(event))}.")
+        raise click.UsageError(
+            _(
+                "Unknown layout %(layout)s; choose one of %(layouts)s.",
+                layout=repr(layout),
+                layouts=", ".join(layout_keys(event)),
+            )
+        )
     known = {info.code for info in category_infos(event.id)}
     unknown = [code for code in categories if code not in known]
     if unknown:
-        raise click.UsageError(f"The event has no category {', '.join(unknown)}; it has {', '.join(sorted(known))}.")
+        raise click.UsageError(
+            _(
+                "The event has no category %(unknown)s; it has %(known)s.",
+                unknown=", ".join(unknown),
+                known=", ".join(sorted(known)),
+            )
+        )
     if language is not None and language not in offered_languages():
-        raise click.UsageError(f"Language {language!r} is not offered; choose one of {', '.join(offered_languages())}.")
+        raise click.UsageError(
+            _(
+                "Language %(language)s is not offered; choose one of %(languages)s.",
+                language=repr(language),
+                languages=", ".join(offered_languages()),
+            )
+        )
     query = badge_selection(event, AttendeeFilter(status=status, sort="name"))
     if categories:
         query = query.where(Registration.category.in_(categories))
     count = count_of(query)
     if count == 0:
-        raise click.ClickException("No registration matches: no file was written.")
+        raise click.ClickException(_("No registration matches: no file was written."))
     rows = db.session.scalars(query.execution_options(yield_per=CHUNK_BADGES))
     pdf = badge_pdf(event, rows, layout=layout, language=language, crop_marks=crop_marks)
     output.write_bytes(pdf)
-    click.echo(f"{count} badge{'' if count == 1 else 's'} written to {output}.")
+    click.echo(
+        ngettext("%(num)d badge written to %(file)s.", "%(num)d badges written to %(file)s.", count, file=str(output))
+    )
 
 
 commands = [badges_command]

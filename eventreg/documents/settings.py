@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from .. import audit
 from ..extensions import db
-from ..models import DocumentSettings, Event, Organizer, StoredImage
+from ..models import DocumentSettings, Event, Organizer, StoredImage, VisaLetter
 from ..placeholders import unknown_placeholders
 from ..visas.template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
 from .badge_layouts import label_sheet_problems
@@ -116,7 +117,19 @@ def label_sheet_problem(sheet: dict) -> str | None:
     return " ".join(str(problem) for problem in label_sheet_problems(sheet)) or None
 
 
-def check_change(change: SettingsChange, languages: list[str]) -> None:
+def prefix_taken(event_id: int, prefix: str) -> bool:
+    """Whether another event numbers its letters with `prefix` (in its settings, or on letters already issued):
+    a letter's number names it on the verification page, so two events may never share one."""
+    others = select(DocumentSettings.event_id).where(
+        DocumentSettings.event_id != event_id, func.upper(DocumentSettings.letter_prefix) == prefix.upper()
+    )
+    issued = select(VisaLetter.id).where(
+        VisaLetter.event_id != event_id, func.upper(VisaLetter.number).like(f"{prefix.upper()}-%")
+    )
+    return db.session.scalar(others.limit(1)) is not None or db.session.scalar(issued.limit(1)) is not None
+
+
+def check_change(change: SettingsChange, languages: list[str], event_id: int | None = None) -> None:
     """Raise SettingsRefused for the first value the settings cannot take."""
     prefix = change.letter_prefix
     if not prefix or len(prefix) > MAX_PREFIX_LENGTH or not PREFIX_PATTERN.fullmatch(prefix):
@@ -125,6 +138,11 @@ def check_change(change: SettingsChange, languages: list[str]) -> None:
                 "Letters, digits and single hyphens only, at most %(max)d characters, e.g. ANSO-2027.",
                 max=MAX_PREFIX_LENGTH,
             ),
+            "letter_prefix",
+        )
+    if event_id is not None and prefix and prefix_taken(event_id, prefix):
+        raise SettingsRefused(
+            _l("Another event numbers its letters with %(prefix)s: please choose another prefix.", prefix=prefix),
             "letter_prefix",
         )
     if not change.letter_template.strip():
@@ -168,7 +186,7 @@ def save_settings(
     """Save an event's document settings in ONE transaction with one audit entry ("event.documents_changed", the
     changed values before and after). Raises SettingsRefused (nothing written)."""
     try:
-        check_change(change, languages)
+        check_change(change, languages, event.id)
         settings = document_settings(event)
         before = audit.snapshot(settings, AUDITED) if settings in db.session else {}
         db.session.add(settings)

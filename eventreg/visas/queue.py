@@ -173,6 +173,16 @@ def issue_letters(event: Event, application_ids: list[int], organizer: Organizer
         raise VisaRefused(_("Some of the selected requests are no longer in the queue. Reload the page and try again."))
     sequence = db.session.scalar(select(func.max(VisaLetter.sequence)).where(VisaLetter.event_id == event.id)) or 0
     prefix = letter_prefix(event, settings)
+    numbers = [letter_number(prefix, sequence + offset) for offset in range(1, len(rows) + 1)]
+    if db.session.scalar(select(VisaLetter.id).where(VisaLetter.number.in_(numbers)).limit(1)) is not None:
+        # Another event numbered its letters with the same prefix: numbers name letters site-wide (/verify/…).
+        db.session.rollback()
+        raise VisaRefused(
+            _(
+                "Another event numbers its letters with %(prefix)s: choose another prefix in the document settings.",
+                prefix=prefix,
+            )
+        )
     today = utcnow().date()
     issued = []
     for application, registration in rows:
