@@ -6,8 +6,9 @@ through str.format, so it can reach nothing but the values it is given.
 import re
 from collections.abc import Iterable, Mapping
 
-# A placeholder: a name of lowercase letters, digits and underscores between braces. Anything else in braces is
-# plain text ("{ }", "{Name}" is reported as unknown only when it looks like a placeholder).
+# A placeholder: a name (a letter or underscore, then letters, digits, underscores) between braces. Names of any
+# case are matched, so a mistyped "{Given_name}" is reported as unknown instead of being printed as it is; braces
+# around anything else ("{ }", "{1}") are plain text.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
