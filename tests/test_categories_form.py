@@ -165,5 +165,5 @@ def _own(app, registration_id, **changes) -> dict:
 
 def _details(registration_id, **changes):
     registration = db.session.get(Registration, registration_id)
-    fields = {name: getattr(registration, name) for name in delegate().__dataclass_fields__}
+    fields = {name: getattr(registration, name) for name in delegate().__dataclass_fields__ if name != "visa"}
     return delegate(**{**fields, **changes})

@@ -353,7 +353,7 @@ def test_an_event_is_created_and_edited_in_a_real_browser_without_accessibility_
     page.get_by_label("Ends", exact=True).fill("2027-05-10T17:00")
     page.get_by_role("button", name="Create event").click()
     page.wait_for_url(f"{base_url}/organizer/events/founding-assembly")
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     assert page.get_by_label("Starts", exact=True).input_value() == "2027-05-10T09:30"
     found["settings"] = violations(page)
     page.get_by_label("Title", exact=True).fill("Founding Assembly of the Alliance")

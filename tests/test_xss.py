@@ -9,6 +9,7 @@ import csv
 import email
 import email.policy
 import io
+import subprocess
 from urllib.parse import urljoin, urlsplit
 
 import icalendar
@@ -89,6 +90,10 @@ EVENT_PAGES = {
 }
 
 
+# The PDFs that print what the delegate typed (the seeded registration's name, its visa request's passport name).
+PRINTED = {"badges.badges_pdf", "badges.desk_badge", "visa_letters.own_letter", "visas.download_letter"}
+
+
 def _assert_page_inert(response, endpoint: str, payload: str, must_show: set[str]) -> None:
     """One answer of any type: HTML parsed for active content, JSON and SVG checked for what they are."""
     # The login page sends a logged-in organizer on: still read.
@@ -104,9 +109,21 @@ def _assert_page_inert(response, endpoint: str, payload: str, must_show: set[str
     elif response.mimetype == "image/svg+xml":
         svg = etree.fromstring(response.data)
         assert not svg.xpath("//*[local-name()='script' or starts-with(name(@*), 'on')]"), endpoint
+    elif response.mimetype == "application/pdf":
+        # Rendered from escaped HTML: no script or action made it into the PDF, and the payload is printed as the
+        # text it is (markup would have been taken as tags, and vanished from the page).
+        for action in (b"/JavaScript", b"/JS", b"/Launch", b"/OpenAction"):
+            assert action not in response.data, (endpoint, action)
+        if endpoint in PRINTED:
+            printed = subprocess.run(
+                ["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True
+            ).stdout.decode()
+            assert "".join(payload.split()) in "".join(printed.split()), endpoint
     else:
-        # Files a browser does not render as a page; the exports and the calendar have tests of their own below.
-        assert response.mimetype in {"text/css", "text/calendar", "text/csv", XLSX}, (endpoint, response.mimetype)
+        # Files a browser does not render as a page; the exports and the calendar have tests of their own below, the
+        # letterhead's images are re-encoded on upload (tests/test_letterhead_images.py).
+        files = {"text/css", "text/calendar", "text/csv", XLSX, "image/png", "image/jpeg"}
+        assert response.mimetype in files, (endpoint, response.mimetype)
 
 
 @pytest.mark.parametrize(
@@ -215,9 +232,9 @@ def test_the_mails_html_part_shows_payloads_as_text(app, make_organizer, payload
     with app.app_context():  # the event moves, and its delegate is told: the before and after show the payload
         update_event(db.session.get(Event, seeded.event_id), tell_delegates=True, venue=f"{payload} (Hall B)")
     mails = composed_mails(app, seeded)
-    # The confirmation, the "changed" mail, the confirmation of a new address and the new place.
+    # The confirmation, the "changed" mail, the confirmation of a new address, the visa letter and the new place.
     assert [mail["Subject"].split(":")[0] for mail in mails][-1] == "New date, time or place"
-    assert len(mails) == 4
+    assert len(mails) == 5
     for mail in mails:
         assert payload in mail["Subject"]
         html = mail.get_body(("html",)).get_content()

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth.access import managed_event, requires
+from ..errors import CSRF_MESSAGE
 from ..extensions import csrf
 from ..languages import offered_languages
 from ..models import Right
@@ -53,6 +54,9 @@ def edit_settings(slug: str):
             return _page(event, settings, form, upload_errors), 422
         flash(_("The document settings have been saved."), "success")
         return redirect(url_for(".edit_settings", slug=slug))
+    if "csrf_token" in form.errors:  # exempt from the global check, so the page says it (the summary skips it)
+        form.form_errors.append(CSRF_MESSAGE)
+        return _page(event, settings, form, {}), 400  # as the global check answers a form without its token
     return _page(event, settings, form, {}), 422 if form.errors else 200
 
 
