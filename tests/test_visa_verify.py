@@ -5,8 +5,11 @@ limited. And the delegate's own letter from their private page."""
 import pytest
 from sqlalchemy import select
 
+from eventreg.attendees.services import apply_action, apply_bulk_action
 from eventreg.extensions import db
 from eventreg.models import Event, LetterState, VisaApplication, VisaLetter
+from eventreg.registration.self_service import cancel_own_registration
+from eventreg.registration.status import StatusAction
 from eventreg.visas.letters import unseal_content
 from eventreg.visas.queue import refuse_request, withdraw_letter
 from tests.conftest import create_test_event, drop_tables, make_app, private_token
@@ -117,3 +120,20 @@ def test_the_private_page_asks_for_missing_details(app, client):
     page = client.get(f"/r/{private_token(app, registration_id)}").text
     assert "do not have the passport details they need yet" in page
     assert "waiting for the organizers" not in page
+
+
+@pytest.mark.parametrize("who", ["delegate", "organizer", "organizer in bulk"])
+def test_a_cancelled_registrations_letter_is_withdrawn(app, client, who):
+    event = create_test_event(app, title="ANSO")
+    number, code, registration_id = issued_letter(app, 1, event)
+    token = private_token(app, registration_id)
+    with app.app_context():
+        if who == "delegate":
+            cancel_own_registration(registration_id)
+        elif who == "organizer":
+            apply_action(event.id, registration_id, StatusAction.CANCEL)
+        else:
+            apply_bulk_action(event.id, [registration_id], StatusAction.CANCEL)
+    page = client.get(f"/verify/{number}/{code}").text
+    assert "Withdrawn" in page and "Valid" not in page
+    assert client.get(f"/r/{token}/visa-letter.pdf").status_code == 404

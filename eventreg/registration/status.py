@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from .. import audit
 from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration, Status
+from ..visas.letter_states import withdraw_letters
 from .capacity import promote_waitlisted
 from .services import RegistrationRefused
 
@@ -82,7 +83,8 @@ def change_status(
 
     Cancelling or rejecting frees the registration's seats; the waiting list is then promoted into them in the same
     transaction (unless `promote` is False: a bulk action promotes once, after all its changes). Returns the
-    registrations promoted.
+    registrations promoted. Their visa letters are withdrawn too: a consulate must not read an ended registration's
+    letter as valid.
     """
     reason = _refusal_reason(event, registration, action)
     if reason is not None:
@@ -90,6 +92,8 @@ def change_status(
     transition = TRANSITIONS[action]
     before = audit.snapshot(registration, ("status",))
     registration.status = transition.to
+    if transition.to in (Status.CANCELLED, Status.REJECTED):
+        withdraw_letters(registration.id)
     entry = audit.record(
         transition.audit_action,
         event=event,
