@@ -248,3 +248,15 @@ def test_check_in_staff_are_refused(app, client, make_event, make_organizer):
     for tail in ("", ".json", "/download"):
         assert client.get(jobs_url(event, job_id, tail)).status_code == 403
     assert client.get(jobs_url(event)).status_code == 403
+
+
+def test_a_job_is_created_after_another_connection_wrote_meanwhile(app, make_event):
+    """The request read first (its page), another request committed, then the job is queued: it waits for the
+    write lock instead of failing with "database is locked"."""
+    event = make_event()
+    with app.app_context():
+        loaded = db.session.get(Event, event.id)  # the request's read transaction begins
+        with db.engine.connect() as other, other.begin():
+            other.execute(update(Event).where(Event.id == event.id).values(title="Renamed meanwhile"))
+        job = create_job(loaded, "test-names", {"names": ["Ada"]}, None)
+        assert db.session.get(DocumentJob, job.id).state == "queued"

@@ -85,21 +85,35 @@ def reencoded(content: bytes) -> tuple[bytes, str, int, int]:
     return output.getvalue(), _CONTENT_TYPES[kind], width, height
 
 
-def store_image(event: Event, purpose: str, file_storage) -> StoredImage:
-    """Check and re-encode an upload (a werkzeug FileStorage) and add it to the session as the event's image for
-    `purpose` ("logo" or "signature"); the caller commits. Raises ImageRefused."""
-    if purpose not in PURPOSES:
-        raise ValueError(f"unknown image purpose {purpose!r}")
+def read_upload(file_storage) -> tuple[bytes, str, int, int]:
+    """Check and re-encode an upload (a werkzeug FileStorage): (bytes, content type, width, height), as reencoded()
+    returns them. Nothing is written: callers re-encode before they take the write lock. Raises ImageRefused."""
     # Read one byte more than allowed: enough to know it is too large without reading all of a huge upload.
     content = file_storage.stream.read(max_bytes() + 1)
     if not content:
         raise ImageRefused(_l("The file is empty."))
-    data, content_type, width, height = reencoded(content)
+    return reencoded(content)
+
+
+def add_image(event: Event, purpose: str, encoded: tuple[bytes, str, int, int]) -> StoredImage:
+    """Add an image read_upload() re-encoded to the session as the event's image for `purpose` ("logo" or
+    "signature"); the caller commits."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown image purpose {purpose!r}")
+    data, content_type, width, height = encoded
     image = StoredImage(
         event_id=event.id, purpose=purpose, content_type=content_type, data=data, width=width, height=height
     )
     db.session.add(image)
     return image
+
+
+def store_image(event: Event, purpose: str, file_storage) -> StoredImage:
+    """Check and re-encode an upload (a werkzeug FileStorage) and add it to the session as the event's image for
+    `purpose` ("logo" or "signature"); the caller commits. Raises ImageRefused."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown image purpose {purpose!r}")
+    return add_image(event, purpose, read_upload(file_storage))
 
 
 def event_image(event: Event, image_id: int) -> StoredImage | None:

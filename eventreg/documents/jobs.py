@@ -76,6 +76,8 @@ def create_job(event: Event, kind: str, params: dict, organizer: Organizer | Non
     """Queue a job of `kind` for `event` with `params` (what its render reads), asked for by `organizer`; commits."""
     if kind not in KINDS:
         raise UnknownJobKind(kind)
+    # The write lock first: on SQLite a transaction that began by reading fails at once when it comes to write.
+    begin_write_transaction()
     job = DocumentJob(
         event_id=event.id,
         kind=kind,

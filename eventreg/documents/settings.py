@@ -11,11 +11,12 @@ from werkzeug.datastructures import FileStorage
 
 from .. import audit
 from ..extensions import db
-from ..models import DocumentSettings, Event, Organizer, StoredImage, VisaLetter
+from ..models import DocumentSettings, Event, Organizer, VisaLetter
 from ..placeholders import unknown_placeholders
+from ..registration.capacity import lock_event
 from ..visas.template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
 from .badge_layouts import label_sheet_problems
-from .images import ImageRefused, store_image
+from .images import ImageRefused, add_image, read_upload
 
 PREFIX_PATTERN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 MAX_PREFIX_LENGTH = 30
@@ -158,26 +159,32 @@ def check_change(change: SettingsChange, languages: list[str], event_id: int | N
         raise SettingsRefused(problem, "label_sheet")
 
 
-def _replace_image(event: Event, settings: DocumentSettings, purpose: str, change: SettingsChange) -> None:
-    upload = getattr(change, purpose)
-    old_id = getattr(settings, f"{purpose}_id")
-    if upload is None and purpose not in change.remove:
+def _read_uploads(change: SettingsChange) -> dict[str, tuple[bytes, str, int, int]]:
+    """The change's uploads re-encoded, by purpose: done before the write lock is taken, so that no other writer
+    waits while Pillow decodes. Raises SettingsRefused."""
+    encoded = {}
+    for purpose in ("logo", "signature"):
+        upload = getattr(change, purpose)
+        if upload is not None:
+            try:
+                encoded[purpose] = read_upload(upload)
+            except ImageRefused as refusal:
+                raise SettingsRefused(refusal.message, purpose) from None
+    return encoded
+
+
+def _replace_image(
+    event: Event, settings: DocumentSettings, purpose: str, change: SettingsChange, encoded: dict
+) -> None:
+    if purpose not in encoded and purpose not in change.remove:
         return
     new_id = None
-    if upload is not None:
-        try:
-            image = store_image(event, purpose, upload)
-        except ImageRefused as refusal:
-            raise SettingsRefused(refusal.message, purpose) from None
+    if purpose in encoded:
+        image = add_image(event, purpose, encoded[purpose])
         db.session.flush()
         new_id = image.id
+    # The replaced image is kept: letters already issued name it by id, and render again as they were issued.
     setattr(settings, f"{purpose}_id", new_id)
-    if old_id is not None and old_id != new_id:
-        # The replaced image is deleted once nothing points at it (flush first: the foreign key).
-        db.session.flush()
-        old = db.session.get(StoredImage, old_id)
-        if old is not None:
-            db.session.delete(old)
 
 
 def save_settings(
@@ -186,6 +193,10 @@ def save_settings(
     """Save an event's document settings in ONE transaction with one audit entry ("event.documents_changed", the
     changed values before and after). Raises SettingsRefused (nothing written)."""
     try:
+        encoded = _read_uploads(change)
+        # The event's lock first: two saves (the first one of all creates the row) take turns, and on SQLite a
+        # transaction that began by reading cannot fail with "database is locked" when it comes to write.
+        event = lock_event(event.id)
         check_change(change, languages, event.id)
         settings = document_settings(event)
         before = audit.snapshot(settings, AUDITED) if settings in db.session else {}
@@ -196,7 +207,7 @@ def save_settings(
         if not change.second_language:
             settings.second_template = ""
         for purpose in ("logo", "signature"):
-            _replace_image(event, settings, purpose, change)
+            _replace_image(event, settings, purpose, change, encoded)
         db.session.flush()
         old, new = audit.changes(before, audit.snapshot(settings, AUDITED))
         if old or new:
