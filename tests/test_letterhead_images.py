@@ -5,6 +5,7 @@ import io
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 from werkzeug.datastructures import FileStorage
 
 from eventreg.documents.images import ImageRefused, store_image
@@ -88,3 +89,37 @@ def test_oversize_file_is_refused(app, make_event):
     with pytest.raises(ImageRefused) as refusal:
         stored(app, make_event(), big)
     assert str(refusal.value.message) == "The image is too large: at most 2 KB, please."
+
+
+def test_a_letter_issued_before_the_signature_was_replaced_renders_with_the_old_one(app, make_event):
+    """Issued letters name their images by id: a replaced signature is kept, and the letter renders as issued."""
+    from eventreg.documents.settings import SettingsChange, save_settings
+    from eventreg.models import VisaLetter
+    from eventreg.visas.letters import render_letter
+    from tests.test_visa_letters import issue, visa_request
+
+    event = make_event()
+
+    def save_signature(colour):
+        buffer = io.BytesIO()
+        Image.new("RGB", (60, 20), colour).save(buffer, format="PNG")
+        change = SettingsChange(
+            letter_prefix="ANSO-2027",
+            letter_template="Dear consul, {passport_name}.",
+            signature=upload(buffer.getvalue(), filename="signature.png"),
+        )
+        with app.app_context():
+            save_settings(db.session.get(Event, event.id), change, None, ["en"])
+
+    def letter_images() -> list[bytes]:
+        with app.app_context():
+            letter = db.session.scalars(db.select(VisaLetter).where(VisaLetter.event_id == event.id)).one()
+            reader = PdfReader(io.BytesIO(render_letter(letter)))
+            return [image.data for page in reader.pages for image in page.images]
+
+    save_signature((0, 0, 200))
+    issue(app, event, visa_request(app, event))
+    issued = letter_images()
+    assert len(issued) >= 1
+    save_signature((200, 0, 0))
+    assert letter_images() == issued
