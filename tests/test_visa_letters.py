@@ -19,12 +19,21 @@ from eventreg.models import (
     Event,
     LetterState,
     OutboxMessage,
+    Registration,
+    Status,
     VisaApplication,
     VisaLetter,
     VisaState,
 )
 from eventreg.visas.letters import render_letter, unseal_content
-from eventreg.visas.queue import VisaRefused, issue_letters, refuse_request, withdraw_letter
+from eventreg.visas.queue import (
+    VisaRefused,
+    issue_letters,
+    issue_pending,
+    queue_counts,
+    refuse_request,
+    withdraw_letter,
+)
 from tests.conftest import create_test_event, register_test_delegate
 
 PASSPORT = "E12345678"
@@ -231,3 +240,46 @@ def test_the_letter_is_mailed_as_a_pdf_attachment(smtp_app, smtp_server):
     assert number in text and "BAI CHUNLI 1" in text
     assert "https://register.example.org/verify/" in text
     assert number in message.get_body(("plain",)).get_content()
+
+
+def _outbox_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(db.func.count()).select_from(OutboxMessage))
+
+
+def test_a_request_issued_or_refused_meanwhile_is_not_issued(app):
+    """A double submit, two organizers at once, a stale page: the second issue finds the request out of the queue."""
+    event = create_test_event(app, title="ANSO")
+    issued_id, refused_id = visa_request(app, event, 1), visa_request(app, event, 2)
+    issue(app, event, issued_id)
+    mails = _outbox_count(app)
+    with app.app_context():
+        refuse_request(db.session.get(Event, event.id), refused_id, "Not an invited speaker", None)
+    for application_id in (issued_id, refused_id):
+        with app.app_context(), pytest.raises(VisaRefused, match="no longer in the queue"):
+            issue_letters(db.session.get(Event, event.id), [application_id], None)
+    assert [state for _n, state in letters_of(app, event)] == [LetterState.VALID]
+    assert _outbox_count(app) == mails
+
+
+@pytest.mark.parametrize("status", [Status.WAITLISTED, Status.PENDING])
+def test_only_a_confirmed_registration_gets_a_letter(app, status):
+    event = create_test_event(app, title="ANSO")
+    waiting_id, confirmed_id = visa_request(app, event, 1), visa_request(app, event, 2)
+    with app.app_context():
+        db.session.get(Registration, db.session.get(VisaApplication, waiting_id).registration_id).status = status
+        db.session.commit()
+        stored = db.session.get(Event, event.id)
+        with pytest.raises(VisaRefused, match=r"The registration of .*Delegate1.* is not confirmed"):
+            issue_letters(stored, [confirmed_id, waiting_id], None)
+        assert [letter.holder_name for letter in issue_pending(stored, None)] == ["BAI CHUNLI 2"]
+        assert db.session.get(VisaApplication, waiting_id).state == VisaState.PENDING
+
+
+def test_a_blank_name_is_a_missing_detail_in_the_queue_too(app):
+    event = create_test_event(app, title="ANSO")
+    visa_request(app, event, 1, passport_name="   ")
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        assert (queue_counts(stored)["pending"], queue_counts(stored)["incomplete"]) == (0, 1)
+        assert issue_pending(stored, None) == []

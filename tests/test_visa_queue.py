@@ -4,7 +4,7 @@ request, refusing with a reason, withdrawing and downloading a letter; check-in 
 from sqlalchemy import select
 
 from eventreg.extensions import db
-from eventreg.models import DocumentSettings, LetterState, VisaApplication, VisaLetter, VisaState
+from eventreg.models import DocumentSettings, LetterState, Registration, Status, VisaApplication, VisaLetter, VisaState
 from tests.conftest import create_test_event, register_test_delegate
 from tests.test_visa_letters import issue, pdf_text, visa_request
 
@@ -113,3 +113,22 @@ def test_the_queue_needs_a_login(app, client):
     event = create_test_event(app, title="ANSO")
     response = client.get(queue_url(event))
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_the_queue_shows_the_registrations_status_and_issue_all_leaves_the_waitlisted_out(app, logged_in):
+    event = create_test_event(app, title="ANSO")
+    waiting_id = visa_request(app, event, 1)
+    visa_request(app, event, 2)
+    with app.app_context():
+        db.session.get(
+            Registration, db.session.get(VisaApplication, waiting_id).registration_id
+        ).status = Status.WAITLISTED
+        db.session.commit()
+    page = logged_in.get(queue_url(event)).text
+    assert "Waitlisted" in page and "Confirmed" in page
+    done = logged_in.post(
+        f"/organizer/events/{event.slug}/visas/issue-all", data={"confirm": "y"}, follow_redirects=True
+    )
+    assert "1 visa letter issued" in done.text
+    with app.app_context():
+        assert db.session.get(VisaApplication, waiting_id).state == VisaState.PENDING

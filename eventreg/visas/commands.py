@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..events.services import event_by_slug
+from . import queue
 from .letters import render_letter
-from .queue import QUEUE_STATES, VisaRefused, issue_letters, pending_ids, queue_counts, queue_rows, valid_letters
+from .queue import QUEUE_STATES, VisaRefused, queue_counts, queue_rows, valid_letters
 
 
 @click.command("visa-letters")
@@ -35,9 +36,8 @@ def visa_letters_command(slug: str, issue_pending: bool, folder: Path | None) ->
             _("Set FLASK_SERVER_NAME (the site's host name): each letter prints the address where it is verified.")
         )
     if issue_pending:
-        ids = pending_ids(event)
         try:
-            issued = issue_letters(event, ids, None) if ids else []
+            issued = queue.issue_pending(event, None)
         except VisaRefused as refusal:
             raise click.ClickException(refusal.message) from None
         click.echo(

@@ -16,6 +16,7 @@ from ..models import (
     LetterState,
     Organizer,
     Registration,
+    Status,
     VisaApplication,
     VisaLetter,
     VisaState,
@@ -24,6 +25,7 @@ from ..models import (
 from ..models.common import token_digest
 from ..registration.capacity import lock_event
 from . import mails
+from .letter_states import withdraw_letters
 from .letters import (
     is_complete,
     letter_content,
@@ -47,14 +49,15 @@ class VisaRefused(ValueError):
         self.message = message
 
 
-# A request misses details when any field a letter prints is empty (requests from before the form asked for them).
+# A request misses details when any field a letter prints is empty (requests from before the form asked for them);
+# blank means empty, as letters.is_complete says.
 _INCOMPLETE = or_(
-    VisaApplication.passport_name == "",
+    func.trim(VisaApplication.passport_name) == "",
     VisaApplication.nationality == "",
     VisaApplication.passport_number_sealed == "",
     VisaApplication.passport_expiry.is_(None),
     VisaApplication.birth_date_sealed == "",
-    VisaApplication.consulate_city == "",
+    func.trim(VisaApplication.consulate_city) == "",
     VisaApplication.arrival.is_(None),
     VisaApplication.departure.is_(None),
 )
@@ -141,10 +144,20 @@ def requests_without_details(event: Event) -> list[Registration]:
 
 
 def pending_ids(event: Event) -> list[int]:
-    """The ids of every complete pending request (what "issue all pending" issues)."""
-    return list(
-        db.session.scalars(_requests(event.id).where(_state_filter("pending")).with_only_columns(VisaApplication.id))
-    )
+    """The ids of every complete pending request of a confirmed registration (what "issue all pending" issues)."""
+    query = _requests(event.id).where(_state_filter("pending"), Registration.status == Status.CONFIRMED)
+    return list(db.session.scalars(query.with_only_columns(VisaApplication.id)))
+
+
+def issue_pending(event: Event, organizer: Organizer | None) -> list[VisaLetter]:
+    """Issue a letter to every complete pending request of a confirmed registration, read under the event's lock
+    (a request issued or refused meanwhile is left alone); none when there is none."""
+    lock_event(event.id)  # first: it starts the write transaction
+    ids = pending_ids(event)
+    if not ids:
+        db.session.rollback()
+        return []
+    return _issue_locked(event, ids, organizer)
 
 
 def issue_letters(event: Event, application_ids: list[int], organizer: Organizer | None) -> list[VisaLetter]:
@@ -155,6 +168,10 @@ def issue_letters(event: Event, application_ids: list[int], organizer: Organizer
     if not application_ids:
         raise VisaRefused(_("Select at least one request to issue."))
     lock_event(event.id)  # first: it starts the write transaction
+    return _issue_locked(event, application_ids, organizer)
+
+
+def _issue_locked(event: Event, application_ids: list[int], organizer: Organizer | None) -> list[VisaLetter]:
     settings = letter_settings(event)
     unknown = unknown_in_templates(settings)
     if unknown:
@@ -165,8 +182,11 @@ def issue_letters(event: Event, application_ids: list[int], organizer: Organizer
                 names=", ".join("{" + name + "}" for name in unknown),
             )
         )
+    # Pending only: a request issued or refused since the page was loaded is not in the queue any more.
     rows = db.session.execute(
-        _requests(event.id).where(VisaApplication.id.in_(application_ids)).add_columns(Registration)
+        _requests(event.id)
+        .where(VisaApplication.id.in_(application_ids), VisaApplication.state == VisaState.PENDING)
+        .add_columns(Registration)
     ).all()
     if len(rows) != len(set(application_ids)):
         db.session.rollback()
@@ -190,6 +210,15 @@ def issue_letters(event: Event, application_ids: list[int], organizer: Organizer
             db.session.rollback()
             raise VisaRefused(
                 _("The request of %(name)s misses details: it cannot be issued yet.", name=registration.display_name)
+            )
+        if registration.status != Status.CONFIRMED:
+            # A letter invites to the event: a delegate on the waiting list or awaiting approval has no place yet.
+            db.session.rollback()
+            raise VisaRefused(
+                _(
+                    "The registration of %(name)s is not confirmed: its letter cannot be issued yet.",
+                    name=registration.display_name,
+                )
             )
         sequence += 1
         issued.append(
@@ -242,8 +271,10 @@ def refuse_request(event: Event, application_id: int, reason: str, organizer: Or
         raise VisaRefused(_("Give the reason for the refusal."))
     if len(reason) > REFUSAL_REASON_MAX:
         raise VisaRefused(_("The reason is too long: at most %(max)d characters.", max=REFUSAL_REASON_MAX))
+    lock_event(event.id)  # an issue of the same request at the same moment waits, then sees the refusal
     application, registration = _application_of(event, application_id)
     if application.state != VisaState.PENDING:
+        db.session.rollback()
         raise VisaRefused(_("Only a pending request can be refused; withdraw its letter first."))
     application.state = VisaState.REFUSED
     application.refusal_reason = reason
@@ -262,18 +293,12 @@ def refuse_request(event: Event, application_id: int, reason: str, organizer: Or
 
 def withdraw_letter(event: Event, letter_id: int, organizer: Organizer | None) -> VisaLetter:
     """Withdraw a valid letter by hand: the verification page says withdrawn, the request is pending again."""
+    lock_event(event.id)
     letter = db.session.scalar(select(VisaLetter).where(VisaLetter.id == letter_id, VisaLetter.event_id == event.id))
     if letter is None or letter.state != LetterState.VALID:
+        db.session.rollback()
         raise VisaRefused(_("This letter is not valid any more: there is nothing to withdraw."))
-    letter.state = LetterState.WITHDRAWN
-    letter.state_changed_at = utcnow()
-    application = db.session.scalar(
-        select(VisaApplication).where(VisaApplication.registration_id == letter.registration_id)
-    )
-    if application is not None and application.state == VisaState.ISSUED:
-        application.state = VisaState.PENDING
-        application.decided_at = None
-        application.decided_by_id = None
+    withdraw_letters(letter.registration_id)  # its only valid letter: issuing replaces the previous one
     registration = db.session.get(Registration, letter.registration_id)
     audit.record(
         "visa.withdrawn", event=event, registration=registration, before={"number": letter.number}, organizer=organizer
@@ -287,6 +312,7 @@ def _application_of(event: Event, application_id: int) -> tuple[VisaApplication,
         _requests(event.id).where(VisaApplication.id == application_id).add_columns(Registration)
     ).first()
     if row is None:
+        db.session.rollback()
         raise VisaRefused(_("This request is no longer in the queue."))
     application, registration = row
     return application, registration

@@ -15,7 +15,7 @@ from .queue import (
     VisaRefused,
     event_letter,
     issue_letters,
-    pending_ids,
+    issue_pending,
     queue_counts,
     queue_rows,
     refuse_request,
@@ -88,11 +88,15 @@ def issue_all(slug: str):
         for error in form.confirm.errors or form.form_errors or [_("The form expired: try again.")]:
             flash(error, "error")
         return _back(slug)
-    ids = pending_ids(event)
-    if not ids:
-        flash(_("There is no pending request to issue."), "info")
-        return _back(slug)
-    _issue(event, ids)
+    try:
+        letters = issue_pending(event, current_organizer())
+    except VisaRefused as refusal:
+        flash(refusal.message, "error")
+    else:
+        if letters:
+            flash(_issued_message(len(letters)), "success")
+        else:
+            flash(_("There is no pending request to issue."), "info")
     return _back(slug)
 
 
