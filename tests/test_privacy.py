@@ -645,3 +645,41 @@ def test_a_delegate_erases_their_data_in_a_real_browser(live_server, browser_pag
     assert violations(page) == []
     assert "Zephyrine" not in page.content()
     assert load(app, registration_id).erased_at is not None
+
+
+def test_erasing_deletes_the_events_stored_documents(app, make_event):
+    """A stored badge PDF prints the person: erasing (one registration, or the purge) deletes the event's jobs."""
+    from eventreg.models import DocumentJob, DocumentJobState
+    from eventreg.registration.privacy import purge_event
+
+    event, other = make_event(), make_event(title="Other event")
+    first, _ = register_test_delegate(app, event, email="one@example.org")
+    register_test_delegate(app, event, email="two@example.org")
+
+    def store_job(event_id):
+        with app.app_context():
+            db.session.add(
+                DocumentJob(
+                    event_id=event_id,
+                    kind="badges",
+                    params={},
+                    state=DocumentJobState.DONE,
+                    content=b"%PDF badge of One",
+                    expires_at=utcnow() + timedelta(days=1),
+                )
+            )
+            db.session.commit()
+
+    def jobs_of(event_id) -> int:
+        with app.app_context():
+            return len(db.session.scalars(select(DocumentJob.id).where(DocumentJob.event_id == event_id)).all())
+
+    store_job(event.id)
+    store_job(other.id)
+    with app.app_context():
+        assert erase_registration(first, actor=None)
+    assert (jobs_of(event.id), jobs_of(other.id)) == (0, 1)
+    store_job(event.id)
+    with app.app_context():
+        assert purge_event(event.id) == 1
+    assert (jobs_of(event.id), jobs_of(other.id)) == (0, 1)

@@ -11,13 +11,14 @@ The invitation a registration came through is erased with it, and the purge eras
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from .. import audit
 from ..extensions import db
 from ..mail.queue import ERASURE_NOTICE, forget_addresses, queue_mail
 from ..models import (
     AuditEntry,
+    DocumentJob,
     Event,
     Invitation,
     OutboxMessage,
@@ -111,6 +112,9 @@ def erase_registrations(registrations: list[Registration], *, actor: str | None,
     _scrub_mails(ids, keep=notices)
     erase_invitations(list(db.session.scalars(select(Invitation).where(Invitation.registration_id.in_(ids)))))
     erase_visa_data(ids)  # the passport data, and the holder's name on any letter (now withdrawn)
+    # Stored PDFs (badges…) may print the person: the events' jobs go, and their organizers ask again if needed.
+    event_ids = {registration.event_id for registration in erased}
+    db.session.execute(delete(DocumentJob).where(DocumentJob.event_id.in_(event_ids)))
     for registration in erased:
         audit.record("registration.erased", registration=registration, actor=actor)
     return len(erased)
