@@ -370,3 +370,24 @@ def test_a_focal_point_neither_sees_nor_changes_a_members_passport_data(app, cli
         assert db.session.get(Registration, member_id).dietary == "Vegan"
         kept = visa_application(member_id)
         assert (kept.passport_number, kept.passport_name) == ("X9Q47112", "BAI CHUNLI")
+
+
+@pytest.mark.parametrize("form", ["focal point's member form", "invitation's form"])
+def test_a_late_arrival_is_refused_on_every_registration_form(app, client, form):
+    """The travel dates are checked against the event's days wherever a delegate is registered."""
+    from tests.test_focal_point import member_form, setup
+    from tests.test_invitation_link import complete, make_invitation
+
+    event, _delegation_id, _focal_id, token = setup(app)
+    visa = {key: value for key, value in visa_form(event).items() if key.startswith("visa")}
+    visa["visa-arrival"] = _days(event, "start", 1)
+    if form == "focal point's member form":
+        response = client.post(f"/r/{token}/delegation", data=member_form("olga@example.org", **visa))
+    else:
+        _invitation_id, invitation_token = make_invitation(app, event)
+        response = client.post(f"/i/{invitation_token}", data=complete(**visa))
+    assert response.status_code in (200, 400)
+    assert (
+        'id="visa-arrival-error"' in response.text and "Please arrive by the first day of the event." in response.text
+    )
+    assert applications(app) == []

@@ -71,7 +71,7 @@ def focal_section(token: str):
     and the form to register a member. An address already registered gets an offer to join, and the page answers
     as for a new member."""
     focal, delegation = _focal_or_404(token)
-    form = MemberForm.for_event(focal.event_id)  # the categories delegates choose
+    form = MemberForm.for_event(focal.event)  # the categories delegates choose; the visa dates against the event's
     status = 200
     if form.validate_on_submit():
         fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}

@@ -7,6 +7,7 @@ from wtforms.validators import Length, Optional
 from ..forms import Form, NoControlCharacters, one_newline_style, strip
 from ..models import HONORIFIC_LABELS, Invitation
 from ..registration.forms import RegistrationForm, offer_categories
+from ..visas.application import event_dates
 from .links import MAX_DECLINE_REASON
 
 # What the form takes from the invitation when the organizers knew it (the invitee checks and completes the rest).
@@ -25,6 +26,7 @@ class InvitationForm(RegistrationForm):
             known.pop("honorific", None)
         super().__init__(data=known, **kwargs)
         offer_categories(self, invitation.event_id, invitation.category or None)
+        self.visa_period = event_dates(invitation.event)  # the travel dates are checked against the event's days
 
 
 class DeclineForm(Form):
