@@ -139,6 +139,29 @@ def test_desk_prints_one_badge(app, event, make_registration):
     assert qr_codes(response.data) == [code]
 
 
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("cancelled", "this registration was cancelled"),
+        ("rejected", "declined by the organizers"),
+        ("waitlisted", "on the waiting list"),
+        ("pending", "awaits approval"),
+    ],
+)
+def test_desk_prints_no_badge_for_someone_not_admitted(app, event, make_registration, status, reason):
+    """The card offers no badge to a delegate the desk does not admit, and the badge's address says why not."""
+    registration_id, _token = make_registration(event)
+    with app.app_context():
+        db.session.get(Registration, registration_id).status = status
+        db.session.commit()
+    desk = login(app, "desk@example.org", "checkin", events=[event])
+    card = desk.get(f"/checkin/{event.slug}/r/{registration_id}")
+    assert reason in card.text and "Print badge" not in card.text
+    response = desk.get(f"/organizer/events/{event.slug}/checkin/{registration_id}/badge.pdf")
+    assert response.status_code == 409 and response.mimetype == "text/html"
+    assert reason in response.text
+
+
 def test_desk_badge_refused_elsewhere(app, event, make_event, make_registration):
     """Another event's registration is not found; another event's staff and a logged-out visitor get nothing."""
     other = make_event(title="Other Ceremony")

@@ -7,7 +7,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from ..attendees.filters import AttendeeFilter
 from ..auth.access import current_organizer, managed_event, requires
-from ..checkin.services import NotAtThisDesk, NotYourDesk, desk_event, registration_at_desk
+from ..checkin.services import NotAtThisDesk, NotYourDesk, desk_event, refusal, registration_at_desk
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..languages import language_choices, offered_languages
@@ -125,5 +125,7 @@ def desk_badge(slug: str, registration_id: int):
         raise Forbidden() from None
     if registration.erased_at is not None:
         abort(404)
+    if (problem := refusal(registration)) is not None:  # no badge for someone the desk does not admit
+        return Response(render_template("error.html", code=409, message=problem), status=409)
     pdf = badge_pdf(event, [registration], layout="single")
     return _pdf_response(pdf, f"badge-{registration.id}.pdf")
