@@ -10,6 +10,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
+from werkzeug.datastructures import MultiDict
 
 from eventreg.documents.badge_faces import fit_size, readable_on, text_direction_of
 from eventreg.documents.badge_layouts import LAYOUTS, LabelSheet, label_sheet_problems
@@ -254,3 +255,38 @@ def test_an_arabic_badge_is_set_right_to_left(app, event, make_registration):
             db.session.get(Event, event.id), [db.session.get(Registration, ids[0])], sheet, geometry(sheet), None, False
         )
     assert 'dir="rtl" lang="ar"' in html
+
+
+@pytest.mark.parametrize(
+    ("layout", "cancel", "message"),
+    [
+        ("a6", True, "No registration matches this run any more"),
+        ("custom", False, "label sheet is no longer in the document settings"),
+    ],
+)
+def test_a_badge_job_that_cannot_print_fails_with_a_sentence(app, event, make_registration, layout, cancel, message):
+    """A queued run whose delegates were all cancelled, or whose custom sheet was removed, fails at once with a
+    sentence for the organizer, instead of a 0-page PDF shown as ready or retries of an error. (The run by the
+    list's filter: ticked rows are printed whatever their status.)"""
+    from eventreg.attendees.filters import AttendeeFilter
+    from eventreg.documents.badges import run_params
+    from eventreg.documents.jobs import create_job, error_message, run_pending
+    from eventreg.models import DocumentJob
+
+    ids = register(make_registration, event, 1)
+    with app.app_context():
+        if cancel:
+            db.session.get(Registration, ids[0]).status = "cancelled"
+            db.session.commit()
+        attendee_filter, _problems = AttendeeFilter.from_args(MultiDict())
+        job = create_job(
+            db.session.get(Event, event.id),
+            "badges",
+            run_params(attendee_filter, [] if cancel else ids, layout, False, None),
+            None,
+        )
+        while run_pending():
+            pass
+        job = db.session.get(DocumentJob, job.id)
+        assert (job.state, job.content, job.attempts) == ("failed", None, 1)
+        assert message in error_message(job)

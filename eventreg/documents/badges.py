@@ -20,7 +20,7 @@ from ..models import DocumentSettings, Event, Registration, Status
 from .badge_faces import badge_face, categories_of, text_direction_of
 from .badge_layouts import CUSTOM, LAYOUTS, LabelSheet, label_sheet_from
 from .engine import render_joined, static_url
-from .jobs import add_job_kind
+from .jobs import JobError, add_job_kind
 
 CHUNK_BADGES = 200
 # Room around a lone badge for its crop marks (the "single" layout with crop marks), in mm.
@@ -233,15 +233,22 @@ def render_badge_job(job, progress: Callable[[int, int], None]) -> tuple[str, by
     attendee_filter, _problems = AttendeeFilter.from_args(MultiDict(params.get("filter", {})))
     query = badge_selection(event, attendee_filter, params.get("ids") or [])
     total = count_of(query)
+    if total == 0:  # cancelled or changed since the run was asked for: an empty PDF would look like a success
+        raise JobError(_l("No registration matches this run any more, so no badges were made."))
     progress(0, total)
-    pdf = badge_pdf(
-        event,
-        db.session.scalars(query.execution_options(yield_per=CHUNK_BADGES)),
-        layout=params.get("layout", "a6"),
-        language=params.get("language"),
-        crop_marks=bool(params.get("crop")),
-        progress=lambda done: progress(done, total),
-    )
+    try:
+        pdf = badge_pdf(
+            event,
+            db.session.scalars(query.execution_options(yield_per=CHUNK_BADGES)),
+            layout=params.get("layout", "a6"),
+            language=params.get("language"),
+            crop_marks=bool(params.get("crop")),
+            progress=lambda done: progress(done, total),
+        )
+    except UnknownLayout:  # the custom label sheet was removed after the run was queued
+        raise JobError(
+            _l("This run's label sheet is no longer in the document settings, so no badges were made.")
+        ) from None
     return badge_filename(event), pdf
 
 
