@@ -4,6 +4,7 @@ of passport data withdrawing letters and said without values (audit, mail), and 
 
 import email
 import email.policy
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -391,3 +392,26 @@ def test_a_late_arrival_is_refused_on_every_registration_form(app, client, form)
         'id="visa-arrival-error"' in response.text and "Please arrive by the first day of the event." in response.text
     )
     assert applications(app) == []
+
+
+def test_a_focal_points_edit_never_drops_a_members_visa_request(app, client):
+    """The box is not the focal point's to untick: the request and the issued letter stay as they are."""
+    from tests.test_focal_point import member_form, setup
+
+    event, _delegation_id, _focal_id, token = setup(app)
+    visa = {key: value for key, value in visa_form(event).items() if key.startswith("visa")}
+    client.post(f"/r/{token}/delegation", data=member_form("olga@example.org", **visa))
+    with app.app_context():
+        member_id = db.session.scalar(select(Registration.id).where(Registration.email == "olga@example.org"))
+    letter_id = _issue_letter(app, member_id, event.id)
+    page = client.get(f"/r/{token}/delegation/members/{member_id}/edit").text
+    assert re.search(r'<input[^>]*disabled[^>]*name="visa_letter"|<input[^>]*name="visa_letter"[^>]*disabled', page)
+    assert "Only the member can change this, on their own page." in page
+    edit = {key: value for key, value in member_form("olga@example.org", dietary="Vegan").items() if key != "email"}
+    response = client.post(f"/r/{token}/delegation/members/{member_id}/edit", data=edit)  # the box unticked
+    assert response.status_code == 302
+    with app.app_context():
+        member = db.session.get(Registration, member_id)
+        assert (member.dietary, member.visa_letter) == ("Vegan", True)
+        assert visa_application(member_id).passport_number == "X9Q47112"
+    assert _letter(app, letter_id).state == LetterState.VALID

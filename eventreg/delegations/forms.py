@@ -86,3 +86,11 @@ class MemberForm(RegistrationForm):
 
 class MemberEditForm(OwnDetailsForm):
     """A member's details as their focal point changes them: every field but the email (only its owner moves it)."""
+
+    # Shown, never changed: the visa request is the member's own (members.FOCAL_EDITABLE_FIELDS leaves it out).
+    visa_letter = BooleanField(
+        _l("I need a visa invitation letter"),
+        false_values=FALSE_VALUES,
+        description=_l("Only the member can change this, on their own page."),
+        render_kw={"disabled": True},
+    )

@@ -32,6 +32,10 @@ from ..registration.services import (
 from ..registration.status import StatusAction, change_status
 from . import mails  # noqa: F401 - makes the "delegation_join" kind known before one is queued
 
+# The visa request is the member's own (its passport data is not shown to the focal point): unticking the box would
+# delete it and withdraw the letter, so the focal point's edit leaves it as it is.
+FOCAL_EDITABLE_FIELDS = tuple(name for name in OWN_EDITABLE_FIELDS if name != "visa_letter")
+
 JOIN_SALT = "delegation-join"
 # How long an offer to join works: a registration period is weeks long, and the offer attaches nothing by itself.
 JOIN_MAX_AGE = timedelta(days=30)
@@ -184,7 +188,7 @@ def edit_member(delegation: Delegation, member_id: int, details: DelegateDetails
     rules and mail of the delegate's own edit, in one transaction; True when anything changed."""
     with _member(delegation, member_id) as (event, member):
         check_own_category(member, details.category)  # as the member's own edit: never into or out of an assigned one
-        changed = apply_edit(event, member, details, OWN_EDITABLE_FIELDS, by=audit.DELEGATE)
+        changed = apply_edit(event, member, details, FOCAL_EDITABLE_FIELDS, by=audit.DELEGATE)
     return bool(changed)
 
 
