@@ -20,6 +20,7 @@ from eventreg.models import (
     Registration,
     VisaApplication,
     VisaLetter,
+    VisaState,
     token_digest,
 )
 from eventreg.registration.privacy import erase_registration, purge_event
@@ -231,11 +232,14 @@ def test_a_new_passport_number_withdraws_the_letter_and_is_said_without_values(a
     assert "K1234567" not in text and NUMBER not in text and BIRTH.isoformat() not in text
 
 
-def test_new_travel_dates_keep_the_letter(app, client, make_event):
+def test_a_new_consulate_or_new_travel_dates_withdraw_the_letter(app, client, make_event):
+    """The letter prints the consulate's city and the travel dates: once they change, it says what is not so."""
     event = make_event()
     registration = registered(app, client, event)
     letter_id = _edit_travel(app, client, event, registration)
-    assert _letter(app, letter_id).state == LetterState.VALID
+    assert _letter(app, letter_id).state == LetterState.WITHDRAWN
+    (application,) = applications(app)
+    assert (application.consulate_city, application.state) == ("Shanghai", VisaState.PENDING)
 
 
 def _edit_travel(app, client, event, registration) -> int:

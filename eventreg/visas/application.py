@@ -127,9 +127,9 @@ def _copy(application: VisaApplication, details: VisaDetails) -> None:
 
 def save_visa_details(registration_id: int, event_id: int, wanted: bool, details: VisaDetails | None) -> dict:
     """Bring the registration's visa application in line with the delegate's answer, in the caller's transaction:
-    created or updated when `wanted`, removed (its letters withdrawn) when not. A change to the passport data
-    withdraws issued letters (a new one gets a new number). Returns what the audit and the "changed" mail may say,
-    never a value: {"passport_data": "changed"} and/or {"visa_travel": "changed"}."""
+    created or updated when `wanted`, removed (its letters withdrawn) when not. A change to the passport data, the
+    consulate or the travel dates withdraws issued letters (a new one gets a new number). Returns what the audit and
+    the "changed" mail may say, never a value: {"passport_data": "changed"} and/or {"visa_travel": "changed"}."""
     application = visa_application(registration_id)
     if not wanted or details is None:
         if application is None:
@@ -145,9 +145,11 @@ def save_visa_details(registration_id: int, event_id: int, wanted: bool, details
     before = {name: getattr(application, name) for name in VISA_FIELDS}
     _copy(application, details)
     changed = {name for name in VISA_FIELDS if getattr(application, name) != before[name]}
+    if changed & {*PASSPORT_FIELDS, *TRAVEL_FIELDS}:
+        # The letter prints both (the consulate's city, the arrival and departure): it no longer says what is so.
+        withdraw_letters(registration_id)
     said = {}
     if changed & set(PASSPORT_FIELDS):
-        withdraw_letters(registration_id)
         said[PASSPORT_DATA] = CHANGED
     if changed & set(TRAVEL_FIELDS):
         said[VISA_TRAVEL] = CHANGED

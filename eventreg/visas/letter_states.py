@@ -1,6 +1,7 @@
-"""What happens to a delegate's visa letters when what they say stops being true: a change of passport data, the
-end of the registration. The letters are withdrawn (the verification page says so) and the request goes back to
-pending, so organizers issue a new letter, with a new number, from the new data."""
+"""What happens to a delegate's visa letters when what they say stops being true: a change of passport data or of
+the travel details (consulate, dates), the end of the registration. The letters are withdrawn (the verification
+page says so) and the request goes back to pending, so organizers issue a new letter, with a new number, from the
+new data."""
 
 from sqlalchemy import select, update
 
