@@ -145,3 +145,30 @@ def test_outbox_worker_once_renders_waiting_jobs(app, runner, make_event, make_o
     assert job.state == "done" and job.size > 0
     with app.app_context():
         assert db.session.scalar(select(Event.id)) == event.id  # the worker left the rest alone
+
+
+def test_a_side_task_that_raises_keeps_its_thread_running(app, caplog):
+    """A bug in a side task (any exception, not only a database error) is logged, and the task runs again."""
+    from eventreg.mail.worker import _start_side_task
+
+    app.config["OUTBOX_POLL_SECONDS"] = 0.05
+    calls = []
+    second_call = threading.Event()
+    stopped = threading.Event()
+
+    def flaky_task() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the render")
+        second_call.set()
+        return 0
+
+    with app.app_context():
+        thread = _start_side_task(flaky_task, stopped.is_set)
+    try:
+        assert second_call.wait(timeout=10), "the side task's thread died with the exception"
+        assert thread.is_alive()
+        assert "a bug in the render" in caplog.text
+    finally:
+        stopped.set()
+        thread.join(timeout=10)

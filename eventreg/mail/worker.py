@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # badges: documents/jobs.py) never holds up a mail: a function that does what is pending now, in an app context,
 # and returns how many items it did (0: nothing was pending). Feature packages add theirs at import.
 SIDE_TASKS: list[Callable[[], int]] = []
+SIDE_TASK_STOP_SECONDS = 10  # how long a stopping worker waits for each side task to finish what it does
 
 
 def add_side_task(task: Callable[[], int]) -> None:
@@ -248,7 +249,8 @@ def run_worker(once: bool = False) -> None:
     finally:
         stopping = True
         for thread in threads:
-            thread.join()
+            # A long render is not waited for: its job's lease ends, and another worker takes it over.
+            thread.join(timeout=SIDE_TASK_STOP_SECONDS)
         transport.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -266,6 +268,10 @@ def _start_side_task(task: Callable[[], int], stopped: Callable[[], bool]) -> th
                     done = task()
                 except SQLAlchemyError as error:
                     log.error("worker: %s failed, retrying: %s", task.__name__, error)
+                    db.session.rollback()
+                    done = 0
+                except Exception:  # any other bug: logged, and the thread goes on (it would die silently)
+                    log.exception("worker: %s failed, retrying", task.__name__)
                     db.session.rollback()
                     done = 0
             if not done:
