@@ -137,3 +137,16 @@ def test_a_cancelled_registrations_letter_is_withdrawn(app, client, who):
     page = client.get(f"/verify/{number}/{code}").text
     assert "Withdrawn" in page and "Valid" not in page
     assert client.get(f"/r/{token}/visa-letter.pdf").status_code == 404
+
+
+def test_the_own_letter_download_is_rate_limited(tmp_path):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, VERIFY_LIMIT="2 per minute")
+    try:
+        client = app.test_client()
+        _number, _code, registration_id = issued_letter(app)
+        url = f"/r/{private_token(app, registration_id)}/visa-letter.pdf"
+        assert [client.get(url).status_code for _n in range(2)] == [200, 200]
+        blocked = client.get(url)
+        assert blocked.status_code == 429 and blocked.mimetype != "application/pdf"
+    finally:
+        drop_tables(app)

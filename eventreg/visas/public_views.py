@@ -36,6 +36,7 @@ def verify(number: str, code: str):
 
 @bp.route("/r/<token:token>/visa-letter.pdf")
 @public
+@limiter.limit(_verify_limit, key_func=get_remote_address)  # each answer renders a PDF: not to be had in bulk
 def own_letter(token: str):
     """The delegate's current valid visa letter as a PDF, from their private link."""
     registration = registration_or_404(token)
