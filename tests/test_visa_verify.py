@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from eventreg.attendees.services import apply_action, apply_bulk_action
 from eventreg.extensions import db
-from eventreg.models import Event, LetterState, VisaApplication, VisaLetter
+from eventreg.models import Event, LetterState, VisaApplication, VisaLetter, token_digest
 from eventreg.registration.self_service import cancel_own_registration
 from eventreg.registration.status import StatusAction
 from eventreg.visas.letters import unseal_content
@@ -150,3 +150,14 @@ def test_the_own_letter_download_is_rate_limited(tmp_path):
         assert blocked.status_code == 429 and blocked.mimetype != "application/pdf"
     finally:
         drop_tables(app)
+
+
+@pytest.mark.parametrize("typed", ["0A1B0C1D0E", "oa1b0clD0e", "OAIBOCLDOE"])
+def test_a_code_typed_with_look_alikes_or_in_lower_case_is_read_as_printed(app, client, typed):
+    number, _code, _registration_id = issued_letter(app)
+    with app.app_context():
+        letter = db.session.scalar(select(VisaLetter).where(VisaLetter.number == number))
+        letter.verify_digest = token_digest("0A1B0C1D0E")  # a code with both digits that have look-alikes
+        db.session.commit()
+    response = client.get(f"/verify/{number}/{typed}")
+    assert response.status_code == 200 and "Valid" in response.text

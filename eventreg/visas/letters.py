@@ -21,7 +21,9 @@ from ..models import CHECKIN_ALPHABET, DocumentSettings, Event, Registration, St
 from ..placeholders import fill, unknown_placeholders
 from .template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
 
-VERIFY_CODE_LENGTH = 10  # 50 bits from an alphabet without 0/O or 1/I/L look-alikes: typed from paper, never guessed
+# 50 bits of Crockford's base 32 (digits, no O, I, L or U): typed from paper, never guessed; a typed O, I or L is
+# read as the digit it looks like (lookup.verified_letter).
+VERIFY_CODE_LENGTH = 10
 
 
 def letter_settings(event: Event) -> DocumentSettings:

@@ -15,6 +15,13 @@ MAX_NUMBER_LENGTH = 40  # VisaLetter.number's column
 MAX_CODE_LENGTH = 40
 # Compared against when no letter has the number, so an unknown number costs what a wrong code costs.
 _NO_DIGEST = token_digest("no letter has this number")
+# The letters a reader may type for the digits the code prints (its alphabet has 0 and 1, never O, I or L).
+_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def typed_code(code: str) -> str:
+    """A verification code as typed, in the form it was issued: upper case, look-alike letters read as digits."""
+    return code.strip().upper().translate(_LOOK_ALIKES)
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ def verified_letter(number: str, code: str) -> VerifiedLetter | None:
         return None
     letter = db.session.scalar(select(VisaLetter).where(VisaLetter.number == number))
     expected = letter.verify_digest if letter is not None else _NO_DIGEST
-    if not hmac.compare_digest(expected, token_digest(code.strip().upper())) or letter is None:
+    if not hmac.compare_digest(expected, token_digest(typed_code(code))) or letter is None:
         return None
     erased = not letter.holder_name
     return VerifiedLetter(
