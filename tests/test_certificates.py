@@ -203,3 +203,39 @@ def test_printed_on_the_letterhead(app, make_event, make_registration):
     text = pdf_text(content)
     assert "Alliance of Science Academies" in text and "Li Wenhua Secretary General" in text
     assert len(PdfReader(io.BytesIO(content)).pages[0].images) == 2
+
+
+def test_undoing_a_check_in_cancels_the_queued_certificate(app, make_event, make_registration, make_organizer):
+    """A certificate mail queued, then the check-in undone: the mail never goes out; checked in again, the
+    delegate gets a new one at the next mailing."""
+    from eventreg.checkin.services import undo_check_in
+    from eventreg.documents.certificates import queue_certificates
+    from eventreg.models import Organizer, OutboxState
+
+    event = make_event()
+    registration_id, _token = make_registration(event)
+    kept_id, _token = make_registration(event, email="kept@example.org")
+    make_organizer()
+    start_event(app, event)
+    check_in(app, registration_id)
+    check_in(app, kept_id)
+
+    def certificate_states() -> dict[int, list[str]]:
+        with app.app_context():
+            query = db.select(OutboxMessage.registration_id, OutboxMessage.state).where(
+                OutboxMessage.kind == "certificate"
+            )
+            states: dict[int, list[str]] = {}
+            for owner, state in db.session.execute(query.order_by(OutboxMessage.id)):
+                states.setdefault(owner, []).append(state)
+            return states
+
+    with app.app_context():
+        assert queue_certificates(db.session.get(Event, event.id)) == 2
+        organizer = db.session.scalar(db.select(Organizer))
+        undo_check_in(db.session.get(Event, event.id), registration_id, organizer)
+    assert certificate_states() == {registration_id: [OutboxState.CANCELLED], kept_id: [OutboxState.QUEUED]}
+    check_in(app, registration_id)
+    with app.app_context():
+        assert queue_certificates(db.session.get(Event, event.id)) == 1
+    assert certificate_states()[registration_id] == [OutboxState.CANCELLED, OutboxState.QUEUED]

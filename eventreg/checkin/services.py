@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from .. import audit
 from ..attendees.filters import MAX_QUERY_LENGTH, MAX_SEARCH_TERMS, SORTS
+from ..documents.certificates import cancel_certificate_mails
 from ..events.services import event_by_slug, events_run_by
 from ..extensions import db
 from ..locale_formats import day, time_of_day
@@ -227,6 +228,7 @@ def undo_check_in(event: Event, registration_id: int, organizer: Organizer) -> R
             before["organizer"] = registration.checked_in_by.email
         registration.checked_in_at = None
         registration.checked_in_by_id = None
+        cancel_certificate_mails(registration.id)  # queued while checked in: it must not go out now
         audit.record(
             "registration.check_in_undone",
             registration=registration,

@@ -8,14 +8,14 @@ from babel.dates import format_interval
 from flask import render_template
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..languages import bcp47, mail_language, text_direction
 from ..locale_formats import date_locale
 from ..mail.messages import Attachment
 from ..mail.queue import add_kind, queue_mail
-from ..models import Event, OutboxMessage, Registration, utcnow
+from ..models import Event, OutboxMessage, OutboxState, Registration, utcnow
 from ..registration.capacity import lock_event
 from .engine import image_url, render_pdf, static_url
 from .settings import document_settings
@@ -94,9 +94,26 @@ def _checked_in(event_id: int):
 
 
 def _mailed(event_id: int):
+    # A mail cancelled with its check-in does not count: checked in again, the delegate gets one.
     return select(OutboxMessage.registration_id).where(
-        OutboxMessage.kind == CERTIFICATE_MAIL, OutboxMessage.registration_id.in_(_checked_in(event_id))
+        OutboxMessage.kind == CERTIFICATE_MAIL,
+        OutboxMessage.registration_id.in_(_checked_in(event_id)),
+        OutboxMessage.state != OutboxState.CANCELLED,
     )
+
+
+def cancel_certificate_mails(registration_id: int) -> int:
+    """Cancel the registration's certificate mails not sent yet, in the caller's transaction (its check-in was
+    undone: the certificate would say it attended); how many."""
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.registration_id == registration_id,
+            OutboxMessage.kind == CERTIFICATE_MAIL,
+            OutboxMessage.state == OutboxState.QUEUED,
+        )
+        .values(state=OutboxState.CANCELLED)
+    ).rowcount
 
 
 def certificate_counts(event: Event) -> CertificateCounts:
