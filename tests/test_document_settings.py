@@ -6,10 +6,10 @@ import threading
 import pytest
 from PIL import Image
 
+from eventreg.documents.letter_template import DEFAULT_LETTER_TEMPLATE
 from eventreg.documents.settings import SettingsChange, document_settings, save_settings
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, DocumentSettings, Event, StoredImage
-from eventreg.visas.template import DEFAULT_LETTER_TEMPLATE
 
 
 def png(size=(30, 12)) -> bytes:

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from ..documents.images import reencoded
+from ..documents.letter_template import DEFAULT_LETTER_TEMPLATE
 from ..documents.settings import default_prefix, prefix_taken
 from ..extensions import db
 from ..mail.queue import SUBJECTS
@@ -31,7 +32,6 @@ from ..models import (
 )
 from ..visas.mails import VISA_LETTER
 from ..visas.queue import issue_letters, withdraw_letter
-from ..visas.template import DEFAULT_LETTER_TEMPLATE
 
 LETTERS_ISSUED = 24
 # The second language on the demo's letters: a short Chinese text with the same placeholders.

@@ -14,9 +14,9 @@ from ..extensions import db
 from ..models import DocumentSettings, Event, Organizer, VisaLetter
 from ..placeholders import unknown_placeholders
 from ..registration.capacity import lock_event
-from ..visas.template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
 from .badge_layouts import label_sheet_problems
 from .images import ImageRefused, add_image, read_upload
+from .letter_template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
 
 PREFIX_PATTERN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 MAX_PREFIX_LENGTH = 30

@@ -13,8 +13,8 @@ from ..errors import CSRF_MESSAGE
 from ..extensions import csrf
 from ..languages import offered_languages
 from ..models import Right
-from ..visas.template import LETTER_PLACEHOLDERS
 from .images import event_image, max_bytes
+from .letter_template import LETTER_PLACEHOLDERS
 from .settings import SettingsRefused, document_settings, save_settings
 from .settings_forms import DocumentSettingsForm, initial_data
 

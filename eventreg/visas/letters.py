@@ -13,13 +13,13 @@ from flask_babel import force_locale
 
 from ..data_keys import seal, unseal
 from ..documents import engine
+from ..documents.letter_template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
 from ..documents.settings import default_prefix, document_settings
 from ..extensions import db
 from ..geo.countries import country_name
 from ..locale_formats import day
 from ..models import CHECKIN_ALPHABET, DocumentSettings, Event, Registration, StoredImage, VisaApplication, VisaLetter
 from ..placeholders import fill, unknown_placeholders
-from .template import DEFAULT_LETTER_TEMPLATE, LETTER_PLACEHOLDERS
 
 # 50 bits of Crockford's base 32 (digits, no O, I, L or U): typed from paper, never guessed; a typed O, I or L is
 # read as the digit it looks like (lookup.verified_letter).
