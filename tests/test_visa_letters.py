@@ -26,14 +26,8 @@ from eventreg.models import (
     VisaState,
 )
 from eventreg.visas.letters import render_letter, unseal_content
-from eventreg.visas.queue import (
-    VisaRefused,
-    issue_letters,
-    issue_pending,
-    queue_counts,
-    refuse_request,
-    withdraw_letter,
-)
+from eventreg.visas.queue import VisaRefused, issue_letters, issue_pending, refuse_request, withdraw_letter
+from eventreg.visas.queue_queries import queue_counts
 from tests.conftest import create_test_event, register_test_delegate
 
 PASSPORT = "E12345678"

@@ -11,7 +11,8 @@ from flask_babel import ngettext
 from ..events.services import event_by_slug
 from . import queue
 from .letters import render_letter
-from .queue import QUEUE_STATES, VisaRefused, queue_counts, queue_rows, valid_letters
+from .queue import VisaRefused
+from .queue_queries import QUEUE_STATES, queue_counts, queue_rows, valid_letters
 
 
 @click.command("visa-letters")

@@ -1,17 +1,14 @@
-"""The visa queue's rules: which requests are pending, issued, refused or missing details; issuing letters (numbered
-under the event's write lock, the delegate's previous letter replaced, the mail queued), refusing with a reason,
-withdrawing a letter. One transaction per use case; refusals are VisaRefused, never an HTTP answer."""
-
-from dataclasses import dataclass
+"""The visa queue's rules: issuing letters (numbered under the event's write lock, the delegate's previous letter
+replaced, the mail queued), refusing with a reason, withdrawing a letter. One transaction per use case; refusals are
+VisaRefused, never an HTTP answer. What the queue reads is in queue_queries.py."""
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import db
 from ..mail.queue import queue_mail
 from ..models import (
-    ACTIVE,
     Event,
     LetterState,
     Organizer,
@@ -36,8 +33,8 @@ from .letters import (
     seal_content,
     unknown_in_templates,
 )
+from .queue_queries import pending_ids, requests_of
 
-QUEUE_STATES = ("pending", "issued", "refused", "incomplete")
 REFUSAL_REASON_MAX = 500
 
 
@@ -47,106 +44,6 @@ class VisaRefused(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-# A request misses details when any field a letter prints is empty (requests from before the form asked for them);
-# blank means empty, as letters.is_complete says.
-_INCOMPLETE = or_(
-    func.trim(VisaApplication.passport_name) == "",
-    VisaApplication.nationality == "",
-    VisaApplication.passport_number_sealed == "",
-    VisaApplication.passport_expiry.is_(None),
-    VisaApplication.birth_date_sealed == "",
-    func.trim(VisaApplication.consulate_city) == "",
-    VisaApplication.arrival.is_(None),
-    VisaApplication.departure.is_(None),
-)
-
-
-def _state_filter(state: str):
-    if state == "incomplete":
-        return and_(VisaApplication.state == VisaState.PENDING, _INCOMPLETE)
-    if state == "pending":
-        return and_(VisaApplication.state == VisaState.PENDING, ~_INCOMPLETE)
-    return VisaApplication.state == state
-
-
-def _requests(event_id: int):
-    return (
-        select(VisaApplication)
-        .join(Registration, Registration.id == VisaApplication.registration_id)
-        .where(
-            VisaApplication.event_id == event_id,
-            Registration.visa_letter.is_(True),
-            Registration.status.in_(ACTIVE),
-            Registration.erased_at.is_(None),
-        )
-    )
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """One request as the queue shows it: the application, its registration, and its valid letter if any."""
-
-    application: VisaApplication
-    registration: Registration
-    letter: VisaLetter | None
-
-
-def queue_rows(event: Event, state: str) -> list[QueueRow]:
-    """The requests of the event in `state` (one of QUEUE_STATES), by name, with their valid letters."""
-    query = (
-        _requests(event.id)
-        .where(_state_filter(state))
-        .add_columns(Registration)
-        .order_by(VisaApplication.passport_name, VisaApplication.id)
-    )
-    pairs = db.session.execute(query).all()
-    letters = {
-        letter.registration_id: letter
-        for letter in db.session.scalars(
-            select(VisaLetter).where(
-                VisaLetter.registration_id.in_([registration.id for _a, registration in pairs]),
-                VisaLetter.state == LetterState.VALID,
-            )
-        )
-    }
-    return [QueueRow(application, registration, letters.get(registration.id)) for application, registration in pairs]
-
-
-def queue_counts(event: Event) -> dict[str, int]:
-    """How many requests are in each of QUEUE_STATES, plus the registrations that asked for a letter before the
-    form captured the details ("incomplete" counts them too)."""
-    counts = {}
-    for state in QUEUE_STATES:
-        query = _requests(event.id).where(_state_filter(state)).with_only_columns(func.count())
-        counts[state] = db.session.scalar(query)
-    counts["incomplete"] += len(requests_without_details(event))
-    return counts
-
-
-def requests_without_details(event: Event) -> list[Registration]:
-    """Active registrations that ticked "I need a visa letter" and have no visa data at all."""
-    has_application = select(VisaApplication.id).where(VisaApplication.registration_id == Registration.id).exists()
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.visa_letter.is_(True),
-                Registration.status.in_(ACTIVE),
-                Registration.erased_at.is_(None),
-                ~has_application,
-            )
-            .order_by(Registration.id)
-        )
-    )
-
-
-def pending_ids(event: Event) -> list[int]:
-    """The ids of every complete pending request of a confirmed registration (what "issue all pending" issues)."""
-    query = _requests(event.id).where(_state_filter("pending"), Registration.status == Status.CONFIRMED)
-    return list(db.session.scalars(query.with_only_columns(VisaApplication.id)))
 
 
 def issue_pending(event: Event, organizer: Organizer | None) -> list[VisaLetter]:
@@ -184,7 +81,7 @@ def _issue_locked(event: Event, application_ids: list[int], organizer: Organizer
         )
     # Pending only: a request issued or refused since the page was loaded is not in the queue any more.
     rows = db.session.execute(
-        _requests(event.id)
+        requests_of(event.id)
         .where(VisaApplication.id.in_(application_ids), VisaApplication.state == VisaState.PENDING)
         .add_columns(Registration)
     ).all()
@@ -309,26 +206,10 @@ def withdraw_letter(event: Event, letter_id: int, organizer: Organizer | None) -
 
 def _application_of(event: Event, application_id: int) -> tuple[VisaApplication, Registration]:
     row = db.session.execute(
-        _requests(event.id).where(VisaApplication.id == application_id).add_columns(Registration)
+        requests_of(event.id).where(VisaApplication.id == application_id).add_columns(Registration)
     ).first()
     if row is None:
         db.session.rollback()
         raise VisaRefused(_("This request is no longer in the queue."))
     application, registration = row
     return application, registration
-
-
-def event_letter(event: Event, letter_id: int) -> VisaLetter | None:
-    """One of the event's letters, whatever its state."""
-    return db.session.scalar(select(VisaLetter).where(VisaLetter.id == letter_id, VisaLetter.event_id == event.id))
-
-
-def valid_letters(event: Event) -> list[VisaLetter]:
-    """The event's valid letters, by number."""
-    return list(
-        db.session.scalars(
-            select(VisaLetter)
-            .where(VisaLetter.event_id == event.id, VisaLetter.state == LetterState.VALID)
-            .order_by(VisaLetter.sequence)
-        )
-    )

@@ -10,19 +10,9 @@ from ..forms import ConfirmForm
 from ..models import LETTER_STATE_LABELS, VISA_STATE_LABELS, Right
 from ..registration import limits
 from .letters import render_letter
-from .queue import (
-    QUEUE_STATES,
-    VisaRefused,
-    event_letter,
-    issue_letters,
-    issue_pending,
-    queue_counts,
-    queue_rows,
-    refuse_request,
-    requests_without_details,
-    withdraw_letter,
-)
+from .queue import VisaRefused, issue_letters, issue_pending, refuse_request, withdraw_letter
 from .queue_forms import IssueAllForm, RefuseForm
+from .queue_queries import QUEUE_STATES, event_letter, queue_counts, queue_rows, requests_without_details
 
 MAX_SELECTED = 1000  # more ids than any queue holds: a larger post is not from the page
 
