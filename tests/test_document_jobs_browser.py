@@ -76,3 +76,42 @@ def test_without_javascript_the_page_reloads_until_the_pdf_is_ready(live_server,
         expect(page.locator("#job-state-label")).to_have_text("Ready")
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("ending", "message"),
+    [
+        ("deleted", "This document is no longer here: it expired or was deleted."),
+        ("signed out", "You are no longer logged in: log in again, then reload this page to follow the document."),
+    ],
+)
+def test_the_page_stops_following_a_job_that_is_gone_or_a_session_that_ended(
+    live_server, browser_page, ending, message
+):
+    """An expired job (404) or the login page (not JSON) ends the polling, and the live region says why."""
+    from sqlalchemy import delete
+
+    from eventreg.extensions import db
+    from eventreg.models import DocumentJob
+
+    app, base_url = live_server
+    page = browser_page
+    url = queued_job_page(app, base_url)
+    log_in(page, base_url)
+    page.goto(url)
+    expect(page.locator("#job-state-label")).to_have_text("Waiting for a worker")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith(".json") else None)
+    if ending == "deleted":
+        with app.app_context():
+            db.session.execute(delete(DocumentJob))
+            db.session.commit()
+    else:
+        page.context.clear_cookies()
+    expect(page.locator("#job-state-label")).to_have_text(message)
+    expect(page.locator("#job-count")).to_be_hidden()
+    expect(page.locator("#job-refresh-hint")).to_be_hidden()
+    seen = len(asked)
+    page.wait_for_timeout(4500)
+    assert len(asked) == seen  # no more polling
