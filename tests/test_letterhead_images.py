@@ -123,3 +123,19 @@ def test_a_letter_issued_before_the_signature_was_replaced_renders_with_the_old_
     assert len(issued) >= 1
     save_signature((200, 0, 0))
     assert letter_images() == issued
+
+
+def test_a_photo_is_turned_as_its_exif_orientation_says(app, make_event):
+    """A phone's JPEG stored sideways with orientation 6 (turn 90° clockwise) is stored upright, without the tag."""
+    event = make_event()
+    sideways = Image.new("RGB", (40, 20), (255, 255, 255))
+    sideways.paste((0, 0, 0), (0, 0, 10, 20))  # black on the left: upright, it is at the top
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    buffer = io.BytesIO()
+    sideways.save(buffer, format="JPEG", exif=exif.tobytes(), quality=95)
+    content_type, data, width, height = stored(app, event, buffer.getvalue(), filename="sig.jpg", mimetype="image/jpeg")
+    upright = Image.open(io.BytesIO(data))
+    assert (content_type, upright.size, (width, height)) == ("image/jpeg", (20, 40), (20, 40))
+    assert upright.getexif().get(0x0112) is None
+    assert upright.convert("L").getpixel((10, 2)) < 60 and upright.convert("L").getpixel((10, 37)) > 200

@@ -7,7 +7,7 @@ import warnings
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..extensions import db
 from ..models import Event, StoredImage
@@ -70,8 +70,9 @@ def reencoded(content: bytes) -> tuple[bytes, str, int, int]:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning):
         raise ImageRefused(_l("This file is not a PNG or JPEG image that can be read.")) from None
     transparency = image.info.get("transparency")
-    # A copy without the upload's info: nothing of its metadata (EXIF, ICC, text chunks) reaches the saved file.
-    clean = image.copy()
+    # Turned as the camera's EXIF orientation says (a phone photo of a signature stays upright), before the EXIF
+    # goes; then a copy without the upload's info: nothing of its metadata (EXIF, ICC, text) reaches the saved file.
+    clean = ImageOps.exif_transpose(image)
     clean.info = {}
     output = io.BytesIO()
     if kind == "PNG":
@@ -82,7 +83,7 @@ def reencoded(content: bytes) -> tuple[bytes, str, int, int]:
         if clean.mode not in ("RGB", "L"):
             clean = clean.convert("RGB")
         clean.save(output, format="JPEG", quality=90)
-    return output.getvalue(), _CONTENT_TYPES[kind], width, height
+    return output.getvalue(), _CONTENT_TYPES[kind], *clean.size  # turned: a portrait's sides swap
 
 
 def read_upload(file_storage) -> tuple[bytes, str, int, int]:
