@@ -164,7 +164,10 @@ def load_documents(event: Event, seed: int = 2027) -> None:
         return
     issued = issue_letters(event, application_ids[:LETTERS_ISSUED], organizer=None)
     if len(issued) >= 2:
-        # A delegate's letter issued again (say, the passport was renewed): the first one reads "replaced".
+        # A delegate's letter issued again (an organizer re-issues it while it is valid, its request put back in the
+        # queue): the first one reads "replaced".
+        db.session.get(VisaApplication, application_ids[0]).state = VisaState.PENDING
+        db.session.commit()
         issue_letters(event, [application_ids[0]], organizer=None)
         withdraw_letter(event, issued[1].id, organizer=None)
     _record_letter_mails(event)

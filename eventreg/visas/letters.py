@@ -169,7 +169,8 @@ def verify_url(number: str, code: str) -> str:
 
 
 def _image_url(image_id: int | None) -> str | None:
-    # An image replaced in the settings since the letter was issued is printed no more (the fetcher would refuse it).
+    # Replaced images are kept (documents/settings.py), so a letter prints the logo and signature it was issued with;
+    # only an image gone with its event is missing, and the letter then prints without it.
     if image_id is None or db.session.get(StoredImage, image_id) is None:
         return None
     return engine.image_url(image_id)
