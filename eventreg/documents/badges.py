@@ -236,10 +236,12 @@ def render_badge_job(job, progress: Callable[[int, int], None]) -> tuple[str, by
     if total == 0:  # cancelled or changed since the run was asked for: an empty PDF would look like a success
         raise JobError(_l("No registration matches this run any more, so no badges were made."))
     progress(0, total)
+    # Read in chunks (a server-side cursor on PostgreSQL), closed however the render ends.
+    rows = db.session.scalars(query.execution_options(yield_per=CHUNK_BADGES))
     try:
         pdf = badge_pdf(
             event,
-            db.session.scalars(query.execution_options(yield_per=CHUNK_BADGES)),
+            rows,
             layout=params.get("layout", "a6"),
             language=params.get("language"),
             crop_marks=bool(params.get("crop")),
@@ -249,6 +251,8 @@ def render_badge_job(job, progress: Callable[[int, int], None]) -> tuple[str, by
         raise JobError(
             _l("This run's label sheet is no longer in the document settings, so no badges were made.")
         ) from None
+    finally:
+        rows.close()
     return badge_filename(event), pdf
 
 

@@ -67,7 +67,10 @@ def badges_command(slug, output, layout, status, categories, language, crop_mark
     if count == 0:
         raise click.ClickException(_("No registration matches: no file was written."))
     rows = db.session.scalars(query.execution_options(yield_per=CHUNK_BADGES))
-    pdf = badge_pdf(event, rows, layout=layout, language=language, crop_marks=crop_marks)
+    try:
+        pdf = badge_pdf(event, rows, layout=layout, language=language, crop_marks=crop_marks)
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL
     output.write_bytes(pdf)
     click.echo(
         ngettext("%(num)d badge written to %(file)s.", "%(num)d badges written to %(file)s.", count, file=str(output))
