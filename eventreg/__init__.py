@@ -44,6 +44,9 @@ BLUEPRINTS = (
     "documents.certificate_views",
     "visas.queue_views",
     "visas.public_views",
+    "messages.views",
+    "messages.record_views",
+    "messages.reminder_views",
 )
 # Every feature's `flask` commands, each the list `commands` of a module (the core's own are in cli.py).
 COMMANDS = (
@@ -55,6 +58,7 @@ COMMANDS = (
     "invitations.commands",
     "documents.commands",
     "visas.commands",
+    "messages.commands",
 )
 
 

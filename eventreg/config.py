@@ -124,6 +124,11 @@ class DefaultConfig:
     BADGES_IN_REQUEST = 40
     # The largest logo or signature image accepted for the letterhead (documents/images.py), in bytes.
     DOCUMENT_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+    # Messages to delegates (messages/): each organizer's sends and test sends together, in Flask-Limiter's store
+    # (every process counts alike); and how many messages one event may send in any 24 hours (scheduled reminders
+    # do not count). A setting of the operator, not of the event's organizers, so a stolen session cannot raise it.
+    MESSAGE_SEND_LIMIT = "10 per hour"
+    MESSAGES_PER_EVENT_PER_DAY = 3
     # The lost-link form answers no sooner than this (seconds), mail queued or not: far above the ~10 ms either
     # takes, so its timing does not tell a registered address; unnoticed by people.
     LOST_LINK_MIN_SECONDS = 0.1

@@ -6,14 +6,14 @@ import unicodedata
 from dataclasses import asdict, dataclass, fields, replace
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Select, case, exists, or_, select
 from werkzeug.datastructures import MultiDict
 
 from ..converters import MAX_ID
 from ..forms import text_problem
 from ..geo.countries import countries
 from ..geo.regions import CONTINENTS, countries_in
-from ..models import Event, Registration, Status, casefold_key, search_key
+from ..models import Event, Invitation, Registration, Status, casefold_key, search_key
 
 YES_NO = ("yes", "no")
 # The delegation filter's value for registrations of no delegation (else a delegation's id).
@@ -48,6 +48,7 @@ class AttendeeFilter:
     accompanying: str = ""
     visa_letter: str = ""
     checked_in: str = ""
+    invited: str = ""  # registered through a personal invitation (yes) or not (no)
     sort: str = DEFAULT_SORT
 
     @classmethod
@@ -122,6 +123,9 @@ class AttendeeFilter:
         if self.checked_in:
             checked = Registration.checked_in_at.is_not(None)
             clauses.append(checked if self.checked_in == "yes" else ~checked)
+        if self.invited:
+            through_invitation = exists().where(Invitation.registration_id == Registration.id)
+            clauses.append(through_invitation if self.invited == "yes" else ~through_invitation)
         return clauses
 
     def select(self, event: Event, language: str | None = None) -> Select:
@@ -164,7 +168,7 @@ def _is_allowed(name: str, value: str) -> bool:
         return len(value) <= 20 and CATEGORY_CODE.match(value) is not None
     if name == "delegation":
         return value == NO_DELEGATION or (value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID)
-    if name in ("accompanying", "visa_letter", "checked_in"):
+    if name in ("accompanying", "visa_letter", "checked_in", "invited"):
         return value in YES_NO
     if name == "sort":
         return value in SORTS or value in COUNTRY_SORTS

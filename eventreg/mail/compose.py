@@ -11,7 +11,7 @@ from ..stats import waitlist_position
 from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
 from .addresses import default_sender_address, smtp_address
 from .messages import EncodedMessage
-from .queue import ATTACHMENTS, ERASURE_NOTICE, INVITATION_KINDS, KINDS, SUBJECTS
+from .queue import ATTACHMENTS, COMPOSERS, ERASURE_NOTICE, INVITATION_KINDS, KINDS, SUBJECTS
 
 # Mails to an address that no longer stands for the person: the erasure notice, and the notice to a former address
 # that the registration moved to another one. They carry no name, no private link, no ticket.
@@ -68,6 +68,10 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
     (QR code and calendar entry) goes with it when the registration has one (see tickets/mail.py)."""
     if message.kind in INVITATION_KINDS:
         return compose_invitation_mail(message)
+    if message.kind in COMPOSERS:
+        mail_message = COMPOSERS[message.kind](message)
+        mail_message.msgId = message.message_id or outbox_message_id(message)
+        return mail_message
     registration = message.registration
     event = registration.event
     details = message.details or {}

@@ -31,6 +31,9 @@ INVITATION_KINDS: set[str] = set()
 # The documents a kind of mail carries, made when it is sent (a visa letter, a certificate): a function of the
 # outbox message, called in the recipient's language, that returns a list of mail.messages.Attachment.
 ATTACHMENTS: dict[str, Callable] = {}
+# Kinds that compose their whole mail themselves (messages to delegates, written by organizers, not from a template
+# pair): a function of the outbox message that returns the mail (an EncodedMessage), called outside any locale.
+COMPOSERS: dict[str, Callable] = {}
 
 
 def add_kind(
@@ -40,11 +43,15 @@ def add_kind(
     *,
     about_invitation: bool = False,
     attachments: Callable | None = None,
+    composer: Callable | None = None,
 ) -> None:
     """Make a kind of mail known: its template pair under templates/, its subject line and the documents it
-    carries. Feature packages call it at import (the app imports every feature's views before it serves or sends)."""
+    carries, or the `composer` that writes the whole mail. Feature packages call it at import (the app imports every
+    feature's views before it serves or sends)."""
     KINDS[kind] = template
     SUBJECTS[kind] = subject
+    if composer is not None:
+        COMPOSERS[kind] = composer
     if about_invitation:
         INVITATION_KINDS.add(kind)
     if attachments is not None:

@@ -46,6 +46,7 @@ from .guests import (
     ScheduledMail,
     ScheduledMailRecipient,
 )
+from .messages import MESSAGE_STATE_LABELS, Message, MessageKind, MessageRecipient, MessageState
 from .outbox import OutboxAttempt, OutboxMessage, OutboxState
 from .registration import (
     ACTIVE,
@@ -86,6 +87,7 @@ __all__ = [
     "INVITATION_STATUS_LABELS",
     "KEY_EXPANSION",
     "LETTER_STATE_LABELS",
+    "MESSAGE_STATE_LABELS",
     "NAME_KEY_WIDTH",
     "ROLE_LABELS",
     "ROLE_RIGHTS",
@@ -110,6 +112,10 @@ __all__ = [
     "InvitationImport",
     "InvitationStatus",
     "LetterState",
+    "Message",
+    "MessageKind",
+    "MessageRecipient",
+    "MessageState",
     "Organizer",
     "OutboxAttempt",
     "OutboxMessage",

@@ -31,6 +31,7 @@ class Right(enum.StrEnum):
     CHECK_IN = "check_in"
     USE_API = "use_api"
     VISA_LETTERS = "visa_letters"  # see passport data, issue and refuse visa invitation letters
+    MESSAGE_DELEGATES = "message_delegates"  # write to an event's delegates, set its reminders
     OWN_ACCOUNT = "own_account"  # log out, change one's own password
 
 
@@ -44,6 +45,7 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.CHECK_IN,
             Right.USE_API,
             Right.VISA_LETTERS,
+            Right.MESSAGE_DELEGATES,
             Right.OWN_ACCOUNT,
         }
     ),

@@ -38,6 +38,9 @@ class OutboxMessage(db.Model):
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
     # A mail that is not about a registration is about an invitation (models.guests.Invitation).
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), index=True)
+    # The message to delegates (or event reminder, or test send) this mail is one of (models.messages.Message);
+    # not message_id, which is the mail's Message-ID header.
+    delegate_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,3 @@
+"""`flask send-message`: a message to an event's delegates from the command line."""
+
+commands = []
