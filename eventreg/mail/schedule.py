@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Integer, String, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..database import begin_write_transaction, insert_or_skip, is_postgresql
 from ..extensions import db
-from ..models import Event, OutboxMessage, ScheduledMail, ScheduledMailRecipient, utcnow
+from ..models import Event, OutboxMessage, ScheduledMail, ScheduledMailRecipient, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -188,31 +189,60 @@ def _queue_once(scheduled_id: int, recipients: Sequence[Recipient]) -> int:
     (by this worker or another), in the caller's transaction; how many were queued."""
     if not recipients:
         return 0
-    recorded = db.session.execute(
-        insert_or_skip(ScheduledMailRecipient.__table__, "scheduled_mail_id", "recipient_key")
-        .values(
-            [{"scheduled_mail_id": scheduled_id, "recipient_key": r.key, "created_at": utcnow()} for r in recipients]
-        )
-        .returning(ScheduledMailRecipient.id, ScheduledMailRecipient.recipient_key)
-    ).all()
+    now = utcnow()
+    recorded = _record_recipients(scheduled_id, [r.key for r in recipients], now)
     if not recorded:
         return 0
     row_of = {r.key: r.row for r in recipients}
-    now = utcnow()
     rows = [{"next_attempt_at": now, "created_at": now, **row_of[key]} for _id, key in recorded]
     outbox_ids = db.session.scalars(
         insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, sort_by_parameter_order=True), rows
     ).all()
-    db.session.execute(
-        update(ScheduledMailRecipient.__table__)
-        .where(ScheduledMailRecipient.__table__.c.id == bindparam("recipient_id"))
-        .values(outbox_message_id=bindparam("message_id")),
-        [
-            {"recipient_id": recipient_id, "message_id": message_id}
-            for (recipient_id, _key), message_id in zip(recorded, outbox_ids, strict=True)
-        ],
-    )
+    _link_outbox_rows([recipient_id for recipient_id, _key in recorded], outbox_ids)
     return len(recorded)
+
+
+RECIPIENTS = ScheduledMailRecipient.__table__
+
+
+def _record_recipients(scheduled_id: int, keys: list[str], now) -> list[tuple[int, str]]:
+    """Insert a ScheduledMailRecipient row per key, skipping the keys already recorded; (id, key) of the new ones.
+
+    On PostgreSQL the keys go as one array parameter (unnest): the statement's text is the same for every batch,
+    so neither SQLAlchemy nor psycopg compiles or parses a new VALUES list of hundreds of rows each time (the
+    benchmark bench/messages.py spent most of its time there).
+    """
+    statement = insert_or_skip(RECIPIENTS, "scheduled_mail_id", "recipient_key")
+    if is_postgresql():
+        keys_now = select(
+            literal(scheduled_id, Integer), func.unnest(literal(keys, ARRAY(String))), literal(now, UTCDateTime)
+        )
+        statement = statement.from_select(["scheduled_mail_id", "recipient_key", "created_at"], keys_now)
+        return db.session.execute(statement.returning(RECIPIENTS.c.id, RECIPIENTS.c.recipient_key)).all()
+    rows = [{"scheduled_mail_id": scheduled_id, "recipient_key": key, "created_at": now} for key in keys]
+    return db.session.execute(statement.values(rows).returning(RECIPIENTS.c.id, RECIPIENTS.c.recipient_key)).all()
+
+
+def _link_outbox_rows(recipient_ids: list[int], outbox_ids: list[int]) -> None:
+    """Set each recorded recipient's outbox row: one UPDATE from two arrays on PostgreSQL (its text the same every
+    batch), an executemany on SQLite (in-process, no round trips)."""
+    if is_postgresql():
+        links = select(
+            func.unnest(literal(recipient_ids, ARRAY(Integer))).label("recipient_id"),
+            func.unnest(literal(outbox_ids, ARRAY(Integer))).label("message_id"),
+        ).subquery("links")
+        db.session.execute(
+            update(RECIPIENTS)
+            .where(RECIPIENTS.c.id == links.c.recipient_id)
+            .values(outbox_message_id=links.c.message_id)
+        )
+        return
+    db.session.execute(
+        update(RECIPIENTS)
+        .where(RECIPIENTS.c.id == bindparam("recipient_id"))
+        .values(outbox_message_id=bindparam("message_id")),
+        [{"recipient_id": r, "message_id": m} for r, m in zip(recipient_ids, outbox_ids, strict=True)],
+    )
 
 
 def _finish(scheduled_id: int, state: str, reason: str = "") -> None:
