@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..mail import mime
 from ..mail.addresses import default_sender_address
 from ..mail.messages import EncodedMessage
-from ..models import OutboxMessage, Status
+from ..models import OutboxMessage, Registration, Status
 from .codes import (
     CANCELLING_KINDS,
     TICKET_KINDS,
@@ -76,6 +76,23 @@ def ticket_parts(message: OutboxMessage, status: str) -> TicketParts | None:
             calendar=calendar_entry(registration, sequence=sequence, cancel=True),
         )
     return None
+
+
+def current_ticket(registration: Registration, message: OutboxMessage) -> TicketParts | None:
+    """The ticket a mail of any kind carries when it is asked to (a message to delegates): the registration's
+    current QR code and calendar entry while it is confirmed, else None. `message` is the outbox row it goes out
+    with (a test send to an organizer included): it names the QR image and numbers the calendar entry."""
+    if registration.erased_at is not None or not has_ticket(registration.status):
+        return None
+    sequence = message.mails_so_far if message.registration_id == registration.id else None
+    domain = default_sender_address().rpartition("@")[2] or "localhost"
+    return TicketParts(
+        method="PUBLISH",
+        calendar=calendar_entry(registration, sequence=sequence or calendar_sequence(registration, message.id)),
+        qr_png=qr_png(registration.checkin_code, scale=MAIL_QR_SCALE),
+        qr_cid=f"ticket-qr-{message.id}@{domain}",
+        code=grouped_code(registration.checkin_code),
+    )
 
 
 def ticket_context(message: OutboxMessage, parts: TicketParts | None, status: str) -> dict:
