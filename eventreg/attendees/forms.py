@@ -53,6 +53,7 @@ class FilterForm(Form):
     accompanying = SelectField(_l("Accompanying persons"), choices=YES_NO_CHOICES)
     visa_letter = SelectField(_l("Visa letter requested"), choices=YES_NO_CHOICES)
     checked_in = SelectField(_l("Checked in"), choices=YES_NO_CHOICES)
+    invited = SelectField(_l("Registered through an invitation"), choices=YES_NO_CHOICES)
     sort = SelectField(_l("Order"), choices=SORT_CHOICES)
 
     def __init__(
@@ -84,6 +85,12 @@ class IdListField(Field):
         if not all(value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID for value in valuelist):
             raise ValueError(_l("The ticked rows were not understood. Please tick them again."))
         self.data = [int(value) for value in valuelist]
+
+
+class TickedRowsForm(Form):
+    """The rows ticked on the list, sent to another page: the compose page of a message to those delegates."""
+
+    ids = IdListField(default=list)
 
 
 # The bulk action that puts the ticked registrations into one category (the others are status actions).

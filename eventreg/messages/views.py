@@ -1,5 +1,273 @@
-"""Messages to delegates: the compose page, preview, test send and confirmation."""
+"""Messages to delegates: the compose page, preview, test send and confirmation.
 
-from flask import Blueprint
+The compose page is reached from the attendee list, with its filter in the query string (GET) or its ticked rows
+(POST `ids`). The form carries that audience and an idempotency key in hidden fields, so every POST of one form
+names one draft; "Continue" leads to the confirmation, which fixes the recipients and sends."""
+
+from dataclasses import asdict
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import select
+
+from ..attendees.forms import FilterForm, TickedRowsForm
+from ..attendees.queries import delegations_of
+from ..auth.access import current_organizer, managed_event, requires
+from ..categories.services import category_labels
+from ..extensions import db
+from ..forms import ConfirmForm
+from ..geo.countries import countries
+from ..languages import language_name, offered_languages
+from ..models import Event, Message, MessageState, Registration, Right
+from . import mails  # noqa: F401 - registers the outbox kinds of messages
+from .audience import audience_filter, audience_from_filter, audience_from_ids, reach, recipients_clauses
+from .forms import MessageTextsForm
+from .limits import message_send_allowed
+from .rendering import render_message
+from .services import confirm_message, message_in, new_idempotency_key, queue_test, save_draft
+from .texts import PLACEHOLDERS, MessageRefused
 
 bp = Blueprint("messages", __name__, url_prefix="/organizer")
+
+# The buttons of the compose form (its `action`); any other POST comes from the attendee list's ticked rows.
+COMPOSE_ACTIONS = ("preview", "test", "continue")
+# How many of the audience the preview offers to show the mail as (by name): enough to find a Chinese, a French
+# and an Arabic reader, few enough for one select.
+PREVIEW_CHOICES = 50
+
+
+def _rate_limited() -> str:
+    return _("You have sent several messages and tests in a short time. Please wait a while and try again.")
+
+
+@bp.route("/events/<slug:slug>/messages/new", methods=["GET", "POST"])
+@requires(Right.MESSAGE_DELEGATES)
+def compose(slug: str):
+    """Write a message to the delegates of the attendee list's filter (GET) or its ticked rows (POST `ids`); its
+    own buttons (POST `action`) preview it, send a test, or continue to the confirmation."""
+    event = managed_event(slug)
+    if request.method == "POST" and request.form.get("action") in COMPOSE_ACTIONS:
+        return _compose_posted(event)
+    # Not read from the request: the list's POST of ticked rows would untick the options that are on by default.
+    form = MessageTextsForm.for_languages(formdata=None)
+    message = None
+    try:
+        if request.method == "POST":
+            audience = _posted_audience(source="ids")
+            key = new_idempotency_key()
+        elif request.args.get("message"):
+            message = _draft_of(event, request.args["message"])
+            if message.state != MessageState.DRAFT:
+                flash(_("This message has been sent; it can no longer be changed."), "error")
+                return redirect(_sent_url(event, message))
+            audience, key = message.audience or {}, message.idempotency_key
+            form.fill_from(message.subject, message.body, message.versions, message.attach_ticket,
+                           message.reply_to_contact)  # fmt: skip
+        else:
+            audience, key = audience_from_filter(request.args, event), new_idempotency_key()
+    except MessageRefused as refusal:
+        return render_template("messages/compose.html", event=event, form=None, problems=[refusal.message]), 400
+    chosen = _number(request.args.get("delegate"))
+    previews = _previews(event, message, audience, chosen) if message is not None and "preview" in request.args else []
+    return _compose_page(event, form, audience, key, chosen=chosen, previews=previews)
+
+
+def _compose_posted(event: Event):
+    """A POST of the compose form: save the draft (once per key), then preview, test or continue."""
+    form = MessageTextsForm.for_languages()
+    key = request.form.get("key", "")
+    try:
+        audience = _posted_audience(source=request.form.get("audience"), event=event)
+    except MessageRefused as refusal:
+        return render_template("messages/compose.html", event=event, form=None, problems=[refusal.message]), 400
+    chosen = _number(request.form.get("delegate"))
+    if not form.validate_on_submit():
+        return _compose_page(event, form, audience, key, chosen=chosen)
+    organizer = current_organizer()
+    try:
+        message = save_draft(event, form.texts(), audience, key, organizer)
+    except MessageRefused as refusal:
+        problems = [] if form.show_refusal(refusal) else [refusal.message]
+        return _compose_page(event, form, audience, key, chosen=chosen, problems=problems)
+    if message.state != MessageState.DRAFT:  # a retried POST of a form whose message went out
+        flash(_("This message was sent before; nothing was sent again."), "error")
+        return redirect(_sent_url(event, message))
+    action = request.form["action"]
+    if action == "continue":
+        return redirect(url_for(".confirm", slug=event.slug, message_id=message.id))
+    if action == "test":
+        if not message_send_allowed(organizer):
+            flash(_rate_limited(), "error")
+        else:
+            queue_test(event, message, organizer, _chosen_delegate(event, audience, chosen))
+            flash(_("A test was sent to %(address)s.", address=organizer.email), "success")
+        return redirect(url_for(".compose", slug=event.slug, message=message.id, **_delegate_arg(chosen)))
+    return redirect(
+        url_for(".compose", slug=event.slug, message=message.id, preview=1, _anchor="preview", **_delegate_arg(chosen))
+    )
+
+
+@bp.route("/events/<slug:slug>/messages/<int:message_id>/confirm", methods=["GET", "POST"])
+@requires(Right.MESSAGE_DELEGATES)
+def confirm(slug: str, message_id: int):
+    """Ask before sending a draft, repeating how many delegates it reaches; then send it, once."""
+    event = managed_event(slug)
+    message = message_in(event, message_id)
+    if message is None:
+        abort(404)
+    if message.state == MessageState.CANCELLED:
+        flash(_("This message was cancelled; it cannot be sent."), "error")
+        return redirect(_sent_url(event, message))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        return _send(event, message)
+    if message.state != MessageState.DRAFT:
+        flash(_("This message has been sent; it can no longer be changed."), "error")
+        return redirect(_sent_url(event, message))
+    return render_template(
+        "messages/confirm.html", event=event, message=message, reach=reach(event, message.audience or {}), form=form
+    )
+
+
+def _send(event: Event, message: Message):
+    """The confirmation's POST: count it against the organizer's limit, then confirm_message()."""
+    organizer = current_organizer()
+    # A retried POST of a message already sent costs nothing: confirm_message() sends nothing again.
+    if message.state == MessageState.DRAFT and not message_send_allowed(organizer):
+        flash(_rate_limited(), "error")
+        return redirect(url_for(".confirm", slug=event.slug, message_id=message.id))
+    try:
+        confirmation = confirm_message(event.id, message.id, organizer)
+    except MessageRefused as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for(".confirm", slug=event.slug, message_id=message.id))
+    if confirmation.already_sent:
+        flash(_("This message was sent before; nothing was sent again."), "error")
+    else:
+        count = confirmation.message.recipient_count
+        flash(
+            ngettext(
+                "The message is being sent to %(num)d delegate.",
+                "The message is being sent to %(num)d delegates.",
+                count,
+            ),
+            "success",
+        )
+    return redirect(_sent_url(event, confirmation.message))
+
+
+def _compose_page(event: Event, form, audience: dict, key: str, *, chosen=None, previews=(), problems=()):
+    """The compose page: what the audience is and reaches, the form, and the previews asked for."""
+    return render_template(
+        "messages/compose.html",
+        event=event,
+        form=form,
+        audience=audience,
+        audience_words=_audience_in_words(event, audience),
+        key=key,
+        reach=reach(event, audience),
+        delegates=_preview_delegates(event, audience),
+        chosen=chosen,
+        previews=previews,
+        problems=problems,
+        placeholders=PLACEHOLDERS,
+        language_name=language_name,
+        list_url=url_for("attendees.list_registrations", slug=event.slug, **audience.get("filter", {})),
+    )
+
+
+def _posted_audience(source: str | None, event: Event | None = None) -> dict:
+    """The audience a POST names: the ticked rows (`ids`) or the filter's hidden fields; MessageRefused if not
+    understood (as the attendee list's own refusals, it is said, never guessed)."""
+    if source == "ids":
+        ticked = TickedRowsForm()
+        if not ticked.validate():
+            raise MessageRefused(
+                "", " ".join(str(error) for error in ticked.ids.errors or [_("Please reload the page.")])
+            )
+        return audience_from_ids(ticked.ids.data)
+    if source == "filter" and event is not None:
+        return audience_from_filter(request.form, event)
+    raise MessageRefused("", _("The form was not understood; please open it again."))
+
+
+def _draft_of(event: Event, value: str) -> Message:
+    """The event's message named in the query string (404 for another one)."""
+    message = message_in(event, _number(value) or 0)
+    if message is None:
+        abort(404)
+    return message
+
+
+def _number(value) -> int | None:
+    """A positive whole number from the request, or None (a row id is never larger than the database's)."""
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) <= 9 else None
+
+
+def _delegate_arg(chosen: int | None) -> dict:
+    return {"delegate": chosen} if chosen else {}
+
+
+def _preview_delegates(event: Event, audience: dict) -> list[Registration]:
+    """The first recipients of the audience by name: who the preview and the test can show the mail as."""
+    query = (
+        select(Registration)
+        .where(*recipients_clauses(event, audience))
+        .order_by(Registration.name_key, Registration.id)
+        .limit(PREVIEW_CHOICES)
+    )
+    return list(db.session.scalars(query))
+
+
+def _chosen_delegate(event: Event, audience: dict, chosen: int | None) -> Registration | None:
+    """The delegate picked in the preview's select, else the first one by name (None when nobody is reached)."""
+    delegates = _preview_delegates(event, audience)
+    return next((r for r in delegates if r.id == chosen), delegates[0] if delegates else None)
+
+
+def _previews(event: Event, message: Message, audience: dict, chosen: int | None) -> list[tuple[str, object]]:
+    """(which version, the mail as the chosen delegate would receive it) for the default version and each language
+    version of the message; the private link is a stand-in."""
+    registration = _chosen_delegate(event, audience, chosen)
+    if registration is None:
+        return []
+    versions = [code for code in offered_languages() if code in (message.versions or {})]
+    # The default version is read by every language without its own: preview it in the first of those.
+    readers = [code for code in offered_languages() if code not in versions]
+    previews = []
+    if readers:
+        default = readers[0] if registration.language in versions else registration.language
+        label = _("Default version, as read in %(language)s", language=language_name(default))
+        previews.append((label, render_message(message, registration, preview=True, language=default)))
+    for code in versions:
+        label = _("Version in %(language)s", language=language_name(code))
+        previews.append((label, render_message(message, registration, preview=True, language=code)))
+    return previews
+
+
+def _audience_in_words(event: Event, audience: dict) -> list[str]:
+    """The filter of an audience, one "Filter: value" per value, in the list's own labels (empty for ticked rows
+    or no filter)."""
+    values = audience_filter(audience)
+    if "ids" in audience:
+        return []
+    country = [(values.country, countries().name(values.country))] if values.country else []
+    form = FilterForm(country, category_labels(event.id), delegations_of(event.id), data=asdict(values))
+    words = []
+    for name in ("q", "status", "country", "continent", "category", "delegation", "accompanying", "visa_letter",
+                 "checked_in", "invited"):  # fmt: skip
+        field = form[name]
+        value = getattr(values, name)
+        if value:
+            shown = value if name == "q" else {c.value: c.label for c in field.choices}.get(value, value)
+            words.append(_("%(filter)s: %(value)s", filter=field.label.text, value=shown))
+    return words
+
+
+def _sent_url(event: Event, message: Message) -> str:
+    """The page of a message that went out (the Messages record); the attendee list until that page exists."""
+    if "message_records.show_message" in current_app.view_functions:
+        return url_for("message_records.show_message", slug=event.slug, message_id=message.id)
+    return url_for("attendees.list_registrations", slug=event.slug)
