@@ -103,6 +103,7 @@ KEY_LABELS = {
     "count": _l("Number of recipients"),
     "audience": _l("Recipients"),
     "days_before": _l("Days before registration closes"),
+    "days_before_start": _l("Days before the event starts"),
     "due_at": _l("Due"),
     "delegation": _l("Delegation"),
     "delegation_id": _l("Delegation"),
@@ -121,6 +122,13 @@ KEY_LABELS = {
     "second_language": _l("Second language on the letter"),
     "second_template": _l("Visa letter in the second language"),
     "label_sheet": _l("Custom label sheet"),
+    "message": _l("Message number"),
+    "subject": _l("Subject"),
+    "recipients": _l("Recipients reached"),
+    "resent": _l("Mails queued again"),
+    "reminder": _l("Reminder number"),
+    "languages": _l("Versions in other languages"),
+    "attach_ticket": _l("Ticket attached"),
 }
 
 
@@ -171,6 +179,12 @@ ACTION_LABELS = {
     "delegation.invitation_changed": _l("Invitation's delegation changed"),
     "delegation.joined": _l("Joined a delegation"),
     "delegation.left": _l("Left a delegation"),
+    "message.sent": _l("Message sent to delegates"),
+    "message.test_sent": _l("Test of a message sent to its author"),
+    "message.failed_resent": _l("Failed mails of a message queued again"),
+    "reminder.added": _l("Event reminder scheduled"),
+    "reminder.changed": _l("Event reminder changed"),
+    "reminder.removed": _l("Event reminder removed"),
 }
 
 

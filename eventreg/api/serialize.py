@@ -11,7 +11,7 @@ from ..categories.services import category_labels
 from ..extensions import db
 from ..geo.countries import country_name
 from ..geo.regions import continent_of, subregion_of
-from ..models import CATEGORY_LABELS, Delegation, Event, Invitation, Organizer, Registration
+from ..models import CATEGORY_LABELS, Delegation, Event, Invitation, Message, MessageKind, Organizer, Registration
 from ..registration.needs import NEEDS_RIGHTS, may_see
 
 
@@ -143,4 +143,22 @@ def delegation_json(row) -> dict:
         "focal_points": row.focal_points,
         "confirmed": row.confirmed,
         "checked_in": row.checked_in,
+    }
+
+
+def message_json(message: Message, counts: dict[str, int]) -> dict:
+    """A message to delegates or an event reminder, with its mails by state (its scheduled mail loaded)."""
+    reminder = message.kind == MessageKind.REMINDER
+    mails = {state: counts.get(state, 0) for state in ("queued", "sent", "failed")}
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "state": message.state,
+        "subject": message.subject,
+        "created_at": iso(message.created_at),
+        "confirmed_at": iso(message.confirmed_at),
+        "due_at": iso(message.scheduled_mail.due_at) if reminder and message.scheduled_mail else None,
+        # A message reaches the delegates fixed when it was sent; a reminder those it has been queued to so far.
+        "recipient_count": sum(counts.values()) if reminder else message.recipient_count,
+        "counts": mails,
     }

@@ -14,10 +14,11 @@ from ..auth.access import current_organizer, managed_event, public, token_requir
 from ..delegations.services import delegation_rows
 from ..events.services import events_run_by
 from ..extensions import db
+from ..messages.queries import message_counts, messages_of_event
 from ..models import Right
 from ..pagination import requested_page
 from ..stats.invitations import invitation_counts, invitation_totals
-from .serialize import delegation_json, event_json, guest_facts, registration_json
+from .serialize import delegation_json, event_json, guest_facts, message_json, registration_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -127,3 +128,22 @@ def event_invitation_counts(slug: str):
     answered."""
     counts = invitation_counts(managed_event(slug).id)
     return jsonify(by_status=counts, **invitation_totals(counts))
+
+
+@bp.get("/events/<slug:slug>/messages")
+@token_required(Right.USE_API)
+def event_messages(slug: str):
+    """One page of the event's messages to delegates and reminders, newest first, each with its mails by state
+    (the organizers' Messages page). The page number is clamped as on every list; a page past the last one is
+    empty."""
+    event = managed_event(slug)
+    page = requested_page(request.args)
+    result = messages_of_event(event, page, DEFAULT_PER_PAGE)
+    counts = message_counts(event.id)
+    return jsonify(
+        items=[message_json(message, counts.get(message.id, {})) for message in result.items],
+        page=page,
+        per_page=DEFAULT_PER_PAGE,
+        total=result.total,
+        pages=result.pages,
+    )

@@ -14,7 +14,8 @@ from ..audit import action_label, entries_for_registration, key_label
 from ..categories.services import category_labels
 from ..extensions import db
 from ..geo.countries import countries
-from ..models import AuditEntry, Delegation, Event, Organizer, OutboxMessage, Registration
+from ..messages.queries import messages_of_registration
+from ..models import AuditEntry, Delegation, Event, Message, Organizer, OutboxMessage, Registration
 from ..pagination import last_page_if_beyond, requested_page
 from ..registration.needs import may_see
 from .filters import AttendeeFilter
@@ -31,6 +32,8 @@ MAIL_LABELS = {
     "lost_link": _l("Link sent again"),
     "erased": _l("Erasure notice"),
     "address_changed": _l("Notice to the former address"),
+    "message": _l("Message from the organizers"),
+    "event_reminder": _l("Event reminder"),
 }
 
 
@@ -145,6 +148,7 @@ class HistoryItem:
     changes: list[tuple[str, str, object, object]] = field(default_factory=list)
     hidden_changes: int = 0
     language: str | None = None  # of a creation: the language the delegate registered in
+    message: Message | None = None  # of a mail: the organizers' message or event reminder it is one of
 
     @property
     def title(self) -> str:
@@ -175,7 +179,11 @@ def history(registration: Registration, reader: Organizer) -> list[HistoryItem]:
     mails = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.registration_id == registration.id).order_by(OutboxMessage.id)
     )
-    items.extend(HistoryItem(mail.created_at, "mail", mail=mail) for mail in mails)
+    messages = messages_of_registration(registration.id)
+    items.extend(
+        HistoryItem(mail.created_at, "mail", mail=mail, message=messages.get(mail.delegate_message_id))
+        for mail in mails
+    )
     # At equal times (one transaction writes the change and its mail) the creation comes first, then the change.
     rank = {"created": 0, "audit": 1, "mail": 2}
     return sorted(items, key=lambda item: (item.at, rank[item.kind]))

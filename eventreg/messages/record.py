@@ -1,0 +1,49 @@
+"""The rule of the record of messages: a message's failed mails queued again, at once, with one audit entry."""
+
+from sqlalchemy import select
+
+from .. import audit
+from ..database import begin_write_transaction
+from ..extensions import db
+from ..models import Event, Message, Organizer, OutboxMessage, OutboxState, utcnow
+from .texts import TEST_MAIL
+
+
+def resend_failed_mails(event: Event, message: Message, organizer: Organizer | None) -> int:
+    """Queue the failed mails of one message (or reminder) that still have an address again, due now, in one
+    transaction with one audit entry on the event; the number queued (0 records nothing).
+
+    As the outbox's own resend does, each mail's attempt log stays and `attempts` starts afresh, so
+    OUTBOX_GIVE_UP_AFTER counts from now. The audit entry names `organizer`
+    (else whoever acts in this request).
+    """
+    begin_write_transaction()
+    mails = list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.delegate_message_id == message.id,
+                OutboxMessage.kind != TEST_MAIL,  # a test send went to the organizer, not to a delegate
+                OutboxMessage.state == OutboxState.FAILED,
+                # A mail whose address was forgotten (the delegate was erased) has nowhere to go.
+                OutboxMessage.recipient != "",
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+    if not mails:
+        db.session.rollback()
+        return 0
+    now = utcnow()
+    for mail in mails:
+        mail.state = OutboxState.QUEUED
+        mail.next_attempt_at = now
+        mail.attempts = 0
+    audit.record(
+        "message.failed_resent",
+        event=event,
+        after={"message": message.id, "subject": message.subject, "resent": len(mails)},
+        organizer=organizer,
+    )
+    db.session.commit()
+    return len(mails)
