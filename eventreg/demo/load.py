@@ -20,6 +20,7 @@ from ..geo.countries import country_name
 from ..models import Event, EventCategory, Registration, Status, utcnow
 from .documents import load_documents
 from .guests import add_delegations, load_forum
+from .messages import load_messages
 from .people import CATEGORIES, COUNTRIES, INSTITUTIONS, NAMES, POSITIONS
 
 DEMO_ORGANIZER = "organizer@example.org"
@@ -94,6 +95,7 @@ def load_demo(if_empty: bool = False, delegates: int = DELEGATES, seed: int = 20
     # Last: should it fail, the ceremony and the login above are there already.
     forum, invitations_file = load_forum(event, current_app.instance_path)
     load_documents(event)  # the letterhead, visa requests and letters (demo/documents.py)
+    load_messages(event, find_organizer(DEMO_ORGANIZER))  # a sent message and two reminders (demo/messages.py)
     return DemoResult(event, delegates, forum, DEMO_ORGANIZER, password, saved_to, invitations_file)
 
 
