@@ -20,6 +20,9 @@ from eventreg.documents.images import store_image
 from eventreg.extensions import db
 from eventreg.invitations.importing import preview_import
 from eventreg.invitations.services import InviteeDetails, invite
+from eventreg.messages.reminders import add_reminder
+from eventreg.messages.services import confirm_message, new_idempotency_key, save_draft
+from eventreg.messages.texts import MessageTexts
 from eventreg.models import DocumentJob, Event, Organizer, OutboxMessage, Registration, VisaApplication, utcnow
 from eventreg.registration.self_service import request_email_change
 from eventreg.visas.letters import unseal_content
@@ -59,6 +62,8 @@ class Seeded:
     letter_id: int
     letter_number: str
     verify_code: str
+    message_id: int
+    reminder_id: int
 
 
 def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, text: str | None = None) -> Seeded:
@@ -95,6 +100,7 @@ def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, tex
         job_id, image_id = _seed_documents(stored_event, organizer)
         application_id = _seed_visa_request(stored_event, registration_id, text)
         letter = issue_letters(db.session.get(Event, event.id), [application_id], organizer)[0]
+        message_id, reminder_id = _seed_messages(db.session.get(Event, event.id), organizer, text)
         return Seeded(
             event.slug,
             event.id,
@@ -116,7 +122,22 @@ def seed(app: Flask, organizer_email: str, event_fields: dict | None = None, tex
             letter.id,
             letter.number,
             unseal_content(letter)["code"],
+            message_id,
+            reminder_id,
         )
+
+
+def _seed_messages(event: Event, organizer: Organizer, text: str | None) -> tuple[int, int]:
+    """A message sent to the event's delegates and a reminder before it starts, with `text` in what they say."""
+    texts = MessageTexts(
+        subject=" ".join((text or "Shuttle times").split()),
+        body=f"Dear {{given_name}},\n\n{text or 'The shuttle leaves at 8:00.'}",
+        versions={"fr": ("Navettes", f"{text or 'La navette part à 8 h.'}")},
+    )
+    message = save_draft(event, texts, {"filter": {}}, new_idempotency_key(), organizer)
+    confirm_message(event.id, message.id, organizer)
+    reminder = add_reminder(db.session.get(Event, event.id), 7, texts, None, organizer)
+    return message.id, reminder.id
 
 
 def _seed_documents(event: Event, organizer: Organizer) -> tuple[int, int]:
@@ -184,6 +205,8 @@ def page_urls(app: Flask, seeded: Seeded, query: str = "x") -> list[tuple[str, s
         "application_id": seeded.application_id,
         "letter_id": seeded.letter_id,
         "number": seeded.letter_number,
+        "message_id": seeded.message_id,
+        "reminder_id": seeded.reminder_id,
     }
     query_strings = {
         "attendees.list_registrations": {"q": query},

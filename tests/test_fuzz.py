@@ -66,6 +66,7 @@ FORMS = {
 # them), the attendee filter's fields, and the fields of the check-in desk's forms (CodeForm, NameSearchForm).
 QUERY_NAMES = sorted(
     {"back", "event", "key", "next", "organizer", "page", "per_page", "state", "code", "q", "show"}
+    | {"message", "delegate", "preview"}  # the compose page: the draft reopened, the previewed delegate
     | set(AttendeeFilter.__dataclass_fields__)
 )
 

@@ -101,7 +101,8 @@ def url_values(world: World, role: str) -> dict:
         "token": world.registration_token,
         "organizer_id": world.target_id,
         "token_id": world.token_ids.get(role, world.token_ids["admin"]),
-        "message_id": 1,  # the outbox's first mail: the world's registration's confirmation
+        # The outbox's first mail (the world's registration's confirmation); no message to delegates has this id.
+        "message_id": 1,
         # The guest list's rows: none exists in this world, so a role that may pass gets a 404, one that may not a 403.
         "invitation_id": 1,
         "import_id": 1,
@@ -115,6 +116,7 @@ def url_values(world: World, role: str) -> dict:
         "letter_id": 1,
         "number": "ANSO-2027-0001",
         "code": "XXXXXXXXXX",
+        "reminder_id": 1,  # no reminder exists in this world (404 for a role that may pass, 403 otherwise)
     }
 
 
