@@ -232,7 +232,7 @@ def test_the_organizers_list_links_to_the_compose_page(app, logged_in, world):
     assert link.startswith(compose_url(event) + "?") and "country=CN" in link and "invited=no" in link
     composed = logged_in.get(link)
     assert "This message will reach 2 delegates." in composed.text
-    assert "Registered through an invitation: No" in composed.text
+    assert "Registered without an invitation" in composed.text
 
 
 def test_the_daily_cap_shows_its_message(app, logged_in, world):

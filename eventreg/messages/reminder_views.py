@@ -9,9 +9,10 @@ from wtforms.validators import InputRequired, NumberRange
 from ..auth.access import current_organizer, managed_event, requires
 from ..categories.services import category_labels
 from ..forms import ConfirmForm
-from ..geo.countries import country_name, country_names
+from ..geo.countries import country_names
 from ..models import STATUS_LABELS, Event, Right
 from .forms import MessageTextsForm
+from .queries import audience_in_words
 from .reminders import (
     DEFAULT_FILTER,
     MAX_DAYS_BEFORE,
@@ -62,20 +63,6 @@ class ReminderForm(MessageTextsForm):
         return {name: self[name].data for name in FILTER_FIELDS if self[name].data}
 
 
-def filter_in_words(event: Event, audience: dict) -> list[tuple[str, str]]:
-    """(what, value) of each part of a reminder's filter, in the reader's language."""
-    chosen = audience.get("filter") or {}
-    words = []
-    if chosen.get("status"):
-        words.append((_("Status"), str(STATUS_LABELS.get(chosen["status"], chosen["status"]))))
-    if chosen.get("category"):
-        labels = category_labels(event.id)
-        words.append((_("Category"), labels.get(chosen["category"], chosen["category"])))
-    if chosen.get("country"):
-        words.append((_("Country or region"), country_name(chosen["country"])))
-    return words
-
-
 @bp.get("/events/<slug:slug>/reminders")
 @requires(Right.MESSAGE_DELEGATES)
 def list_reminders(slug: str):
@@ -86,7 +73,7 @@ def list_reminders(slug: str):
         event=event,
         reminders=event_reminders(event),
         remove_form=ConfirmForm(),
-        filter_in_words=filter_in_words,
+        audience_in_words=audience_in_words,
     )
 
 

@@ -4,26 +4,22 @@ The compose page is reached from the attendee list, with its filter in the query
 (POST `ids`). The form carries that audience and an idempotency key in hidden fields, so every POST of one form
 names one draft; "Continue" leads to the confirmation, which fixes the recipients and sends."""
 
-from dataclasses import asdict
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from ..attendees.forms import FilterForm, TickedRowsForm
-from ..attendees.queries import delegations_of
+from ..attendees.forms import TickedRowsForm
 from ..auth.access import current_organizer, managed_event, requires
-from ..categories.services import category_labels
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..geo.countries import countries
 from ..languages import language_name, offered_languages
 from ..models import Event, Message, MessageState, Registration, Right
 from . import mails  # noqa: F401 - registers the outbox kinds of messages
-from .audience import audience_filter, audience_from_filter, audience_from_ids, reach, recipients_clauses
+from .audience import audience_from_filter, audience_from_ids, reach, recipients_clauses
 from .forms import MessageTextsForm
 from .limits import message_send_allowed
+from .queries import audience_in_words
 from .rendering import render_message
 from .services import confirm_message, message_in, new_idempotency_key, queue_test, save_draft
 from .texts import PLACEHOLDERS, MessageRefused
@@ -164,7 +160,7 @@ def _compose_page(event: Event, form, audience: dict, key: str, *, chosen=None, 
         event=event,
         form=form,
         audience=audience,
-        audience_words=_audience_in_words(event, audience),
+        audience_words=audience_in_words(event, audience),
         key=key,
         reach=reach(event, audience),
         delegates=_preview_delegates(event, audience),
@@ -247,27 +243,6 @@ def _previews(event: Event, message: Message, audience: dict, chosen: int | None
     return previews
 
 
-def _audience_in_words(event: Event, audience: dict) -> list[str]:
-    """The filter of an audience, one "Filter: value" per value, in the list's own labels (empty for ticked rows
-    or no filter)."""
-    values = audience_filter(audience)
-    if "ids" in audience:
-        return []
-    country = [(values.country, countries().name(values.country))] if values.country else []
-    form = FilterForm(country, category_labels(event.id), delegations_of(event.id), data=asdict(values))
-    words = []
-    for name in ("q", "status", "country", "continent", "category", "delegation", "accompanying", "visa_letter",
-                 "checked_in", "invited"):  # fmt: skip
-        field = form[name]
-        value = getattr(values, name)
-        if value:
-            shown = value if name == "q" else {c.value: c.label for c in field.choices}.get(value, value)
-            words.append(_("%(filter)s: %(value)s", filter=field.label.text, value=shown))
-    return words
-
-
 def _sent_url(event: Event, message: Message) -> str:
-    """The page of a message that went out (the Messages record); the attendee list until that page exists."""
-    if "message_records.show_message" in current_app.view_functions:
-        return url_for("message_records.show_message", slug=event.slug, message_id=message.id)
-    return url_for("attendees.list_registrations", slug=event.slug)
+    """The page of a message that went out (the Messages record)."""
+    return url_for("message_records.show_message", slug=event.slug, message_id=message.id)
