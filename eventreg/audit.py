@@ -185,6 +185,8 @@ ACTION_LABELS = {
     "reminder.added": _l("Event reminder scheduled"),
     "reminder.changed": _l("Event reminder changed"),
     "reminder.removed": _l("Event reminder removed"),
+    "reminder.sent": _l("Event reminder sent to delegates"),
+    "reminder.not_sent": _l("Event reminder not sent"),
 }
 
 

@@ -158,6 +158,13 @@ def message_json(message: Message, counts: dict[str, int]) -> dict:
         "created_at": iso(message.created_at),
         "confirmed_at": iso(message.confirmed_at),
         "due_at": iso(message.scheduled_mail.due_at) if reminder and message.scheduled_mail else None,
+        # Where a reminder stands (its scheduled mail): pending, sending, done or cancelled, with why it was not sent.
+        "schedule_state": message.scheduled_mail.state if reminder and message.scheduled_mail else None,
+        "not_sent_reason": (
+            (message.scheduled_mail.details or {}).get("cancelled_reason")
+            if reminder and message.scheduled_mail and message.scheduled_mail.state == "cancelled"
+            else None
+        ),
         # A message reaches the delegates fixed when it was sent; a reminder those it has been queued to so far.
         "recipient_count": sum(counts.values()) if reminder else message.recipient_count,
         "counts": mails,

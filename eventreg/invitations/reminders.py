@@ -60,6 +60,7 @@ def _recipients(scheduled: ScheduledMail, after: int, limit: int) -> list[Recipi
         .where(*_unanswered(scheduled.event_id, scheduled.audience or {}), Invitation.id > after)
         .order_by(Invitation.id)
         .limit(limit)
+        .with_for_update(read=True)  # an erasure waits for the batch (messages/services.py says why)
     )
     details = {"scheduled_mail_id": scheduled.id}
     return [

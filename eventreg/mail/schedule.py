@@ -51,10 +51,12 @@ class ScheduledKind:
 
     `recipients(scheduled, after, limit)`: the recipients matching its audience now, in `order`, after `after`.
     `too_late(scheduled)`: a reason (a short code) when it must not go out any more (it is then cancelled).
+    `finished(scheduled)`: called in the transaction that marks it done or cancelled (an audit entry of the send).
     """
 
     recipients: Callable[[ScheduledMail, int, int], Sequence[Recipient]]
     too_late: Callable[[ScheduledMail], str | None] = field(default=lambda scheduled: None)
+    finished: Callable[[ScheduledMail], None] = field(default=lambda scheduled: None)
 
 
 KINDS: dict[str, ScheduledKind] = {}
@@ -253,4 +255,5 @@ def _finish(scheduled_id: int, state: str, reason: str = "") -> None:
     scheduled.finished_at = utcnow()
     if reason:
         scheduled.details = {**(scheduled.details or {}), "cancelled_reason": reason}
+    KINDS[scheduled.kind].finished(scheduled)
     db.session.commit()

@@ -29,6 +29,8 @@ def resend_failed_mails(event: Event, message: Message, organizer: Organizer | N
                 OutboxMessage.recipient != "",
             )
             .order_by(OutboxMessage.id)
+            # A second request at the same moment finds them taken and records nothing (SQLite: writers take turns).
+            .with_for_update(skip_locked=True)
         )
     )
     if not mails:

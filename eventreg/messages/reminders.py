@@ -272,6 +272,7 @@ def _recipients(scheduled: ScheduledMail, after: int, limit: int) -> list[Recipi
         )
         .order_by(Registration.id)
         .limit(limit)
+        .with_for_update(read=True, of=Registration)  # an erasure waits for the batch (see services.py)
     )
     return [
         Recipient(
@@ -295,4 +296,16 @@ def _too_late(scheduled: ScheduledMail) -> str | None:
     return EVENT_STARTED if event.starts_at <= utcnow() else None
 
 
-add_scheduled_kind(EVENT_REMINDER, ScheduledKind(recipients=_recipients, too_late=_too_late))
+def _finished(scheduled: ScheduledMail) -> None:
+    """The audit entry of a reminder that went out (to how many) or was not sent (why), by the system."""
+    message_id = db.session.scalar(select(Message.id).where(Message.scheduled_mail_id == scheduled.id))
+    event = db.session.get(Event, scheduled.event_id)
+    facts = {"reminder": message_id, "days_before_start": scheduled.days_before}
+    if scheduled.state == CANCELLED:
+        reason = (scheduled.details or {}).get("cancelled_reason", "")
+        audit.record("reminder.not_sent", event=event, after={**facts, "reason": reason}, actor="")
+    else:
+        audit.record("reminder.sent", event=event, after={**facts, "recipients": scheduled.queued}, actor="")
+
+
+add_scheduled_kind(EVENT_REMINDER, ScheduledKind(recipients=_recipients, too_late=_too_late, finished=_finished))

@@ -74,9 +74,12 @@ def save_draft(
         "audience": audience,
     }
     for _attempt in range(2):  # a second POST racing the first one's insert finds its row on the second round
-        begin_write_transaction()
+        # Under the event's lock, as confirmation: a draft being confirmed now is read once it is sent, and left.
+        lock_event(event.id)
         message = db.session.scalar(
-            select(Message).where(Message.event_id == event.id, Message.idempotency_key == idempotency_key)
+            select(Message)
+            .where(Message.event_id == event.id, Message.idempotency_key == idempotency_key)
+            .execution_options(populate_existing=True)
         )
         if message is not None:
             if message.kind == MessageKind.MESSAGE and message.state == MessageState.DRAFT:
@@ -126,7 +129,8 @@ def confirm_message(event_id: int, message_id: int, organizer: Organizer | None)
     for the worker, and record the send in the audit log, in one transaction. A message sent before is not sent
     again. MessageRefused past the event's daily cap, for a message nobody would receive, or one of another event."""
     event = lock_event(event_id)
-    message = db.session.get(Message, message_id)
+    # Read afresh under the lock: a second POST that waited for the first must see the message it sent.
+    message = db.session.get(Message, message_id, populate_existing=True)
     if message is None or message.event_id != event.id or message.kind != MessageKind.MESSAGE:
         db.session.rollback()
         raise MessageRefused("", _("There is no such message in this event."))
@@ -207,6 +211,9 @@ def _message_recipients(scheduled: ScheduledMail, after: int, limit: int) -> lis
         )
         .order_by(Registration.id)
         .limit(limit)
+        # FOR SHARE on PostgreSQL (nothing on SQLite, whose writers take turns): an erasure that commits while this
+        # batch is queued waits for it, then finds and scrubs the mail it queued.
+        .with_for_update(read=True, of=Registration)
     )
     return [
         Recipient(
