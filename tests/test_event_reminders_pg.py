@@ -5,8 +5,6 @@ and none to the others."""
 import email
 import email.policy
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -18,50 +16,14 @@ from eventreg.extensions import db
 from eventreg.messages.reminders import add_reminder
 from eventreg.messages.texts import MessageTexts
 from eventreg.models import Event, OutboxMessage, Registration, ScheduledMail, utcnow
-from tests.conftest import (
-    POSTGRES_URL,
-    create_test_event,
-    drop_tables,
-    make_app,
-    register_test_delegate,
-    require_postgresql,
-    sending_to,
-)
-from tests.gunicorn_server import ROOT, server_environment
+from tests import test_reminders_pg
+from tests.conftest import create_test_event, register_test_delegate
 
 pytestmark = pytest.mark.postgresql
 
-
-@pytest.fixture
-def postgres_app(tmp_path, smtp_server):
-    """An app on PostgreSQL (POSTGRES_URL) sending to the in-process SMTP server."""
-    require_postgresql().dispose()
-    app = make_app(
-        tmp_path, SQLALCHEMY_DATABASE_URI=POSTGRES_URL, **sending_to(smtp_server.port), SERVER_NAME="reg.example.org"
-    )
-    yield app
-    drop_tables(app)
-
-
-def start_worker(app, smtp_port: int, log_path) -> subprocess.Popen:
-    """`flask --app app outbox-worker` in its own process, on the test's database, keys and SMTP server."""
-    settings = {
-        "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
-        "SECRET_KEY": "test-secret-key",
-        "DATA_KEYS": app.config["DATA_KEYS"],
-        "SERVER_NAME": "reg.example.org",
-        "OUTBOX_POLL_SECONDS": 0.2,
-        "OUTBOX_CLAIM_SIZE": 5,
-        **sending_to(smtp_port),
-    }
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "outbox-worker"],
-            cwd=ROOT,
-            env=server_environment(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+# The app on PostgreSQL (a fixture) and the worker processes, as the invitation reminders' two-worker test has them.
+postgres_app = test_reminders_pg.postgres_app
+start_worker = test_reminders_pg.start_worker
 
 
 def test_two_worker_processes_send_each_reminder_once_to_each_matching_delegate(postgres_app, smtp_server, tmp_path):
