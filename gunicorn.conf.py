@@ -6,7 +6,11 @@ line, the path, the query string and every header (the Referer above all: a page
 address to the next page of the site) pass through eventreg.private_paths.mask_private_paths.
 """
 
+import os
+from pathlib import Path
+
 from gunicorn.glogging import Logger
+from prometheus_client import multiprocess
 
 from eventreg.private_paths import mask_private_paths
 
@@ -22,3 +26,20 @@ class PrivatePathsMaskingLogger(Logger):
 
 logger_class = PrivatePathsMaskingLogger
 accesslog = "-"
+
+
+def on_starting(server):
+    """Start the Prometheus figures afresh: under PROMETHEUS_MULTIPROC_DIR each process keeps its values in files,
+    and those of a previous run (its dead workers' counters, gauges of pids that may come again) would be added in."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):  # prometheus-client's files only, whatever else the directory holds
+            stale.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker ended (stopped, killed, timed out): its live gauges (requests in progress) leave the figures."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

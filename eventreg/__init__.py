@@ -12,6 +12,7 @@ from . import extensions as ext
 from .config import DefaultConfig
 from .files import write_once
 from .geo import protocol as country_protocol
+from .ops import logs as structured_logs
 
 # Every blueprint, each the `bp` of a views module, in the order they are registered: the one list.
 BLUEPRINTS = (
@@ -47,6 +48,8 @@ BLUEPRINTS = (
     "messages.views",
     "messages.record_views",
     "messages.reminder_views",
+    "ops.health",
+    "ops.metrics",
 )
 # Every feature's `flask` commands, each the list `commands` of a module (the core's own are in cli.py).
 COMMANDS = (
@@ -107,9 +110,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     languages.init_app(app)
     data_keys.init_app(app)
     private_paths.init_app(app)
+    structured_logs.init_app(app)  # X-Request-ID, a log line per request; JSON lines with LOG_FORMAT=json
 
     from . import cli, converters, errors, security, templating
     from .auth import access, sessions
+    from .ops import metrics as request_metrics
     from .registration import limits
 
     converters.init_app(app)
@@ -120,6 +125,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     errors.init_app(app)
     limits.init_app(app)
     security.init_app(app)
+    request_metrics.init_app(app)  # after security: its FORCE_HTTPS redirects are counted too
     templating.init_app(app)
     cli.init_app(app, tuple(f"{__name__}.{module}" for module in COMMANDS))
     return app

@@ -137,6 +137,19 @@ class DefaultConfig:
     # X-Forwarded-Proto are trusted for one hop: the client's address (rate limits) and https links.
     TRUSTED_PROXY_COUNT = 0
 
+    # Who may read /metrics (eventreg/ops/metrics.py): client addresses or networks (FLASK_METRICS_ALLOW=
+    # '["127.0.0.1", "10.0.0.0/24"]'), as ProxyFix sees the client; behind nginx set TRUSTED_PROXY_COUNT too, or
+    # every request arrives from nginx's 127.0.0.1 and is let in. Or a scraper sends `Authorization: Bearer
+    # <METRICS_TOKEN>` (None: no token works). Anyone else gets 403.
+    METRICS_ALLOW = ["127.0.0.1"]
+    METRICS_TOKEN = None
+
+    # "text": Flask's usual log lines (development). "json" (production: FLASK_LOG_FORMAT=json): every line of the
+    # app and the outbox worker as one JSON object on standard error, with one line per request (its request id,
+    # also sent back as X-Request-ID, route, status, duration, organizer) and one per mail attempt, private links
+    # and addresses masked (eventreg/ops/logs.py); for a log collector that indexes fields.
+    LOG_FORMAT = "text"
+
     REGISTRATIONS_PER_PAGE = 50
     # How often the public counter page (/e/<slug>/delegates) fetches fresh numbers, in seconds.
     COUNTER_REFRESH_SECONDS = 30

@@ -83,9 +83,18 @@ class SessionInterface(SecureCookieSessionInterface):
         return cookie_secure()
 
 
+def plain_http(view):
+    """Mark a view that answers plain HTTP even with FORCE_HTTPS: health probes and Prometheus talk to the app host
+    directly, without TLS, and follow no redirect (ops/health.py, ops/metrics.py)."""
+    view.plain_http = True
+    return view
+
+
 def _require_https():
     """With FORCE_HTTPS, send a plain-HTTP request to the same URL over HTTPS (308 keeps a POST a POST)."""
     if current_app.config["FORCE_HTTPS"] and not request.is_secure:
+        if getattr(current_app.view_functions.get(request.endpoint), "plain_http", False):
+            return None
         return redirect(request.url.replace("http://", "https://", 1), code=308)
     return None
 

@@ -38,8 +38,10 @@ NOT_PAGES = (
     "counter.delegates_json",
     "exports.",
     "flags.static",
+    "health.",  # /healthz and /readyz: JSON for the load balancer
     "invitations.import_progress",  # the import's progress, polled as JSON
     "languages.switch",
+    "metrics.metrics",  # the Prometheus figures, plain text
     "static",
     "tickets.ticket_calendar",
     "tickets.ticket_qr",

@@ -119,6 +119,9 @@ def _assert_page_inert(response, endpoint: str, payload: str, must_show: set[str
                 ["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True
             ).stdout.decode()
             assert "".join(payload.split()) in "".join(printed.split()), endpoint
+    elif response.mimetype == "text/plain":
+        # The Prometheus figures (/metrics): routes, statuses and counts, never a delegate's data.
+        assert payload not in response.get_data(as_text=True), endpoint
     else:
         # Files a browser does not render as a page; the exports and the calendar have tests of their own below, the
         # letterhead's images are re-encoded on upload (tests/test_letterhead_images.py).

@@ -1,5 +1,6 @@
 """Mail addresses: the configured sender, and recipients in the form SMTP servers accept."""
 
+import re
 from email.utils import parseaddr
 
 from flask import current_app
@@ -24,3 +25,13 @@ def masked_address(address: str) -> str:
     tell a person where a mail went without telling anyone else the address."""
     local, _, domain = address.rpartition("@")
     return f"{local[:1]}…@{domain}"
+
+
+def mask_address_in(text: str, address: str) -> str:
+    """`text` (a server's reply, an error) with `address` masked as masked_address() does wherever it appears, in
+    any case and in its ASCII (IDNA) form: an SMTP refusal names the recipient, and logs must not."""
+    if not address:
+        return text
+    for form in {address, smtp_address(address)}:
+        text = re.sub(re.escape(form), masked_address(address), text, flags=re.IGNORECASE)
+    return text

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Invitation, InvitationStatus, OutboxAttempt, OutboxMessage, OutboxState, utcnow
+from .addresses import mask_address_in
 
 # The worker's log, where operators look for a mail that did not go out (`flask outbox-worker` prints it).
 log = logging.getLogger("eventreg.mail.worker")
@@ -98,14 +99,19 @@ def record_failure(message: OutboxMessage, started: datetime, error: Exception) 
     if is_permanent(error) or now >= deadline:
         message.state = OutboxState.FAILED
         outcome = "failed"
-        log.error("outbox message %s failed: %s", message.id, text)
+        log.error("outbox message %s failed: %s", message.id, mask_address_in(text, message.recipient))
         if message.invitation_id is not None:
             _set_invitation_status(message.invitation_id, InvitationStatus.FAILED, _FAILED_FROM)
     else:
         # The last try falls on the deadline, not a whole backoff step after it.
         message.next_attempt_at = min(now + retry_delay(message.attempts), deadline)
         outcome = "retry"
-        log.warning("outbox message %s not sent, retrying at %s: %s", message.id, message.next_attempt_at, text)
+        log.warning(
+            "outbox message %s not sent, retrying at %s: %s",
+            message.id,
+            message.next_attempt_at,
+            mask_address_in(text, message.recipient),  # a log names no recipient in full
+        )
     db.session.add(OutboxAttempt(message_id=message.id, attempted_at=started, outcome=outcome, error=text))
 
 

@@ -17,6 +17,8 @@ from sqlalchemy.orm import joinedload, with_expression
 from ..database import begin_write_transaction, is_postgresql
 from ..extensions import db
 from ..models import Invitation, OutboxMessage, OutboxState, Registration, utcnow
+from ..ops.instruments import count_mail_results, mark_worker_stopped, worker_polled
+from ..ops.logs import log_mail_attempt
 from ..tickets.codes import mails_so_far
 from .compose import compose, outbox_message_id
 from .queue import ERASURE_NOTICE, forget_addresses
@@ -108,6 +110,7 @@ def deliver_due(limit: int | None = None, transport=None, should_stop=lambda: Fa
                 report.sent += state == OutboxState.SENT
                 report.deferred += state == OutboxState.QUEUED
                 report.failed += state == OutboxState.FAILED
+            count_mail_results([state for state, _error in outcomes])  # /metrics: committed by now
             if not outcomes or any(error is not None and is_connection_error(error) for _state, error in outcomes):
                 break
     finally:
@@ -125,6 +128,7 @@ class _Try:
     started: datetime
     mail: object = None
     error: Exception | None = None
+    seconds: float = 0.0  # how long composing and sending took (the attempt's log line)
 
 
 def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState, Exception | None]]:
@@ -155,6 +159,7 @@ def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState
             break  # the rest stay as they are
         attempt = _Try(message.id, utcnow())
         tries.append(attempt)
+        began = time.monotonic()
         try:
             with db.session.no_autoflush:  # composing only reads: the attempt is written with its result
                 attempt.mail = compose(message)
@@ -163,6 +168,8 @@ def _deliver_batch(count: int, transport, should_stop) -> list[tuple[OutboxState
             attempt.error = failure
             if is_connection_error(failure):
                 break  # the next would fail the same way: the rest stay as they are
+        finally:
+            attempt.seconds = time.monotonic() - began
     return _record(messages, tries)
 
 
@@ -192,6 +199,7 @@ def _record(messages: list[OutboxMessage], tries: list[_Try]) -> list[tuple[Outb
             record_sent(message, attempt.started)
         else:
             record_failure(message, attempt.started, attempt.error)
+        log_mail_attempt(message, attempt.error, attempt.seconds)  # before an erasure notice forgets the address
         if message.kind == ERASURE_NOTICE and message.state != OutboxState.QUEUED:
             forget_addresses([message])  # the registration was erased: its address goes once the notice is done
         outcomes.append((OutboxState(message.state), attempt.error))  # read before the commit expires the row
@@ -218,6 +226,7 @@ def run_worker(once: bool = False) -> None:
     threads = [] if once else [_start_side_task(task, lambda: stopping) for task in SIDE_TASKS]
     try:
         while not stopping:
+            worker_polled()  # /metrics: the heartbeat an operator alerts on when it grows old
             try:
                 run_due()  # the scheduled mails now due join the queue first (one indexed query when none is)
                 report = deliver_due(transport=transport, should_stop=lambda: stopping)
@@ -254,6 +263,7 @@ def run_worker(once: bool = False) -> None:
         transport.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        mark_worker_stopped()
 
 
 def _start_side_task(task: Callable[[], int], stopped: Callable[[], bool]) -> threading.Thread:

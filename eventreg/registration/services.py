@@ -33,6 +33,7 @@ from ..models import (
     token_digest,
     utcnow,
 )
+from ..ops.instruments import count_refusal, count_registration
 from ..visas.application import VisaDetails, new_application_row
 from .capacity import decide_status, locked_event, outgrows_event
 
@@ -141,7 +142,6 @@ def register_delegate(
     index (no query first).
     The registration returned is not attached to a session: its columns are loaded, its relationships are not.
     """
-    check_category(event_id, details.category, membership.assigned_category if membership else "")
     email_key = casefold_key(details.email, column_length(Registration.email_key))
     seats = 1 + details.accompanying
     now = utcnow()
@@ -164,6 +164,7 @@ def register_delegate(
     visa = details.visa if details.visa_letter else None
     visa_row = new_application_row(event_id, visa) if visa is not None else None
     try:
+        check_category(event_id, details.category, membership.assigned_category if membership else "")
         with locked_event(event_id) as event:
             if event.registration_state() != "open":
                 raise RegistrationClosed(_l("Registration for this event is not open."))
@@ -192,14 +193,20 @@ def register_delegate(
             connection.execute(insert(AuditEntry.__table__), _created_entry(registration, now))
             if membership and membership.invitation_id is not None:
                 _mark_invitation_registered(connection, membership.invitation_id, registration.id, now)
+    except RegistrationRefused as refusal:
+        count_refusal(refusal)  # /metrics: registrations by outcome
+        raise
     except IntegrityError:
         # The address already holds an active registration for the event: the partial unique index said so.
         existing = active_registration(event_id, email_key)
         if existing is not None and submission_key and existing.submission_key == submission_key:
             return existing
         if existing is not None:
-            raise _duplicate() from None
+            refusal = _duplicate()
+            count_refusal(refusal)
+            raise refusal from None
         raise
+    count_registration(registration.status)
     return registration
 
 
