@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from jinja2 import StrictUndefined
 from markupsafe import Markup
 
+from . import static_files
 from .audit import action_label, actor_label
 from .categories.services import category_label_of
 from .geo.countries import country_name
@@ -88,6 +89,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["bdi"] = isolated
     app.jinja_env.filters["ltr"] = left_to_right
+    static_files.init_app(app)  # url_for('static', ...) carries ?v=<content hash>
 
 
 def category_label(value: str, event=None) -> str:

@@ -57,7 +57,7 @@ def test_counter_page_counts_confirmed_delegates_per_country(client, counted_eve
     assert f'<li data-country="CN"><img class="flag" src="/flags/{FLAG_ICONS_VERSION}/cn.svg" alt=""' in page
     assert "Confirmed participants of every category: delegates, speakers, observers, press and guests" in page
     assert 'data-country="other"' not in page and "counted together" not in page  # every country is named
-    assert 'src="/static/js/counter.js"' in page
+    assert 'src="/static/js/counter.js?v=' in page
     assert_no_personal_data(page)
 
 
