@@ -244,6 +244,10 @@ def test_nginx_serves_the_app_and_versioned_static_files_and_masks_its_log(nginx
     assert f'"{mask_private_paths(referer)}"' in log
     for secret in ("Xq3_vR9", "Inv1tat10nT0ken", "K7QX"):
         assert secret not in log, log
+    # nginx's request id reaches the app, which answers with it: one id finds the request in both logs.
+    request_id = home.getheader("X-Request-ID")
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), request_id
+    assert f" {request_id}\n" in log
 
 
 def unit_files(tmp_path: Path) -> list[Path]:
