@@ -173,6 +173,8 @@ def test_a_failed_request_is_logged_with_its_id_on_every_line(tmp_path, capsys, 
                 response = client.get(f"/r/{token}/ticket", headers={"X-Request-ID": "failing-1"})
                 assert response.status_code == 500
                 assert response.headers["X-Request-ID"] == "failing-1"
+                # The error page gives the delegate the id to quote to the organizers.
+                assert "quote this reference: failing-1" in response.get_data(as_text=True)
         finally:
             with app.app_context():
                 db.session.rollback()
