@@ -116,6 +116,19 @@ def server_environment(settings: dict) -> dict:
     return environment
 
 
+def outbox_worker(settings: dict, log_path: Path) -> subprocess.Popen:
+    """`flask --app app outbox-worker` in its own process, configured by `settings` as a gunicorn above would be,
+    writing to `log_path`; the caller stops it."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "outbox-worker"],
+            cwd=ROOT,
+            env=server_environment(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @contextlib.contextmanager
 def gunicorn_server(settings: dict, log_path: Path, workers: int = 4) -> Iterator[GunicornServer]:
     """Serve app:app with gunicorn on 127.0.0.1 configured by `settings` (FLASK_* names without the prefix);

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,7 +29,13 @@ import redis
 from sqlalchemy import create_engine
 
 from tests.conftest import IN_CI, TEST_DATABASE_URL, sending_to
-from tests.gunicorn_server import ROOT, Browser, GunicornServer, Reply, gunicorn_server, server_environment
+from tests.gunicorn_server import (
+    Browser,
+    GunicornServer,
+    Reply,
+    gunicorn_server,
+    outbox_worker,
+)
 from tests.test_rush import form_fields, submitted
 
 # A database number of its own, and a key prefix per run within it (RATELIMIT_KEY_PREFIX), so that nothing else's
@@ -260,24 +265,12 @@ def stop_gracefully(process: subprocess.Popen) -> int:
 # ---- the outbox workers and the mail server
 
 
-def start_worker(settings: dict, log_path: Path) -> subprocess.Popen:
-    """`flask --app app outbox-worker` in its own process, configured by `settings` as the hosts are."""
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "outbox-worker"],
-            cwd=ROOT,
-            env=server_environment(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
 @contextlib.contextmanager
 def outbox_workers(settings: dict, smtp_port: int, log_dir: Path, count: int) -> Iterator[list[subprocess.Popen]]:
     """`count` outbox workers sending to the SMTP server on `smtp_port`; each stopped (SIGTERM, then SIGKILL) at
     the end, unless the test killed it already."""
     settings = {**settings, **sending_to(smtp_port), "OUTBOX_POLL_SECONDS": 0.2, "OUTBOX_CLAIM_SIZE": CLAIM_SIZE}
-    workers = [start_worker(settings, log_dir / f"worker{n}.log") for n in range(count)]
+    workers = [outbox_worker(settings, log_dir / f"worker{n}.log") for n in range(count)]
     try:
         yield workers
     finally:

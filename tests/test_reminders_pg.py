@@ -6,7 +6,6 @@ import email
 import email.policy
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from eventreg.mail import schedule
 from eventreg.mail.schedule import run_due
 from eventreg.models import Event, Invitation, OutboxMessage, ScheduledMail, ScheduledMailRecipient, utcnow
 from tests.conftest import POSTGRES_URL, create_test_event, drop_tables, make_app, require_postgresql, sending_to
-from tests.gunicorn_server import ROOT, server_environment
+from tests.gunicorn_server import outbox_worker
 
 pytestmark = pytest.mark.postgresql
 
@@ -63,14 +62,7 @@ def start_worker(app, smtp_port: int, log_path) -> subprocess.Popen:
         "OUTBOX_CLAIM_SIZE": 5,
         **sending_to(smtp_port),
     }
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "outbox-worker"],
-            cwd=ROOT,
-            env=server_environment(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    return outbox_worker(settings, log_path)
 
 
 def test_two_worker_processes_remind_each_unanswered_invitee_once_per_reminder(postgres_app, smtp_server, tmp_path):
