@@ -6,7 +6,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Invitation, OutboxAttempt, OutboxMessage, OutboxState, Registration
+from ..models import Invitation, OutboxAttempt, OutboxMessage, OutboxState, Registration, utcnow
 from .addresses import smtp_address
 
 # Each kind of mail: the template pair under templates/email/ and the subject line.
@@ -94,6 +94,21 @@ def forget_addresses(messages: list[OutboxMessage]) -> None:
         attempts = select(OutboxAttempt).where(OutboxAttempt.message_id.in_([message.id for message in messages]))
         for attempt in db.session.scalars(attempts):
             attempt.error = ""
+
+
+# The failed mails that can be sent again: a mail whose address was forgotten (its delegate was erased, an erasure
+# notice given up on) has nowhere to go.
+RESENDABLE = (OutboxMessage.state == OutboxState.FAILED, OutboxMessage.recipient != "")
+
+
+def requeue(mails: list[OutboxMessage]) -> None:
+    """Put failed mails back in the queue, due now. Their attempt log stays; `attempts` counts the tries from now
+    on, so OUTBOX_GIVE_UP_AFTER starts afresh. The caller audits and commits."""
+    now = utcnow()
+    for mail in mails:
+        mail.state = OutboxState.QUEUED
+        mail.next_attempt_at = now
+        mail.attempts = 0
 
 
 def mail_row(kind: str, registration: Registration, recipient: str | None = None, details: dict | None = None) -> dict:

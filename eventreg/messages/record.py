@@ -5,7 +5,8 @@ from sqlalchemy import select
 from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
-from ..models import Event, Message, Organizer, OutboxMessage, OutboxState, utcnow
+from ..mail.queue import RESENDABLE, requeue
+from ..models import Event, Message, Organizer, OutboxMessage
 from .texts import TEST_MAIL
 
 
@@ -13,9 +14,9 @@ def resend_failed_mails(event: Event, message: Message, organizer: Organizer | N
     """Queue the failed mails of one message (or reminder) that still have an address again, due now, in one
     transaction with one audit entry on the event; the number queued (0 records nothing).
 
-    As the outbox's own resend does, each mail's attempt log stays and `attempts` starts afresh, so
-    OUTBOX_GIVE_UP_AFTER counts from now. The audit entry names `organizer`
-    (else whoever acts in this request).
+    As the outbox's own resend does (mail.queue.requeue), each mail's attempt log stays and `attempts` starts
+    afresh, so OUTBOX_GIVE_UP_AFTER counts from now. The audit entry names `organizer` (else whoever acts in this
+    request).
     """
     begin_write_transaction()
     mails = list(
@@ -24,9 +25,7 @@ def resend_failed_mails(event: Event, message: Message, organizer: Organizer | N
             .where(
                 OutboxMessage.delegate_message_id == message.id,
                 OutboxMessage.kind != TEST_MAIL,  # a test send went to the organizer, not to a delegate
-                OutboxMessage.state == OutboxState.FAILED,
-                # A mail whose address was forgotten (the delegate was erased) has nowhere to go.
-                OutboxMessage.recipient != "",
+                *RESENDABLE,
             )
             .order_by(OutboxMessage.id)
             # A second request at the same moment finds them taken and records nothing (SQLite: writers take turns).
@@ -36,11 +35,7 @@ def resend_failed_mails(event: Event, message: Message, organizer: Organizer | N
     if not mails:
         db.session.rollback()
         return 0
-    now = utcnow()
-    for mail in mails:
-        mail.state = OutboxState.QUEUED
-        mail.next_attempt_at = now
-        mail.attempts = 0
+    requeue(mails)
     audit.record(
         "message.failed_resent",
         event=event,

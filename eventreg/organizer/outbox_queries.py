@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..database import begin_write_transaction
 from ..extensions import db
-from ..models import Event, Invitation, OutboxMessage, OutboxState, Registration, utcnow
+from ..mail.queue import RESENDABLE, requeue
+from ..models import Event, Invitation, OutboxMessage, OutboxState, Registration
 
 
 def _of_event(query: Select, event_id: int) -> Select:
@@ -62,22 +63,13 @@ def resend_failed(event_id: int, message_id: int | None = None) -> int:
     transaction.
     """
     begin_write_transaction()
-    query = (
-        _of_event(select(OutboxMessage), event_id)
-        .where(OutboxMessage.state == OutboxState.FAILED)
-        # A mail whose address was forgotten (an erasure notice given up on) has nowhere to go.
-        .where(OutboxMessage.recipient != "")
-        .order_by(OutboxMessage.id)
-    )
+    query = _of_event(select(OutboxMessage), event_id).where(*RESENDABLE).order_by(OutboxMessage.id)
     if message_id is not None:
         query = query.where(OutboxMessage.id == message_id)
     messages = list(db.session.scalars(query))
     event = db.session.get(Event, event_id)
-    now = utcnow()
+    requeue(messages)
     for message in messages:
-        message.state = OutboxState.QUEUED
-        message.next_attempt_at = now
-        message.attempts = 0
         audit.record(
             "mail.resent",
             registration=message.registration,
