@@ -1,7 +1,7 @@
 """The stats cache never keeps numbers computed while a registration was committed: on PostgreSQL each statement
 of a report reads the latest commit, so such a report is half before the commit and half after it."""
 
-from eventreg.stats import aggregates
+from eventreg.stats import tallies
 from tests.test_stats import report_of
 
 
@@ -10,7 +10,7 @@ def test_a_registration_committed_while_the_report_is_computed_shows_in_the_next
 ):
     event = make_event()
     make_registration(event, email="first@example.org", country="FR")
-    count_categories = aggregates.delegates_per_category
+    count_categories = tallies.delegates_per_category
     committed = []
 
     def commit_a_registration_first(event_id):
@@ -19,7 +19,7 @@ def test_a_registration_committed_while_the_report_is_computed_shows_in_the_next
             committed.append(make_registration(event, email="midway@example.org", country="KE"))
         return count_categories(event_id)
 
-    monkeypatch.setattr(aggregates, "delegates_per_category", commit_a_registration_first)
+    monkeypatch.setattr(tallies, "delegates_per_category", commit_a_registration_first)
     report_of(app, event)
     assert committed
     report = report_of(app, event)

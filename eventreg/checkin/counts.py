@@ -4,7 +4,7 @@ The numbers count registrations (delegates), not people: one check-in admits a d
 accompanying persons, and the desk shows how many those are on the delegate's card. Expected are the confirmed
 registrations; pending, waitlisted, cancelled and rejected ones are refused at the desk, so they are not expected.
 
-The counts come from the dashboard's own one-pass aggregate over the covering index and are kept in the stats
+The counts come from the dashboard's own running tallies (stats/tallies.py) and are kept in the stats
 cache under the event's stats_version, which every check-in and undo moves on (the flush hook), through the one
 stats.cache.cached_numbers() and so with its guards.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..geo.countries import countries
 from ..geo.flags import flag_url
 from ..models import Event, Status
-from ..stats import aggregates
+from ..stats import tallies
 from ..stats.cache import cached_numbers
 
 
@@ -60,7 +60,7 @@ class CheckInCounts:
 
 
 def _compute(event_id: int) -> CheckInCounts:
-    rows = [row for row in aggregates.counts_by_country_and_status(event_id) if row.status == Status.CONFIRMED]
+    rows = [row for row in tallies.counts_by_country_and_status(event_id) if row.status == Status.CONFIRMED]
     return CheckInCounts(
         checked_in=sum(row.checked_in for row in rows),
         expected=sum(row.count for row in rows),

@@ -1,8 +1,9 @@
 """Every number of one event, computed once per committed state of its registrations and cached.
 
-`event_numbers` runs the SQL aggregates and keeps only language-neutral numbers (codes, counts, days), cached per
-stats_version (cache.py); the public functions add names in the request's language and the event's own fields on
-every call, so an edit of the event (title, capacity) shows at once, and two callers never share a mutable dict.
+`event_numbers` reads the running tallies (tallies.py) and keeps only language-neutral numbers (codes, counts,
+days), cached per stats_version (cache.py); the public functions add names in the request's language and the
+event's own fields on every call, so an edit of the event (title, capacity) shows at once, and two callers never
+share a mutable dict.
 """
 
 from collections import Counter
@@ -16,7 +17,7 @@ from ..geo.flags import flag_url
 from ..geo.regions import CONTINENT_LABELS, CONTINENTS, SUBREGION_LABELS, UNKNOWN, continent_of, subregion_of
 from ..models import SEAT_HOLDING, Status
 from ..registration.capacity import seats_left
-from . import aggregates
+from . import aggregates, tallies
 from .cache import cached_numbers
 
 TOP_INSTITUTIONS = 10
@@ -47,12 +48,12 @@ class EventNumbers:
         return self.seat_holding + self.extras.accompanying
 
 
-def _daily(event) -> tuple[tuple[date, int], ...]:
+def _daily(event, source) -> tuple[tuple[date, int], ...]:
     """Registrations per local day of the event's zone, every day from the first to the last, empty ones included."""
     zone = ZoneInfo(event.timezone)
     slot_seconds = 3600 if aggregates.whole_hour_zone(zone, event.starts_at) else 900
     per_day: Counter[date] = Counter()
-    for slot, count in aggregates.arrivals_per_slot(event.id, slot_seconds):
+    for slot, count in source.arrivals_per_slot(event.id, slot_seconds):
         per_day[datetime.fromtimestamp(slot * slot_seconds, UTC).astimezone(zone).date()] += count
     if not per_day:
         return ()
@@ -63,12 +64,24 @@ def _daily(event) -> tuple[tuple[date, int], ...]:
 
 
 def _compute(event) -> EventNumbers:
-    """Run the aggregates of one event (about five GROUP BYs)."""
+    """The numbers of one event from its running tallies (tallies.py: a few hundred rows, whatever the number of
+    registrations): what a cache miss costs."""
+    return _numbers(event, tallies)
+
+
+def _recount(event) -> EventNumbers:
+    """The same numbers counted afresh from every registration (about five GROUP BYs): what the tallies must
+    always equal."""
+    return _numbers(event, aggregates)
+
+
+def _numbers(event, source) -> EventNumbers:
+    """EventNumbers from `source`, the tallies or the aggregates (functions of the same names and results)."""
     by_status: Counter[str] = Counter({status.value: 0 for status in Status})
     holding: Counter[str] = Counter()
     confirmed: Counter[str] = Counter()
     extras: Counter[str] = Counter()
-    for row in aggregates.counts_by_country_and_status(event.id):
+    for row in source.counts_by_country_and_status(event.id):
         by_status[row.status] += row.count
         if row.status in _HOLDING:
             holding[row.country] += row.count
@@ -79,10 +92,10 @@ def _compute(event) -> EventNumbers:
         by_status=tuple(by_status.items()),
         holding_by_country=tuple(sorted(holding.items())),
         confirmed_by_country=tuple(sorted(confirmed.items())),
-        by_category=tuple(aggregates.delegates_per_category(event.id).items()),
-        institutions=tuple(aggregates.top_institutions(event.id, TOP_INSTITUTIONS)),
+        by_category=tuple(source.delegates_per_category(event.id).items()),
+        institutions=tuple(source.top_institutions(event.id, TOP_INSTITUTIONS)),
         extras=aggregates.Extras(extras["accompanying"], extras["visa_letters"], extras["checked_in"]),
-        daily=_daily(event),
+        daily=_daily(event, source),
     )
 
 
