@@ -20,9 +20,11 @@ Dates and times (`date_and_time()`, `day()`): the locale's own date formats (203
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, get_datetime_format
+from babel.numbers import format_decimal
 from flask_babel import Babel, Domain, format_number, get_locale, get_translations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
@@ -37,13 +39,31 @@ def _is_whole_number(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+@lru_cache(maxsize=4096)
+def _whole_number(locale: str, value: int) -> str:
+    return format_decimal(value, locale=Locale.parse(locale))
+
+
+def whole_number(value: int) -> str:
+    """`value` written for the current locale, as flask_babel.format_number writes it, remembered per locale and
+    value: a dashboard writes a thousand counts (Babel takes about 7 µs for each, the cache 0.1 µs)."""
+    locale = get_locale()
+    return format_decimal(value) if locale is None else _whole_number(str(locale), value)
+
+
+def number(value) -> str:
+    """flask_babel.format_number, with whole numbers remembered (whole_number): the templates' `numberformat`
+    filter, the charts and the counters write every figure through it."""
+    return whole_number(value) if _is_whole_number(value) else format_number(value)
+
+
 def fill(text: str, variables: Mapping, *, markup: bool = False) -> str:
     """`text % variables`, each int of a `%(name)d` written by Babel for the current locale. With `markup`, the
     text is trusted markup and the variables are escaped into it (as Jinja does when autoescaping)."""
     names = {name for name in _PERCENT.findall(text) if name and _is_whole_number(variables.get(name))}
     if names:
         text = _PERCENT.sub(lambda match: f"%({match[1]})s" if match[1] in names else match[0], text)
-        variables = {**variables, **{name: format_number(variables[name]) for name in names}}
+        variables = {**variables, **{name: whole_number(variables[name]) for name in names}}
     # With `markup`, `text` is a message of our catalogs, trusted as Jinja trusts it; the variables are escaped.
     return (Markup(text) if markup else text) % variables  # noqa: S704
 
@@ -112,8 +132,9 @@ def _npgettext(context: Context, message_context: str, singular: str, plural: st
 
 def install_in_jinja(environment: Environment) -> None:
     """Replace the gettext functions Flask-Babel gave the templates by the ones that write numbers for the locale
-    (`_()` and `{% trans %}` call them too)."""
+    (`_()` and `{% trans %}` call them too), and its `numberformat` filter by `number`."""
     environment.globals.update(gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext)
+    environment.filters["numberformat"] = number
 
 
 # ---- dates and times

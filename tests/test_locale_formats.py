@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import render_template_string
+from flask_babel import format_number, get_locale
 from sqlalchemy import func, select
 
 from eventreg import audit
@@ -18,7 +19,7 @@ from eventreg.checkin.services import already_message
 from eventreg.demo.load import load_demo
 from eventreg.extensions import db
 from eventreg.languages import LANGUAGE_COOKIE
-from eventreg.locale_formats import fill
+from eventreg.locale_formats import fill, whole_number
 from eventreg.models import Event, Registration, Status
 from eventreg.organizer import charts
 from eventreg.registration.counter import headline
@@ -70,6 +71,15 @@ def test_whole_numbers_in_messages_are_grouped_and_nothing_else_is_touched(app):
         # In templates too, with the other variables still escaped.
         rendered = render_template_string('{{ _("%(num)d from %(name)s", num=12345, name=name) }}', name="<b>")
         assert rendered == f"12{NARROW_NBSP}345 from &lt;b&gt;"
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans", "fr", "es", "ru", "ar"])
+def test_remembered_whole_numbers_are_written_as_babel_writes_them_in_each_language(app, language):
+    with app.test_request_context(headers={"Accept-Language": language.replace("_", "-")}):
+        for number in (0, 7, 1234, 1234, 56789, 1234567, -4321):  # 1234 twice: the second comes from the cache
+            assert whole_number(number) == format_number(number), (language, number)
+        # The request is in that language: a figure cached by an earlier case in another one would have failed above.
+        assert str(get_locale()) == language
 
 
 def test_russian_counter_sentence_follows_the_plural_rule_and_groups_digits(app):

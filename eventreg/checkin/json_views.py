@@ -6,8 +6,8 @@ takes a reply that is not JSON as "log in again".
 """
 
 from flask import Blueprint, jsonify, request, url_for
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -17,6 +17,7 @@ from ..converters import MAX_ID
 from ..errors import MESSAGES
 from ..geo.countries import country_name
 from ..geo.flags import flag_url
+from ..locale_formats import number
 from ..models import Event, Registration, Right
 from ..registration.needs import may_see
 from ..templating import category_label, status_label
@@ -88,8 +89,8 @@ def counts_json(event: Event) -> dict:
     counts["headline"] = headline(counts["checked_in"], counts["expected"])
     # The figures as the reader's language writes them, for checkin-counts.js to show (the numbers stay numbers).
     for numbers in (counts, *counts["by_country"]):
-        numbers["checked_in_text"] = format_number(numbers["checked_in"])
-        numbers["expected_text"] = format_number(numbers["expected"])
+        numbers["checked_in_text"] = number(numbers["checked_in"])
+        numbers["expected_text"] = number(numbers["expected"])
     return counts
 
 

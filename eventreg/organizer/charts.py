@@ -13,13 +13,13 @@ direction, so `start` is the right end of a text there. The world map itself is 
 import math
 from datetime import date
 
-from flask_babel import format_number, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from ..geo.countries import country_name
 from ..languages import text_direction
-from ..locale_formats import day
+from ..locale_formats import day, number
 from . import world_map_data
 
 BAR_WIDTH = 480  # viewBox units; the SVG scales to its box
@@ -88,10 +88,10 @@ def bar_chart(name: str, rows: list[tuple[str, int]], label: str) -> Markup:
         top = index * BAR_ROW
         width = max(room * count / largest, 1 if count else 0)
         parts.append(
-            f'<g class="bar"><title>{escape(row_label)}: {format_number(count)}</title>'
+            f'<g class="bar"><title>{escape(row_label)}: {number(count)}</title>'
             f'<text x="{side.x(0)}" y="{top + 11}" class="chart-label">{escape(_shorten(row_label))}</text>'
             f'<rect x="{side.x(0, width)}" y="{top + 15}" width="{_num(width)}" height="10" class="chart-bar"/>'
-            f'<text x="{side.x(width + 6)}" y="{top + 24}" class="chart-value">{format_number(count)}</text></g>'
+            f'<text x="{side.x(width + 6)}" y="{top + 24}" class="chart-value">{number(count)}</text></g>'
         )
     return _svg(name, label, BAR_WIDTH, max(len(rows), 1) * BAR_ROW + 2, "".join(parts), "chart-bars")
 
@@ -117,7 +117,7 @@ def _time_axes(days: list[date], top_value: int) -> str:
             f'<line x1="{side.x(PAD_LEFT)}" x2="{side.x(SERIES_WIDTH - PAD_RIGHT)}" y1="{_num(y)}" y2="{_num(y)}" '
             'class="chart-grid"/>'
             f'<text x="{side.x(PAD_LEFT - 6)}" y="{_num(y + 4)}" text-anchor="end" class="chart-tick">'
-            f"{format_number(value)}</text>"
+            f"{number(value)}</text>"
         )
     for index in _date_ticks(days):
         text = escape(day(days[index], "short_month"))
@@ -143,7 +143,7 @@ def daily_chart(name: str, daily: list[dict], label: str) -> Markup:
         parts.append(
             f'<rect x="{side.x(PAD_LEFT + slot * index + gap / 2, width)}" y="{_num(PAD_TOP + plot_height - height)}" '
             f'width="{_num(width)}" height="{_num(height)}" class="chart-bar">'
-            f"<title>{escape(day(days[index]))}: {format_number(row['registrations'])}</title></rect>"
+            f"<title>{escape(day(days[index]))}: {number(row['registrations'])}</title></rect>"
         )
     return _svg(name, label, SERIES_WIDTH, SERIES_HEIGHT, "".join(parts), "chart-series")
 
@@ -166,7 +166,7 @@ def cumulative_chart(name: str, daily: list[dict], label: str) -> Markup:
         x, y = points[-1]
         parts.append(
             f'<circle cx="{x}" cy="{y}" r="3" class="chart-dot">'
-            f"<title>{escape(day(days[-1]))}: {format_number(daily[-1]['cumulative'])}</title></circle>"
+            f"<title>{escape(day(days[-1]))}: {number(daily[-1]['cumulative'])}</title></circle>"
         )
     return _svg(name, label, SERIES_WIDTH, SERIES_HEIGHT, "".join(parts), "chart-series")
 
@@ -192,7 +192,7 @@ def map_legend(bounds: list[int], largest: int) -> list[tuple[int, str]]:
     legend = [(0, _("no delegates"))]
     for index, low in enumerate(bounds):
         high = bounds[index + 1] - 1 if index + 1 < len(bounds) else largest
-        low_text, high_text = format_number(low), format_number(high)
+        low_text, high_text = number(low), number(high)
         legend.append((index + 1, low_text if low == high else f"{low_text}–{high_text}"))
     return legend
 

@@ -7,12 +7,13 @@ The page refreshes itself from the JSON twin every COUNTER_REFRESH_SECONDS (stat
 """
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import stats
 from ..auth.access import public
 from ..events.services import event_by_slug
+from ..locale_formats import number
 
 bp = Blueprint("counter", __name__)
 
@@ -38,8 +39,8 @@ def delegate_counter(slug: str) -> dict:
     # Beside each number, the same as the reader's language writes it, for counter.js to show: written by Babel, as
     # on the page, since the browser's own formats differ (Chromium writes Arabic-Indic digits for "ar").
     for row in counter["by_country"]:
-        row["count_text"] = format_number(row["count"])
-    other["participants_text"] = format_number(other["participants"])
+        row["count_text"] = number(row["count"])
+    other["participants_text"] = number(other["participants"])
     return counter
 
 
