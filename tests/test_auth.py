@@ -43,6 +43,10 @@ PUBLIC_ENDPOINTS = {
     # behind the delegate's private link: their visa letter and their certificate of attendance
     "visa_letters.own_letter",
     "certificates.own_certificate",
+    # probes and Prometheus: no login; /readyz names its checks only, /metrics has its own address or token check
+    "health.healthz",
+    "health.readyz",
+    "metrics.metrics",
 }
 
 
