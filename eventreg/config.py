@@ -137,10 +137,11 @@ class DefaultConfig:
     # X-Forwarded-Proto are trusted for one hop: the client's address (rate limits) and https links.
     TRUSTED_PROXY_COUNT = 0
 
-    # Who may read /metrics (eventreg/ops/metrics.py): client addresses or networks (FLASK_METRICS_ALLOW=
-    # '["127.0.0.1", "10.0.0.0/24"]'), as ProxyFix sees the client; behind nginx set TRUSTED_PROXY_COUNT too, or
-    # every request arrives from nginx's 127.0.0.1 and is let in. Or a scraper sends `Authorization: Bearer
-    # <METRICS_TOKEN>` (None: no token works). Anyone else gets 403.
+    # Who may read /metrics (eventreg/ops/metrics.py): addresses or networks (FLASK_METRICS_ALLOW=
+    # '["127.0.0.1", "10.0.0.0/24"]'). Every address a request came through must be listed: the connection's peer
+    # and, behind nginx (TRUSTED_PROXY_COUNT), the client it forwards; so keep nginx's 127.0.0.1 beside the
+    # monitoring server. Or a scraper sends `Authorization: Bearer <METRICS_TOKEN>` (None: no token works). Anyone
+    # else gets 403.
     METRICS_ALLOW = ["127.0.0.1"]
     METRICS_TOKEN = None
 

@@ -115,6 +115,11 @@ def test_the_rate_limits_redis_is_checked_where_one_is_configured(migrated, redi
     assert (status, body) == (503, {"status": "fail", "checks": {"database": "ok", "schema": "ok", "redis": "fail"}})
     assert str(port) not in response.text
 
+    migrated.config["RATELIMIT_STORAGE_URI"] = "nosuchstore://127.0.0.1"  # a store that cannot even be opened
+    migrated.extensions.pop("eventreg_probe_storage")
+    status, body, _response = readiness(migrated)
+    assert (status, body["checks"]["redis"]) == (503, "fail")
+
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_force_https_does_not_redirect_the_probes(migrated, path):

@@ -104,10 +104,25 @@ def test_behind_a_proxy_the_client_address_decides(tmp_path, bare_app):
     app = bare_app(config)
     forwarded = {"headers": {"X-Forwarded-For": OUTSIDER}}
     assert app.test_client().get("/metrics", **forwarded).status_code == 403
-    config["METRICS_ALLOW"] = "192.0.2.1, 203.0.113.0/24"  # FLASK_METRICS_ALLOW as a plain string
+    config["METRICS_ALLOW"] = "127.0.0.1, 203.0.113.0/24"  # FLASK_METRICS_ALLOW as a plain string: nginx, a scraper
     app = bare_app(config)
     assert app.test_client().get("/metrics", **forwarded).status_code == 200
+    # A client that reaches gunicorn itself cannot pass for an allowed one by what it forwards: its own address
+    # (the socket's peer) must be allowed too.
+    spoofed = {"headers": {"X-Forwarded-For": "127.0.0.1"}, "environ_base": {"REMOTE_ADDR": "198.51.100.9"}}
+    assert app.test_client().get("/metrics", **spoofed).status_code == 403
+    config["METRICS_ALLOW"] = "203.0.113.0/24"
+    app = bare_app(config)
     assert app.test_client().get("/metrics").status_code == 403  # 127.0.0.1 is no longer listed
+    assert app.test_client().get("/metrics", **forwarded).status_code == 403  # nor nginx, the peer
+
+
+def test_a_made_up_method_is_counted_as_other(app, client):
+    client.open("/", method="BREW")
+    client.open("/", method="BREW2")
+    body = client.get("/metrics").text
+    assert "BREW" not in body
+    assert 'method="other"' in body
 
 
 def test_a_malformed_allow_list_stops_the_start(tmp_path, bare_app):

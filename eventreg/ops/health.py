@@ -51,7 +51,11 @@ def healthz():
 @plain_http
 def readyz():
     """Readiness: 200 when the database, its schema and Redis (if configured) are fit to serve, else 503."""
-    checks = {"database": FAIL, "schema": FAIL, "redis": _redis_check(current_app)}
+    checks = {"database": FAIL, "schema": FAIL, "redis": FAIL}
+    try:
+        checks["redis"] = _redis_check(current_app)
+    except Exception as error:  # noqa: BLE001 - a store that cannot even be opened (bad URI, no driver) is a 503
+        current_app.logger.warning("readyz: redis check failed: %s", error)
     try:
         with _probe_engine(current_app).connect() as connection:
             connection.execute(text("SELECT 1"))

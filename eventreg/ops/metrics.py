@@ -83,17 +83,26 @@ class _OutboxFigures:
         yield age
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _may_scrape() -> bool:
     """From an allowed address, or with the token."""
     token = current_app.config.get("METRICS_TOKEN")
     scheme, _space, offered = request.headers.get("Authorization", "").partition(" ")
     if token and scheme.lower() == "bearer" and hmac.compare_digest(offered.strip().encode(), str(token).encode()):
         return True
+    # Every address the request came through must be allowed: the client as ProxyFix reads it from X-Forwarded-For
+    # (TRUSTED_PROXY_COUNT) and the socket's peer. ProxyFix believes any peer, so a client that reaches gunicorn
+    # directly and sends "X-Forwarded-For: 127.0.0.1" is still refused by its own address; through nginx the peer
+    # is nginx (127.0.0.1) and the client must be allowed too.
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", request.remote_addr)
+    allowed = current_app.extensions["eventreg_metrics_allow"]
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        addresses = {ipaddress.ip_address(value or "") for value in (request.remote_addr, peer)}
     except ValueError:
         return False
-    return any(address in network for network in current_app.extensions["eventreg_metrics_allow"])
+    return all(any(address in network for network in allowed) for address in addresses)
 
 
 def allowed_networks(setting) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -112,8 +121,11 @@ def _count_request(response):
     started = g.get("metrics_started")
     if started is not None:
         route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
-        instruments.REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
-        instruments.REQUEST_SECONDS.labels(route=route, method=request.method).observe(time.perf_counter() - started)
+        # The method is the client's word: any other than HTTP's own is "other", or each made-up one would be new
+        # series in every process's files and every scrape.
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        instruments.REQUESTS.labels(route=route, method=method, status=str(response.status_code)).inc()
+        instruments.REQUEST_SECONDS.labels(route=route, method=method).observe(time.perf_counter() - started)
     return response
 
 

@@ -13,7 +13,9 @@ On PostgreSQL two transactions writing the same tally rows must not deadlock: th
 rows, in id order (FOR NO KEY UPDATE, the lock an UPDATE of its counters takes, which an INSERT elsewhere that
 refers to the event does not wait for). Every write in the app already holds it (capacity.lock_event, the flush
 hook's counter UPDATE, cache._mark_bulk_writes), so writers of one event queue there, and tally rows are only ever
-taken by the holder of their event's lock.
+taken by the holder of their event's lock. A statement trigger runs after its statement has locked the registration
+rows, so SQL typed outside the app must lock the event first (SELECT … FROM event WHERE id = … FOR NO KEY UPDATE), or
+it may deadlock with the app.
 """
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, case, cast, delete, event, func, insert, literal, select
