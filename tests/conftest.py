@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import sync_playwright
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from eventreg import create_app
@@ -122,15 +122,25 @@ def make_app(tmp_path, **overrides):
     with app.app_context():
         db.session.close()
         db.drop_all()
+        _forget_revision()
         db.create_all()
     return app
 
 
+def _forget_revision() -> None:
+    """Drop alembic's record of the schema's revision: tables made by create_all have none, and one left by a test
+    that stamped the database would make /readyz answer for tables it never saw."""
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
 def drop_tables(app) -> None:
-    """Remove the tables and close every connection (PostgreSQL hangs on DROP while a session is open)."""
+    """Remove the tables, alembic's record of the revision among them, and close every connection (PostgreSQL
+    hangs on DROP while a session is open)."""
     with app.app_context():
         db.session.remove()
         db.drop_all()
+        _forget_revision()
         db.engine.dispose()
 
 
