@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from aiosmtpd.controller import Controller
 from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, text
@@ -82,6 +83,20 @@ def require_postgresql(**engine_options):
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); set TEST_POSTGRES_URL")
     return engine
+
+
+def require_redis(url: str) -> redis.Redis:
+    """A client of the Redis at `url` that answers (the caller closes it); skips the test where none answers, and
+    fails it in CI."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+        client.close()
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI but unreachable at {url}: {error}")
+        pytest.skip(f"no Redis at {url} ({type(error).__name__}); set CI=true to make this a failure")
+    return client
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
 """The app served as in production: gunicorn with several worker processes, configured only by FLASK_* variables.
 
 `gunicorn_server(settings)` starts `gunicorn -w N -b 127.0.0.1:0 app:app` (the system picks a free port, so no
-other process can take it between choosing and binding), waits until it answers, and always stops it: SIGTERM, then
+other process can take it between choosing and binding), waits until it answers (its home page, or the path given:
+with FORCE_HTTPS the home page redirects plain HTTP, /healthz never does), and always stops it: SIGTERM, then
 SIGKILL to its whole process group if it does not stop in time. The `start_gunicorn` fixture starts any number of
 them for a test module and stops them all at its end. `Browser` is a minimal client for it (stdlib only): one
 delegate's cookies, redirects not followed, and the hidden fields of a page's form.
@@ -34,11 +35,13 @@ LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 @dataclass
 class GunicornServer:
-    """A running gunicorn: its master process, the port it listens on and the file it logs to."""
+    """A running gunicorn: its master process, the port it listens on, the file it logs to and the path that
+    answers 200 once it is ready."""
 
     process: subprocess.Popen
     port: int
     log_path: Path
+    ready_path: str = "/"
 
     @property
     def base_url(self) -> str:
@@ -72,7 +75,7 @@ class GunicornServer:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             pids = self.worker_pids()
-            if gone not in pids and len(pids) == workers and answers(self.port) == 200:
+            if gone not in pids and len(pids) == workers and answers(self.port, self.ready_path) == 200:
                 return
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not replace worker {gone}:\n{self.log_tail()}")
@@ -130,9 +133,11 @@ def outbox_worker(settings: dict, log_path: Path) -> subprocess.Popen:
 
 
 @contextlib.contextmanager
-def gunicorn_server(settings: dict, log_path: Path, workers: int = 4) -> Iterator[GunicornServer]:
+def gunicorn_server(
+    settings: dict, log_path: Path, workers: int = 4, ready_path: str = "/"
+) -> Iterator[GunicornServer]:
     """Serve app:app with gunicorn on 127.0.0.1 configured by `settings` (FLASK_* names without the prefix);
-    yields once it answers, and stops it however the block ends."""
+    yields once it answers 200 on `ready_path`, and stops it however the block ends."""
     command = [
         sys.executable,
         "-m",
@@ -155,7 +160,7 @@ def gunicorn_server(settings: dict, log_path: Path, workers: int = 4) -> Iterato
             start_new_session=True,  # its own process group: the last resort kills master and workers together
         )
     try:
-        server = GunicornServer(process, _wait_for_port(process, log_path), log_path)
+        server = GunicornServer(process, _wait_for_port(process, log_path), log_path, ready_path)
         _wait_until_answering(server, workers)
         yield server
     finally:
@@ -175,16 +180,18 @@ def _wait_for_port(process: subprocess.Popen, log_path: Path) -> int:
 
 
 def _wait_until_answering(server: GunicornServer, workers: int) -> None:
-    """Wait until the master has forked all its workers and the app answers its home page."""
+    """Wait until the master has forked all its workers and the app answers 200 on its ready path."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline and server.process.poll() is None:
-        status = answers(server.port) if len(server.worker_pids()) >= workers else None
+        status = answers(server.port, server.ready_path) if len(server.worker_pids()) >= workers else None
         if status == 200:
             return
         if status is not None:  # it runs but fails: a configuration or database problem, shown in the log
-            raise RuntimeError(f"gunicorn answers {status} on {server.base_url}:\n{server.log_tail()}")
+            raise RuntimeError(
+                f"gunicorn answers {status} on {server.base_url}{server.ready_path}:\n{server.log_tail()}"
+            )
         time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer on {server.base_url}:\n{server.log_tail()}")
+    raise RuntimeError(f"gunicorn did not answer on {server.base_url}{server.ready_path}:\n{server.log_tail()}")
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -28,7 +28,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine
 
-from tests.conftest import IN_CI, TEST_DATABASE_URL, sending_to
+from tests.conftest import IN_CI, TEST_DATABASE_URL, require_redis, sending_to
 from tests.gunicorn_server import (
     Browser,
     GunicornServer,
@@ -56,20 +56,20 @@ def require_services() -> str:
     if not TEST_DATABASE_URL.startswith("postgresql"):
         pytest.skip("two app hosts on one PostgreSQL: runs in the PostgreSQL pass (TEST_DATABASE_URL=postgresql…)")
     engine = create_engine(TEST_DATABASE_URL, connect_args={"connect_timeout": 5})
-    store = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
-        for name, check in (("PostgreSQL", lambda: engine.connect().close()), ("Redis", store.ping)):
-            try:
-                check()
-            except Exception as error:  # noqa: BLE001 - any failure to connect means "not here"
-                if IN_CI:
-                    pytest.fail(f"{name} is required in CI but unreachable: {error}")
-                pytest.skip(f"{name} does not answer ({type(error).__name__}); set CI=true to make this a failure")
+        engine.connect().close()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "not here"
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {error}")
+        pytest.skip(f"PostgreSQL does not answer ({type(error).__name__}); set CI=true to make this a failure")
+    finally:
+        engine.dispose()
+    store = require_redis(REDIS_URL)
+    try:
         # Keys of an earlier run that was killed before it could delete them.
         for key in store.scan_iter(match=f"*{KEY_PREFIX_STEM}*"):
             store.delete(key)
     finally:
-        engine.dispose()
         store.close()
     return TEST_DATABASE_URL
 

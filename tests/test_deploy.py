@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
@@ -135,18 +136,23 @@ def test_the_body_limits_let_the_app_refuse_first():
 
 @pytest.fixture
 def nginx_in_front_of_gunicorn(tmp_path):
-    """nginx with the site on free ports, in front of one gunicorn worker serving an app on its own SQLite file."""
+    """nginx with the site on free ports, in front of one gunicorn worker serving an app on its own SQLite file,
+    configured as deploy/eventreg.env.example configures production: HTTPS forced, nginx the one trusted proxy."""
     require_nginx()
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'deploy.sqlite'}")
     settings = {
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "SECRET_KEY": "deploy-test-secret-key",
         "DATA_KEYS": [new_key()],
+        "SERVER_NAME": "register.example.org",
+        "PREFERRED_URL_SCHEME": "https",
+        "FORCE_HTTPS": True,
         "TRUSTED_PROXY_COUNT": 1,
         "RATELIMIT_ENABLED": False,
     }
     try:
-        with gunicorn_server(settings, tmp_path / "gunicorn.log", workers=1) as server:
+        # Ready when /healthz answers: it takes plain HTTP, where FORCE_HTTPS redirects the home page.
+        with gunicorn_server(settings, tmp_path / "gunicorn.log", workers=1, ready_path="/healthz") as server:
             prefix, ports = nginx_prefix(tmp_path, app_address=f"127.0.0.1:{server.port}")
             nginx = subprocess.Popen(nginx_command(prefix, "-g", "daemon off;"))  # its errors: logs/error.log
             try:
@@ -217,8 +223,16 @@ def access_log(prefix: Path, until: str) -> str:
 def test_nginx_serves_the_app_and_versioned_static_files_and_masks_its_log(nginx_in_front_of_gunicorn):
     prefix, ports = nginx_in_front_of_gunicorn
     home = request(ports["https"], "GET", "/")
+    # The app forces HTTPS: nginx's X-Forwarded-Proto tells it the request is HTTPS, or it redirects it forever.
     assert home.status == 200
-    assert home.getheader("Strict-Transport-Security") == "max-age=31536000"  # one header, nginx's
+    # One HSTS header, nginx's: the app sends its own as well, and nginx hides it (proxy_hide_header).
+    assert home.headers.get_all("Strict-Transport-Security") == ["max-age=31536000"]
+    login = request(ports["https"], "GET", "/auth/login")  # its form's CSRF token starts a session
+    assert login.status == 200 and login.headers.get_all("Strict-Transport-Security") == ["max-age=31536000"]
+    cookies = SimpleCookie()
+    for header in login.headers.get_all("Set-Cookie") or []:
+        cookies.load(header)
+    assert cookies["session"]["secure"], login.headers.get_all("Set-Cookie")
     stylesheet = re.search(r'href="(/static/css/site\.css\?v=\w+)"', home.body.decode()).group(1)
     static = request(ports["https"], "GET", stylesheet)
     assert static.status == 200 and static.body == (ROOT / "static" / "css" / "site.css").read_bytes()

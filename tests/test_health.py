@@ -2,13 +2,12 @@
 a closed port, a schema stamped at an older revision or never stamped, a Redis on a closed port."""
 
 import pytest
-import redis
 from flask_migrate import stamp
 from sqlalchemy import text
 
 from eventreg import create_app
 from eventreg.extensions import db
-from tests.conftest import IN_CI, base_config, free_port
+from tests.conftest import base_config, free_port, require_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/1"  # only pinged: nothing is written
 OLDEST_REVISION = "0001"  # migrations/versions/0001_initial_schema.py
@@ -92,15 +91,8 @@ def test_a_schema_newer_than_this_code_is_ready(migrated):
 
 @pytest.fixture
 def redis_up():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as error:
-        if IN_CI:
-            pytest.fail(f"Redis is required in CI but unreachable at {REDIS_URL}: {error}")
-        pytest.skip(f"no Redis answers at {REDIS_URL}; set CI=true to make this a failure")
-    finally:
-        client.close()
+    """The Redis at REDIS_URL answers; skipped without one, failed in CI."""
+    require_redis(REDIS_URL).close()
 
 
 def test_the_rate_limits_redis_is_checked_where_one_is_configured(migrated, redis_up):

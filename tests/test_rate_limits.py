@@ -12,7 +12,6 @@ import time
 import uuid
 
 import pytest
-import redis
 import requests
 from limits import parse as parse_limit
 from werkzeug.serving import make_server
@@ -22,7 +21,7 @@ from eventreg.auth.services import create_organizer
 from eventreg.auth.throttle import DEVICE_COOKIE
 from eventreg.extensions import limiter
 from eventreg.models import Organizer
-from tests.conftest import IN_CI, create_test_event, drop_tables, free_port, make_app, register_test_delegate
+from tests.conftest import create_test_event, drop_tables, free_port, make_app, register_test_delegate, require_redis
 from tests.test_registration import form
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own; each test also has its own key prefix
@@ -34,14 +33,7 @@ WINDOW = 3  # seconds: the short window the reset tests configure ("3 per 3 seco
 @pytest.fixture
 def store():
     """The Redis that holds the counts, and a key prefix of this test's own; skipped without Redis (failed in CI)."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as error:
-        client.close()
-        if IN_CI:
-            pytest.fail(f"Redis is required in CI but unreachable at {REDIS_URL}: {error}")
-        pytest.skip(f"no Redis answers at {REDIS_URL}; set CI=true to make this a failure")
+    client = require_redis(REDIS_URL)
     prefix = f"eventreg-test-{uuid.uuid4().hex}"
     yield client, prefix
     for key in client.scan_iter(match=f"LIMITS:LIMITER/{prefix}/*"):
