@@ -2,10 +2,12 @@
 
 from copy import copy
 from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from babel.dates import get_timezone_name
 from flask import Flask
-from flask_babel import get_locale
 from jinja2 import StrictUndefined
 from markupsafe import Markup
 
@@ -14,7 +16,7 @@ from .audit import action_label, actor_label
 from .categories.services import category_label_of
 from .geo.countries import country_name
 from .geo.flags import flag
-from .locale_formats import date_and_time, day, install_in_jinja
+from .locale_formats import current_locale, date_and_time, day, install_in_jinja
 from .mail.addresses import default_sender_address
 from .models import STATUS_LABELS, Right
 
@@ -58,21 +60,30 @@ def has_own_contact(event) -> bool:
 def percent(share: float) -> str:
     """A share as a percentage, to one decimal, in the reader's language's own pattern: 50.0% in English, 50,0 %
     in French (a no-break space before the sign), 50,0 % in Russian."""
-    locale = get_locale()
+    # Rounded to a tenth of a percent as Babel rounds it (the float's shortest repr, half to even), so the text
+    # can be remembered per locale and tenth: a dashboard writes 200 shares per request, 10 µs each through Babel.
+    return _percent(current_locale(), Decimal(str(share)).scaleb(2).quantize(_TENTH))
+
+
+_TENTH = Decimal("0.1")
+
+
+@lru_cache(maxsize=4096)
+def _percent(locale: Locale, percentage: Decimal) -> str:
     pattern = copy(locale.percent_formats[None])  # the locale's pattern, which has no decimals
     pattern.frac_prec = (1, 1)
-    return pattern.apply(share, locale)
+    return pattern.apply(percentage.scaleb(-2), locale)
 
 
 def zone_name(event) -> str:
     """The event's timezone as people name it, e.g. 'China Time'."""
-    return get_timezone_name(event.zone, locale=get_locale())
+    return get_timezone_name(event.zone, locale=current_locale())
 
 
 def init_app(app: Flask) -> None:
     """Register the helpers with Jinja."""
     app.jinja_env.undefined = StrictUndefined
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["get_locale"] = current_locale
     app.jinja_env.globals["Right"] = Right  # templates show links by right: current_user.can(Right.MANAGE_EVENTS)
     install_in_jinja(app.jinja_env)  # numbers in translated sentences written for the reader (locale_formats.py)
     app.jinja_env.filters["event_time"] = event_time

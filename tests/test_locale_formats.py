@@ -7,11 +7,14 @@ the .mo files are compiled by `make` (or `pybabel compile -d eventreg/translatio
 """
 
 import re
-from datetime import UTC, datetime
+from copy import copy
+from datetime import UTC, date, datetime
 
 import pytest
+from babel import Locale
+from babel.dates import format_date, format_skeleton
 from flask import render_template_string
-from flask_babel import format_number, get_locale
+from flask_babel import force_locale, format_number, get_locale
 from sqlalchemy import func, select
 
 from eventreg import audit
@@ -19,10 +22,11 @@ from eventreg.checkin.services import already_message
 from eventreg.demo.load import load_demo
 from eventreg.extensions import db
 from eventreg.languages import LANGUAGE_COOKIE
-from eventreg.locale_formats import fill, whole_number
+from eventreg.locale_formats import current_locale, day, fill, whole_number
 from eventreg.models import Event, Registration, Status
 from eventreg.organizer import charts
 from eventreg.registration.counter import headline
+from eventreg.templating import percent
 from scripts.messages import read_catalog
 from tests.conftest import create_test_event, drop_tables, make_app, private_token
 
@@ -80,6 +84,43 @@ def test_remembered_whole_numbers_are_written_as_babel_writes_them_in_each_langu
             assert whole_number(number) == format_number(number), (language, number)
         # The request is in that language: a figure cached by an earlier case in another one would have failed above.
         assert str(get_locale()) == language
+
+
+def test_the_quick_locale_is_flask_babels_choice_forced_or_not(app):
+    """current_locale() reads Flask-Babel's own choice: before anything was chosen, once chosen, under force_locale
+    (a mail in the delegate's language inside an English request) and after it, and outside any request."""
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert str(current_locale()) == "fr"  # nothing chosen yet: Flask-Babel chooses
+        assert current_locale() == get_locale()
+        with force_locale("zh_Hans"):
+            assert str(current_locale()) == str(get_locale()) == "zh_Hans"
+            assert whole_number(1234) == "1,234" and percent(0.5) == "50.0%"
+        assert str(current_locale()) == str(get_locale()) == "fr"
+        assert whole_number(1234) == f"1{NARROW_NBSP}234" and percent(0.5) == f"50,0{NBSP}%"
+    with app.app_context():
+        assert current_locale() == get_locale()
+    assert current_locale() is None  # no app at all, as flask_babel.get_locale() says
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans", "fr", "es", "ru", "ar"])
+def test_remembered_shares_and_days_are_written_as_babel_writes_them(app, language):
+    """percent() and day() remember their texts per language; each equals Babel's own, halves rounded as Babel
+    rounds them (the float's shortest form, half to even), and the language in the key keeps two apart."""
+    import random
+
+    randomly = random.Random(language)
+    shares = [0.0, 1.0, 1 / 3, 2 / 3, 0.0005, 0.0015, 0.0025, 0.1235, 0.99995, 0.00049999]
+    shares += [randomly.randint(0, total) / total for total in (randomly.randint(1, 200_000) for _ in range(2000))]
+    with app.test_request_context(headers={"Accept-Language": language.replace("_", "-")}):
+        locale = get_locale()
+        pattern = copy(locale.percent_formats[None])
+        pattern.frac_prec = (1, 1)
+        for share in shares:
+            assert percent(share) == pattern.apply(share, locale), (language, share)
+        dates_in = Locale.parse("en_001") if language == "en" else locale
+        for moment in (date(2031, 3, 17), date(2031, 12, 1), date(2031, 3, 17)):  # again: from the cache
+            assert day(moment) == format_date(moment, "medium", locale=dates_in)
+            assert day(moment.isoformat(), "short_month") == format_skeleton("MMMd", moment, locale=dates_in)
 
 
 def test_russian_counter_sentence_follows_the_plural_rule_and_groups_digits(app):

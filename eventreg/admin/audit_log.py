@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from babel.dates import get_timezone_name
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from ..converters import MAX_ID
 from ..events.rules import utc_offset
 from ..events.services import event_by_slug
 from ..extensions import db
-from ..locale_formats import date_and_time
+from ..locale_formats import current_locale, date_and_time
 from ..models import AuditEntry, Event, Organizer
 
 PER_PAGE = 50
@@ -128,5 +127,5 @@ def readable_time(entry: AuditEntry) -> EntryTime:
     """When the entry was made, in its event's time zone (UTC without an event), with the zone named."""
     zone = entry_zone(entry)
     text, offset = _moment(entry.created_at, zone)
-    name = offset if zone is UTC else f"{get_timezone_name(zone, locale=get_locale())} ({offset})"
+    name = offset if zone is UTC else f"{get_timezone_name(zone, locale=current_locale())} ({offset})"
     return EntryTime(text, name, entry.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))

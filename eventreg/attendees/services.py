@@ -9,14 +9,15 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from babel.lists import format_list
-from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..categories.services import category_setter
 from ..extensions import db
+from ..locale_formats import current_locale
 from ..mail.queue import queue_mail
 from ..models import ACTIVE, Event, Registration
 from ..registration.capacity import locked_event, promote_waitlisted
@@ -86,7 +87,7 @@ class BulkOutcome:
                     "%(num)d promoted from the waiting list", "%(num)d promoted from the waiting list", self.promoted
                 )
             )
-        return format_list(parts, locale=get_locale())
+        return format_list(parts, locale=current_locale())
 
 
 def apply_bulk_action(event_id: int, registration_ids: list[int], action: StatusAction) -> BulkOutcome:
@@ -133,7 +134,7 @@ class CategoryOutcome:
                     "%(num)d skipped (%(reason)s)", "%(num)d skipped (%(reason)s)", count, reason=SKIP_REASONS[reason]
                 )
             )
-        return format_list(parts, locale=get_locale())
+        return format_list(parts, locale=current_locale())
 
 
 def check_event_category(event_id: int, code: str) -> None:

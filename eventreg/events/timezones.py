@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pytz
 from babel.dates import get_timezone_location
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
+from ..locale_formats import current_locale
 from .rules import utc_offset
 
 # The regions of IANA names, as the time zone select groups them, in the tz database's order.
@@ -75,7 +75,7 @@ def timezone_choices(current: str | None = None) -> list[SelectChoice]:
     """The time zone select: every canonical zone with its localized name and current UTC offset, grouped by
     region. `current`, an older alias an event was stored with (still valid for zoneinfo), is added so it
     stays chosen."""
-    locale = str(get_locale())
+    locale = str(current_locale())
     now = datetime.now(UTC)
     named = list(_zone_names(locale))
     if current and current not in canonical_timezones() and current in known_timezones():

@@ -13,8 +13,8 @@ from types import MappingProxyType
 import icu
 import pycountry
 from babel import Locale, UnknownLocaleError
-from flask_babel import get_locale
 
+from ..locale_formats import current_locale
 from .protocol import Protocol, current_protocol, lookup_keys
 
 DEFAULT_LANGUAGE = "en"
@@ -42,7 +42,7 @@ class CountryList:
 def reader_language(language=None) -> str:
     """The language asked for, else the request's (or a mail's, under force_locale), else English."""
     if language is None:
-        language = get_locale()  # None outside an app context
+        language = current_locale()  # None outside an app context
     return str(language) if language else DEFAULT_LANGUAGE
 
 

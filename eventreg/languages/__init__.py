@@ -22,10 +22,10 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.core import get_locale_identifier
 from flask import Flask, current_app, has_request_context, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from ..locale_formats import current_locale
 from ..private_paths import mask_private_paths
 from ..security import cookie_secure, is_public_endpoint, is_static
 from .negotiation import negotiate
@@ -53,7 +53,7 @@ def mail_language(language: str | None) -> str:
 
 def current_language() -> str:
     """The language of this request (or of the mail being written), as one of the offered identifiers."""
-    locale = get_locale()
+    locale = current_locale()
     return str(locale) if locale is not None else default_language()
 
 

@@ -3,9 +3,10 @@ language, with the ticket when it carries one."""
 
 import flask_mail
 from flask import render_template, url_for
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import force_locale, gettext
 
 from ..languages import mail_language, text_direction
+from ..locale_formats import current_locale
 from ..models import Invitation, OutboxMessage, Registration
 from ..stats import waitlist_position
 from ..tickets.mail import TicketMessage, ticket_context, ticket_parts
@@ -100,7 +101,7 @@ def compose(message: OutboxMessage) -> flask_mail.Message:
         template = KINDS[message.kind]
         subject = _subject(message.kind, registration, status)
         body = render_template(f"{template}.txt", **context)
-        if text_direction(get_locale()) == "rtl":
+        if text_direction(current_locale()) == "rtl":
             body = right_to_left_text(body)
         html = render_template(f"{template}.html", **context)
         files = ATTACHMENTS[message.kind](message) if message.kind in ATTACHMENTS else []
@@ -146,7 +147,7 @@ def compose_invitation_mail(message: OutboxMessage) -> flask_mail.Message:
         template = KINDS[message.kind]
         subject = SUBJECTS[message.kind](event.title, details.get("status", ""))
         body = render_template(f"{template}.txt", **context)
-        if text_direction(get_locale()) == "rtl":
+        if text_direction(current_locale()) == "rtl":
             body = right_to_left_text(body)
         html = render_template(f"{template}.html", **context)
     mail_message = EncodedMessage(

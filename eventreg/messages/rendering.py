@@ -5,11 +5,12 @@ and the outbox composer of the three kinds of message mail (messages/mails.py re
 from dataclasses import dataclass
 
 from flask import render_template, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..extensions import db
 from ..languages import default_language, mail_language, text_direction
+from ..locale_formats import current_locale
 from ..mail.addresses import smtp_address
 from ..mail.compose import right_to_left_text
 from ..mail.messages import CONTROL_CHARACTERS, EncodedMessage
@@ -91,7 +92,7 @@ def render_message(
     event = db.session.get(Event, message.event_id)
     wanted = language or (registration.language if registration is not None else default_language())
     with force_locale(mail_language(wanted)):
-        locale = get_locale()
+        locale = current_locale()
         subject, body = message.version_for(str(locale))
         text_values = placeholder_values(event, registration, html=False, preview=preview)
         html_values = placeholder_values(event, registration, html=True, preview=preview)

@@ -13,13 +13,13 @@ direction, so `start` is the right end of a text there. The world map itself is 
 import math
 from datetime import date
 
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
-from ..geo.countries import country_name
+from ..geo.countries import countries
 from ..languages import text_direction
-from ..locale_formats import day, number
+from ..locale_formats import current_locale, day, number
 from . import world_map_data
 
 BAR_WIDTH = 480  # viewBox units; the SVG scales to its box
@@ -41,7 +41,7 @@ class _Side:
 
     def __init__(self, width: float):
         self.width = width
-        self.direction = text_direction(get_locale())
+        self.direction = text_direction(current_locale())
 
     def x(self, offset: float, extent: float = 0) -> str:
         """The x of a shape `extent` wide whose start edge is `offset` from the start side (a point when 0)."""
@@ -58,7 +58,7 @@ def _svg(name: str, label: str, view_width: float, view_height: float, body: str
     anchors follow, and the drawing."""
     name = escape(name)
     title_id = f"{name}-title"
-    direction = text_direction(get_locale())
+    direction = text_direction(current_locale())
     # Every piece of text in `body` went through escape() where it was made; names and numbers are ours.
     return Markup(  # noqa: S704
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{name}" class="chart {css_class}" role="img" '
@@ -204,9 +204,10 @@ def world_map(name: str, by_country: list[dict], label: str) -> Markup:
     bounds = map_steps(largest) if largest else []
     parts = ['<g class="map-land">']
     parts += [f'<path d="{d}" class="map-0"/>' for d in world_map_data.UNLABELLED]
+    names = countries()  # the reader's table, looked up once for the 180 shapes
     for code, d in world_map_data.SHAPES.items():
         count = counts.get(code, 0)
-        title = ngettext("%(name)s: %(num)d delegate", "%(name)s: %(num)d delegates", count, name=country_name(code))
+        title = ngettext("%(name)s: %(num)d delegate", "%(name)s: %(num)d delegates", count, name=names.name(code))
         parts.append(
             f'<path d="{d}" class="map-{_step_of(count, bounds)}" data-country="{escape(code)}">'
             f"<title>{escape(title)}</title></path>"

@@ -54,7 +54,7 @@ def _daily(event, source) -> tuple[tuple[date, int], ...]:
     slot_seconds = 3600 if aggregates.whole_hour_zone(zone, event.starts_at) else 900
     per_day: Counter[date] = Counter()
     for slot, count in source.arrivals_per_slot(event.id, slot_seconds):
-        per_day[datetime.fromtimestamp(slot * slot_seconds, UTC).astimezone(zone).date()] += count
+        per_day[datetime.fromtimestamp(slot * slot_seconds, zone).date()] += count
     if not per_day:
         return ()
     first, last = min(per_day), max(per_day)
@@ -80,12 +80,14 @@ def _numbers(event, source) -> EventNumbers:
     by_status: Counter[str] = Counter({status.value: 0 for status in Status})
     holding: Counter[str] = Counter()
     confirmed: Counter[str] = Counter()
-    extras: Counter[str] = Counter()
+    accompanying = visa_letters = checked_in = 0
     for row in source.counts_by_country_and_status(event.id):
         by_status[row.status] += row.count
         if row.status in _HOLDING:
             holding[row.country] += row.count
-            extras.update(accompanying=row.accompanying, visa_letters=row.visa_letters, checked_in=row.checked_in)
+            accompanying += row.accompanying
+            visa_letters += row.visa_letters
+            checked_in += row.checked_in
         if row.status == Status.CONFIRMED:
             confirmed[row.country] += row.count
     return EventNumbers(
@@ -94,7 +96,7 @@ def _numbers(event, source) -> EventNumbers:
         confirmed_by_country=tuple(sorted(confirmed.items())),
         by_category=tuple(source.delegates_per_category(event.id).items()),
         institutions=tuple(source.top_institutions(event.id, TOP_INSTITUTIONS)),
-        extras=aggregates.Extras(extras["accompanying"], extras["visa_letters"], extras["checked_in"]),
+        extras=aggregates.Extras(accompanying, visa_letters, checked_in),
         daily=_daily(event, source),
     )
 
