@@ -2,7 +2,11 @@
 serving on the migrated schema, so a migration may add tables, nullable columns, columns with a server default and
 indexes, but drops, renames, type changes and new NOT NULL columns without a server default wait for a later
 release, once no serving code uses what goes. This reads the upgrade() of every migration and refuses what the
-previous release could not run on, unless the migration is listed below as a contract one, with why it is safe."""
+previous release could not run on, unless the migration is listed below as a contract one, with why it is safe.
+
+A migration is also frozen: replaying it on a new database later must build what it built when it was written, so
+it imports nothing from the app (eventreg): what it needs of the app's code (a key's formula, the tallies' triggers,
+the sealing of tokens) is written out in it, and a later change of that code comes as a migration of its own."""
 
 import ast
 from pathlib import Path
@@ -131,3 +135,56 @@ def test_a_step_that_takes_something_away_is_found(body):
 @pytest.mark.parametrize("body", EXPANSIONS.values(), ids=EXPANSIONS)
 def test_a_step_that_only_adds_passes(body):
     assert contract_steps(_migration(body)) == []
+
+
+APP_PACKAGE = "eventreg"
+
+
+def app_imports(source: str) -> list[str]:
+    """The imports of the app's own code anywhere in the migration (inside a function too), each as `line: module`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""] if node.level == 0 else ["." * node.level + (node.module or "")]
+        else:
+            continue
+        for module in modules:
+            if module == APP_PACKAGE or module.startswith((f"{APP_PACKAGE}.", ".")):
+                found.append(f"{node.lineno}: {module}")
+    return found
+
+
+@pytest.mark.parametrize(("revision", "path"), migrations(), ids=[revision for revision, _ in migrations()])
+def test_a_migration_imports_nothing_from_the_app(revision, path):
+    imports = app_imports(path.read_text())
+    assert not imports, (
+        f"{path.name} imports the app's code ({'; '.join(imports)}): replaying it later would build what that code "
+        "builds then, not what this revision built. Write what it needs out in the migration (as 0009 and 0015 do)"
+    )
+
+
+APP_IMPORTS = {
+    "a function": "from eventreg.stats.tallies import create_triggers",
+    "the package": "import eventreg",
+    "a module": "import eventreg.models as models",
+    "inside upgrade()": "def upgrade():\n    from eventreg.data_keys import seal",
+    "relative": "from .tallies import recount",
+}
+OTHER_IMPORTS = {
+    "alembic": "from alembic import op",
+    "sqlalchemy": "import sqlalchemy as sa",
+    "a library": "from cryptography.fernet import Fernet, MultiFernet",
+    "a name that only starts alike": "import eventregistry",
+}
+
+
+@pytest.mark.parametrize("source", APP_IMPORTS.values(), ids=APP_IMPORTS)
+def test_an_import_of_the_app_is_found(source):
+    assert app_imports(source)
+
+
+@pytest.mark.parametrize("source", OTHER_IMPORTS.values(), ids=OTHER_IMPORTS)
+def test_other_imports_pass(source):
+    assert app_imports(source) == []

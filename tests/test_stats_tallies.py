@@ -1,6 +1,7 @@
 """The running tallies (eventreg/stats/tallies.py) always equal a full recount of the registrations: after random
 sequences of every kind of write, when rebuilt as the migration builds them, and, on PostgreSQL, when two
-transactions write the same tally rows at once."""
+transactions write the same tally rows at once. They keep no row that counts no one (an erased delegate's institution
+must not stay behind), and the migrations build the same triggers as db.create_all()."""
 
 import contextlib
 import random
@@ -12,6 +13,7 @@ import pytest
 from flask_migrate import downgrade, stamp, upgrade
 from sqlalchemy import delete, select, text, update
 
+from eventreg import create_app
 from eventreg.attendees.services import apply_action
 from eventreg.checkin.services import CheckInRefused, check_in, undo_check_in
 from eventreg.extensions import db
@@ -20,19 +22,37 @@ from eventreg.registration.privacy import erase_registration, purge_event
 from eventreg.registration.services import RegistrationRefused
 from eventreg.registration.status import ActionRefused, StatusAction
 from eventreg.stats import report, tallies
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, base_config
+from tests.test_backup_restore import new_postgresql_databases, postgresql_url
 
 ON_POSTGRESQL = TEST_DATABASE_URL.startswith("postgresql")
 COUNTRIES = ("CN", "FR", "IN", "KE", "BR")
 INSTITUTIONS = ("Universität Wien", "Universitat Wien", "UNIVERSITÄT WIEN", "IISc", "Academia Sinica")
 
 
+def tally_rows(connection) -> tuple[list[tuple], list[tuple]]:
+    """Every row of registration_tally, and of registration_arrival those that count someone (a slot emptied by a
+    deletion stays: it names no one, and the report skips it)."""
+    arrival = tallies.RegistrationArrival.__table__
+    return (
+        sorted(tuple(row) for row in connection.execute(select(tallies.RegistrationTally.__table__))),
+        sorted(tuple(row) for row in connection.execute(select(arrival).where(arrival.c.registrations != 0))),
+    )
+
+
 def assert_exact(app, *event_ids) -> None:
-    """The report's numbers from the tallies equal the full recount, for each event."""
+    """The report's numbers from the tallies equal the full recount, for each event; and the tally rows are, row for
+    row, those a rebuild from the registrations makes: none of all zeros is left behind."""
     with app.app_context():
         for event_id in event_ids:
             event = db.session.get(Event, event_id)
             assert report._compute(event) == report._recount(event)
+        connection = db.session.connection()
+        kept = tally_rows(connection)
+        tallies.recount_tallies(connection)
+        rebuilt = tally_rows(connection)
+        db.session.rollback()
+    assert kept == rebuilt
 
 
 def ids_of(app, event_id) -> list[int]:
@@ -165,7 +185,7 @@ def test_rebuilt_tallies_equal_the_ones_the_triggers_kept(app, make_event, make_
 
 def test_migration_0015_counts_the_registrations_already_there(app, make_event, make_registration):
     """Upgrading a database that holds registrations from 0014 fills the tallies with them, and the triggers the
-    migration creates count the writes that follow."""
+    migrations create count the writes that follow."""
     event = make_event(capacity=2)
     for number, country in enumerate(("CN", "FR", "KE")):
         make_registration(event, email=f"r{number}@example.org", country=country, visa_letter=number == 1)
@@ -173,14 +193,127 @@ def test_migration_0015_counts_the_registrations_already_there(app, make_event, 
         kept = report._compute(db.session.get(Event, event.id))
         db.session.remove()  # PostgreSQL: a DROP waits for every open transaction that read the table
         # Back to 0014: no tally tables, no triggers (downgrade() of 0015 removes them).
-        stamp(revision="0015")
+        stamp(revision="head")
         downgrade(revision="0014")
         assert not {"registration_tally", "registration_arrival"} & set(db.inspect(db.engine).get_table_names())
         upgrade(revision="0015")
         db.session.remove()
         assert report._compute(db.session.get(Event, event.id)) == kept
+        assert_exact(app, event.id)
+        upgrade()
     make_registration(event, email="after@example.org", country="JP")
     assert_exact(app, event.id)
+
+
+def institutions_in_the_tallies(app) -> set[str]:
+    """Every institution key and spelling that registration_tally holds, of any event."""
+    tally = tallies.RegistrationTally
+    with app.app_context():
+        rows = db.session.execute(select(tally.key, tally.name).where(tally.kind == "institution")).all()
+    return {text for row in rows for text in row}
+
+
+def test_no_tally_row_keeps_an_institution_once_no_one_counted_there_holds_it(app, make_event, make_registration):
+    """An institution's tally row holds what the delegate typed: once it counts no one (its delegate erased or
+    cancelled, its event purged) it is gone, and the report reads as before."""
+    event = make_event(capacity=None)
+    jane, _ = make_registration(event, email="jane@example.org", institution="Jane Roe's practice, Lyon", country="FR")
+    ken, _ = make_registration(event, email="ken@example.org", institution="Ken's lab", country="KE")
+    make_registration(event, email="li@example.org", institution="Academia Sinica", country="CN")
+    past = make_event(title="Past Forum", capacity=1)
+    make_registration(past, email="ana@example.org", institution="Instituto Ana", country="BR")
+    make_registration(past, email="tom@example.org", institution="Tom's institute", country="GB")  # waitlisted
+    assert "Jane Roe's practice, Lyon" in institutions_in_the_tallies(app)
+    with app.test_request_context():
+        erase_registration(jane, actor=None)
+        db.session.commit()
+        apply_action(event.id, ken, StatusAction.CANCEL)
+        purge_event(past.id)
+    assert institutions_in_the_tallies(app) == {"", "academia sinica", "Academia Sinica"}  # "": the erased ones
+    assert_exact(app, event.id, past.id)
+    with app.app_context():
+        numbers = report._compute(db.session.get(Event, event.id))
+    assert dict(numbers.holding_by_country) == {"CN": 1, "FR": 1}  # erasing is not cancelling
+    assert numbers.institutions == (("Academia Sinica", 1),)
+
+
+def test_migration_0016_deletes_the_rows_of_all_zeros_already_there(app, make_event, make_registration):
+    """Tallies kept by 0015's triggers alone hold rows of all zeros; 0016 deletes them, and its triggers keep no new
+    ones."""
+    event = make_event(capacity=None)
+    ken, _ = make_registration(event, email="ken@example.org", institution="Ken's lab", country="KE")
+    ana, _ = make_registration(event, email="ana@example.org", institution="Instituto Ana", country="BR")
+    make_registration(event, email="li@example.org", institution="Academia Sinica", country="CN")
+    tally = tallies.RegistrationTally
+    zeros = select(tally.kind, tally.key).where(tally.registrations == 0).order_by(tally.kind, tally.key)
+    with app.app_context():
+        db.session.remove()
+        stamp(revision="head")
+        downgrade(revision="0015")
+    with app.test_request_context():
+        apply_action(event.id, ken, StatusAction.CANCEL)
+    with app.app_context():
+        assert db.session.execute(zeros).all() == [("country", "KE"), ("institution", "ken's lab")]
+        db.session.remove()
+        upgrade()
+        assert db.session.execute(zeros).all() == []
+    with app.test_request_context():
+        apply_action(event.id, ana, StatusAction.CANCEL)
+    assert_exact(app, event.id)
+    assert "Instituto Ana" not in institutions_in_the_tallies(app)
+
+
+def trigger_definitions() -> dict[str, str]:
+    """Every trigger of the database as the database keeps it (with its function on PostgreSQL), by name, each
+    run of whitespace as one space."""
+    if db.engine.dialect.name == "postgresql":
+        query = "SELECT tgname, pg_get_triggerdef(oid) || ' ' || pg_get_functiondef(tgfoid) FROM pg_trigger"
+        query += " WHERE NOT tgisinternal"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+    return {name: " ".join(definition.split()) for name, definition in db.session.execute(text(query))}
+
+
+def triggers_built(database_url: str, instance_path, *, migrated: bool) -> dict[str, str]:
+    """The triggers of a new database whose tables `flask db upgrade` made (`migrated`) or db.create_all()."""
+    config = base_config(instance_path, SQLALCHEMY_DATABASE_URI=database_url)
+    app = create_app(config, instance_path=str(instance_path))
+    with app.app_context():
+        if migrated:
+            upgrade()
+        else:
+            db.create_all()
+        found = trigger_definitions()
+        db.session.remove()
+        db.engine.dispose()
+    return found
+
+
+TALLY_TRIGGERS = {"registration_tally_insert", "registration_tally_delete", "registration_tally_update"}
+ZERO_TRIGGERS = {"sqlite": {"registration_tally_skip_zero", "registration_tally_drop_zero"}}
+
+
+def assert_the_migrations_build_the_triggers_create_all_builds(created: dict, migrated: dict, dialect: str) -> None:
+    """The same triggers, word for word: a change to tallies.py's triggers without a migration that makes it (or a
+    migration that rebuilds the registration table on SQLite, which drops its triggers) fails here."""
+    assert set(created) == TALLY_TRIGGERS | ZERO_TRIGGERS.get(dialect, {"registration_tally_drop_zero"})
+    assert migrated == created
+
+
+def test_the_migrations_build_the_triggers_create_all_builds_on_sqlite(tmp_path):
+    created = triggers_built(f"sqlite:///{tmp_path / 'created.sqlite'}", tmp_path, migrated=False)
+    migrated = triggers_built(f"sqlite:///{tmp_path / 'migrated.sqlite'}", tmp_path, migrated=True)
+    assert_the_migrations_build_the_triggers_create_all_builds(created, migrated, "sqlite")
+
+
+@pytest.mark.postgresql
+def test_the_migrations_build_the_triggers_create_all_builds_on_postgresql(tmp_path):
+    with new_postgresql_databases("created", "migrated") as ([created, migrated], _environment):
+        assert_the_migrations_build_the_triggers_create_all_builds(
+            triggers_built(postgresql_url(created), tmp_path, migrated=False),
+            triggers_built(postgresql_url(migrated), tmp_path, migrated=True),
+            "postgresql",
+        )
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL only: SQLite's one write lock serialises every writer")

@@ -6,8 +6,9 @@ Each registration counts, while it exists, in four rows: its (country, status) a
 (UTC) in `registration_arrival`. Triggers on `registration` subtract a row's old values and add its new ones in the
 writing statement itself, so every way of writing counts, and none can be forgotten: the registration hot path's
 Core INSERT, ORM flushes, bulk UPDATE and DELETE statements, erasure, a purge, a migration. A tally is never stale
-against the registrations it is read with (same transaction, same snapshot). A row that falls to zero stays, and
-readers skip it.
+against the registrations it is read with (same transaction, same snapshot). A row whose sums all fall to zero is
+deleted in the same statement (a trigger on the tally table: an institution's row holds what a delegate typed, which
+must not outlive its erasure); readers skip zero rows all the same, so a zero row and a missing one read alike.
 
 On PostgreSQL two transactions writing the same tally rows must not deadlock: the trigger first locks the event
 rows, in id order (FOR NO KEY UPDATE, the lock an UPDATE of its counters takes, which an INSERT elsewhere that
@@ -200,6 +201,34 @@ def _postgresql_ddl() -> list[str]:
     return statements
 
 
+# A tally row whose sums are all 0 counts no one: it goes in the statement that empties it (its institution's name
+# may be all that is left of an erased delegate). The WHEN clause keeps every other write of a tally row off it.
+_EMPTY = "NEW.registrations = 0 AND NEW.accompanying = 0 AND NEW.visa_letters = 0 AND NEW.checked_in = 0"
+_THIS_ROW = "event_id = NEW.event_id AND kind = NEW.kind AND key = NEW.key AND name = NEW.name AND status = NEW.status"
+
+
+def empty_row_ddl(dialect: str) -> list[str]:
+    """The statements that create the triggers on registration_tally that keep no row of all zeros (migration 0016)."""
+    delete_row = f"DELETE FROM registration_tally WHERE {_THIS_ROW}"  # noqa: S608 - constants only
+    if dialect == "postgresql":  # its triggers never insert a change of nothing (HAVING … <> 0)
+        return [
+            "CREATE OR REPLACE FUNCTION registration_tally_drop_zero() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+            f"  {delete_row};\n  RETURN NULL;\nEND\n$$",
+            "CREATE OR REPLACE TRIGGER registration_tally_drop_zero AFTER UPDATE ON registration_tally FOR EACH ROW"
+            f" WHEN ({_EMPTY}) EXECUTE FUNCTION registration_tally_drop_zero()",
+        ]
+    # SQLite's row triggers also upsert a change of nothing (a registration that holds no seat, to its institution's
+    # row): RAISE(IGNORE) skips that one upsert, and the registration's trigger goes on with its next statement.
+    return [
+        "DROP TRIGGER IF EXISTS registration_tally_skip_zero",
+        f"CREATE TRIGGER registration_tally_skip_zero BEFORE INSERT ON registration_tally WHEN {_EMPTY}"
+        " BEGIN SELECT RAISE(IGNORE); END",
+        "DROP TRIGGER IF EXISTS registration_tally_drop_zero",
+        f"CREATE TRIGGER registration_tally_drop_zero AFTER UPDATE ON registration_tally WHEN {_EMPTY}"
+        f" BEGIN {delete_row}; END",
+    ]
+
+
 def create_triggers(connection) -> None:
     """Create the triggers that keep the tallies, on the connection's engine."""
     for statement in trigger_ddl(connection.dialect.name):
@@ -208,8 +237,8 @@ def create_triggers(connection) -> None:
 
 def recount_tallies(connection, event_id: int | None = None) -> None:
     """Rebuild the tallies from the registrations (one event's, or every event's when `event_id` is None): what
-    the migration that adds them does, and a repair should they ever be doubted. Run it where no registration of
-    those events is written meanwhile (the migration holds the lock its CREATE TRIGGER took)."""
+    migration 0015 did (with its own copy of this SQL), and a repair should they ever be doubted. Run it where no
+    registration of those events is written meanwhile (the migration held the lock its CREATE TRIGGER took)."""
     registrations = Registration.__table__.c
     chosen = () if event_id is None else (registrations.event_id == event_id,)
     for table in (RegistrationTally.__table__, RegistrationArrival.__table__):
@@ -249,6 +278,13 @@ def _create_triggers_with_the_table(table, connection, **kw) -> None:
     """db.create_all() (tests, a fresh install) creates the triggers with the registration table. They name the
     tally tables only in their bodies, which both engines resolve when a trigger runs, not when it is created."""
     create_triggers(connection)
+
+
+@event.listens_for(RegistrationTally.__table__, "after_create")
+def _create_empty_row_triggers_with_the_table(table, connection, **kw) -> None:
+    """db.create_all() creates the triggers on registration_tally with it (they name the table they are on)."""
+    for statement in empty_row_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)
 
 
 def counts_by_country_and_status(event_id: int) -> list[aggregates.CountryStatusCount]:

@@ -18,9 +18,9 @@ Create Date: 2026-12-06 12:00:00.000000
 
 """
 from alembic import op
+from cryptography.fernet import Fernet, MultiFernet
+from flask import current_app
 import sqlalchemy as sa
-
-from eventreg.data_keys import seal, unseal
 
 revision = '0010'
 down_revision = '0009'
@@ -29,6 +29,25 @@ depends_on = None
 
 BATCH_SIZE = 500
 ERASED_MARK = '~'  # an erased registration's token was "~" + a digest (0006); no live token holds "~"
+
+
+def keyring():
+    """The app's data keys as this revision sealed with them (Fernet; the first key encrypts, all decrypt), written
+    out here rather than imported from eventreg.data_keys, so a later change there does not change this revision.
+    DATA_KEYS is a list of keys, or one key; the app filled it in (the instance folder's key when unset)."""
+    keys = current_app.config['DATA_KEYS']
+    return MultiFernet([Fernet(key) for key in ([keys] if isinstance(keys, str) else keys)])
+
+
+def seal(ring, text):
+    """`text` encrypted and authenticated under the first key."""
+    return ring.encrypt(text.encode('utf-8')).decode('ascii')
+
+
+def unseal(ring, sealed):
+    """The text `sealed` holds."""
+    return ring.decrypt(sealed.encode('ascii')).decode('utf-8')
+
 
 registration = sa.table(
     'registration',
@@ -63,6 +82,7 @@ def upgrade():
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.add_column(sa.Column('token_sealed', sa.String(length=200), nullable=True))
     connection = op.get_bind()
+    ring = keyring()
     last_id = 0
     while True:
         rows = connection.execute(
@@ -78,7 +98,7 @@ def upgrade():
                 token_sealed=sa.bindparam('sealed')
             ),
             [
-                {'row_id': row_id, 'sealed': '' if token.startswith(ERASED_MARK) else seal(token)}
+                {'row_id': row_id, 'sealed': '' if token.startswith(ERASED_MARK) else seal(ring, token)}
                 for row_id, token in rows
             ],
         )
@@ -103,6 +123,7 @@ def downgrade():
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.add_column(sa.Column('token', sa.String(length=64), nullable=True))
     connection = op.get_bind()
+    ring = keyring()
     digests = sa.table(
         'registration', sa.column('id', sa.Integer()), sa.column('token_sealed', sa.String()),
         sa.column('token', sa.String()), sa.column('token_digest', sa.String()),
@@ -113,7 +134,7 @@ def downgrade():
         connection.execute(
             digests.update().where(digests.c.id == sa.bindparam('row_id')).values(token=sa.bindparam('plain')),
             [
-                {'row_id': row_id, 'plain': unseal(sealed) if sealed else ERASED_MARK + digest}
+                {'row_id': row_id, 'plain': unseal(ring, sealed) if sealed else ERASED_MARK + digest}
                 for row_id, sealed, digest in rows
             ],
         )
