@@ -60,7 +60,7 @@ class CheckInCounts:
 
 
 def _compute(event_id: int) -> CheckInCounts:
-    rows = [row for row in tallies.counts_by_country_and_status(event_id) if row.status == Status.CONFIRMED]
+    rows = tallies.counts_by_country_and_status(event_id, Status.CONFIRMED)
     return CheckInCounts(
         checked_in=sum(row.checked_in for row in rows),
         expected=sum(row.count for row in rows),
