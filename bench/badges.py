@@ -16,16 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.models import Event, Registration, Status, utcnow
 
-from .common import make_app
+from .common import make_app, titled_bench_event
 
 TITLE = "Inaugural Ceremony of the Alliance of International Science Organizations"
 DEFAULT_DATABASE_URL = f"sqlite:///{Path(tempfile.gettempdir()) / 'eventreg-bench' / 'badges.sqlite'}"
@@ -58,26 +56,13 @@ def seed(database_url: str, count: int) -> None:
     """The bench event with at least `count` confirmed registrations, written once."""
     app = make_app(database_url)
     with app.app_context():
-        db.create_all()
-        event = db.session.scalar(select(Event).where(Event.title == TITLE))
-        if event is None:
-            starts = utcnow() + timedelta(days=30)
-            event = create_event(
-                title=TITLE,
-                venue="Great Hall",
-                city="Beijing",
-                timezone="Asia/Shanghai",
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=3),
-                contact_email="office@example.org",
-            )
-        have = db.session.scalar(select(func.count()).where(Registration.event_id == event.id))
+        event_id, have = titled_bench_event(TITLE)
         people = itertools.cycle(PEOPLE)
         for number in range(have, count):
             given, family, native, institution, country, language = next(people)
             db.session.add(
                 Registration(
-                    event_id=event.id,
+                    event_id=event_id,
                     honorific="Prof." if number % 3 == 0 else "",
                     given_name=given,
                     family_name=family,

@@ -1,4 +1,5 @@
-"""What every benchmark shares: the app on the benchmark database, the seeded event, an admin login, statistics."""
+"""What every benchmark shares: the app on the benchmark database, the seeded event (or one of its own, by title), an
+admin login, statistics."""
 
 import argparse
 import json
@@ -9,13 +10,15 @@ import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from eventreg import create_app
-from eventreg.events.services import event_by_slug
+from eventreg.events.services import create_event, event_by_slug
 from eventreg.extensions import db
+from eventreg.models import Event, Registration, utcnow
 
 BENCH_DIR = Path(tempfile.gettempdir()) / "eventreg-bench"
 DEFAULT_DATABASE_URL = f"sqlite:///{BENCH_DIR / 'bench.sqlite'}"
@@ -60,6 +63,28 @@ def bench_event(app):
             raise SystemExit(f"No event {EVENT_SLUG!r} in this database: run `python -m bench.seed` first.")
         db.session.expunge(event)
         return event
+
+
+def titled_bench_event(title: str) -> tuple[int, int]:
+    """The id of the benchmark event with this title and how many registrations it has; the event (and the schema)
+    created when missing, a month ahead in Beijing. Called inside the benchmark app's context."""
+    db.create_all()
+    found = db.session.scalar(select(Event).where(Event.title == title))
+    if found is None:
+        starts = utcnow() + timedelta(days=30)
+        found = create_event(
+            title=title,
+            venue="Great Hall",
+            city="Beijing",
+            timezone="Asia/Shanghai",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=3),
+            contact_email="office@example.org",
+        )
+    event_id = found.id
+    have = db.session.scalar(select(func.count()).where(Registration.event_id == event_id))
+    db.session.commit()
+    return event_id, have
 
 
 def logged_in_client(app):

@@ -14,12 +14,10 @@ import argparse
 import cProfile
 import pstats
 import time
-from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from werkzeug.datastructures import MultiDict
 
-from eventreg.events.services import create_event
 from eventreg.extensions import db
 from eventreg.mail.schedule import run_due
 from eventreg.messages.audience import audience_from_filter
@@ -38,7 +36,7 @@ from eventreg.models import (
 )
 from eventreg.registration.capacity import recount_seats
 
-from .common import BENCH_DIR, environment, make_app
+from .common import BENCH_DIR, environment, make_app, titled_bench_event
 from .seed import BATCH, registration_rows
 
 DEFAULT_DATABASE_URL = f"sqlite:///{BENCH_DIR / 'messages.sqlite'}"
@@ -53,22 +51,7 @@ TEXTS = MessageTexts(
 def seed(app, count: int) -> int:
     """The bench event with exactly `count` confirmed registrations (written once); its id."""
     with app.app_context():
-        db.create_all()
-        event = db.session.scalar(select(Event).where(Event.title == TITLE))
-        if event is None:
-            starts = utcnow() + timedelta(days=30)
-            event = create_event(
-                title=TITLE,
-                venue="Great Hall",
-                city="Beijing",
-                timezone="Asia/Shanghai",
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=3),
-                contact_email="office@example.org",
-            )
-        event_id = event.id
-        have = db.session.scalar(select(func.count()).where(Registration.event_id == event_id))
-        db.session.commit()
+        event_id, have = titled_bench_event(TITLE)
         if have == count:
             return event_id
         if have:

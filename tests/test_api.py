@@ -11,7 +11,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from eventreg import stats
-from eventreg.api.views import OPENAPI_FILE
+from eventreg.api.views import DEFAULT_PER_PAGE, MAX_PER_PAGE, OPENAPI_FILE
 from eventreg.auth.access import public
 from eventreg.auth.services import create_organizer
 from eventreg.auth.tokens import create_token, revoke_token, tokens_of
@@ -127,10 +127,38 @@ def test_every_documented_error_answers_as_documented(app, client, world, path):
         check(client.get(concrete(path, world["other"].slug), headers=world["organizer"]), path, 403)
         check(client.get(concrete(path, "no-such-event"), headers=world["organizer"]), path, 404)
         exercised.add("404")
-    if path.endswith("/registrations"):
+    if path in paged_paths():
         check(client.get(concrete(path, slug) + "?per_page=0", headers=world["organizer"]), path, 400)
         exercised.add("400")
     assert documented == exercised
+
+
+def paged_paths() -> list[str]:
+    """The documented lists that come in pages: those that take `per_page`."""
+    per_page = {"$ref": "#/components/parameters/PerPage"}
+    return [path for path in documented_paths() if per_page in SPEC["paths"][path]["get"].get("parameters", [])]
+
+
+def test_the_paged_lists_are_the_registrations_and_the_messages():
+    assert paged_paths() == ["/events/{slug}/messages", "/events/{slug}/registrations"]
+    schema = SPEC["components"]["parameters"]["PerPage"]["schema"]
+    assert (schema["minimum"], schema["maximum"], schema["default"]) == (1, MAX_PER_PAGE, DEFAULT_PER_PAGE)
+
+
+@pytest.mark.parametrize("path", paged_paths())
+@pytest.mark.parametrize("per_page", ["0", "201", "-1", "%2B2", "2.5", "x", "١", "9" * 5000])
+def test_every_paged_list_refuses_a_page_size_out_of_range_with_the_same_problem(client, world, path, per_page):
+    response = client.get(f"{concrete(path, world['event'].slug)}?per_page={per_page}", headers=world["organizer"])
+    check(response, path, 400)
+    assert response.get_json()["problems"] == ["per_page must be a whole number from 1 to 200."]
+
+
+@pytest.mark.parametrize("path", paged_paths())
+@pytest.mark.parametrize(("per_page", "served"), [("", 50), ("1", 1), ("007", 7), ("200", 200)])
+def test_every_paged_list_says_its_page_size(client, world, path, per_page, served):
+    response = client.get(f"{concrete(path, world['event'].slug)}?per_page={per_page}", headers=world["organizer"])
+    check(response, path, 200)
+    assert response.get_json()["per_page"] == served
 
 
 def test_every_api_route_is_documented(app):

@@ -97,6 +97,18 @@ def test_pages_are_clamped(smtp_app, world, page, shown, count):
     assert (response.get_json()["page"], len(response.get_json()["items"])) == (shown, count)
 
 
+def test_per_page_pages_through_the_messages(smtp_app, world):
+    """A client asking for 2 a page gets every message once, newest first, over two pages that both say 2."""
+    client, seen = smtp_app.test_client(), []
+    for page in (1, 2):
+        response = client.get(f"{url(world['event'])}?per_page=2&page={page}", headers=world["organizer"])
+        check(response, PATH, 200)
+        body = response.get_json()
+        assert (body["page"], body["per_page"], body["total"], body["pages"]) == (page, 2, 3, 2)
+        seen += [item["id"] for item in body["items"]]
+    assert seen == sorted(world["ids"].values(), reverse=True)
+
+
 @pytest.mark.parametrize(
     ("who", "event", "status"), [(None, "event", 401), ("desk", "event", 403), ("stranger", "event", 403)]
 )

@@ -11,6 +11,7 @@ from ..categories.services import category_labels
 from ..extensions import db
 from ..geo.countries import country_name
 from ..geo.regions import continent_of, subregion_of
+from ..messages.reminders import reminder_state
 from ..models import CATEGORY_LABELS, Delegation, Event, Invitation, Message, MessageKind, Organizer, Registration
 from ..registration.needs import NEEDS_RIGHTS, may_see
 
@@ -150,6 +151,7 @@ def message_json(message: Message, counts: dict[str, int]) -> dict:
     """A message to delegates or an event reminder, with its mails by state (its scheduled mail loaded)."""
     reminder = message.kind == MessageKind.REMINDER
     mails = {state: counts.get(state, 0) for state in ("queued", "sent", "failed")}
+    standing = reminder_state(message, message.scheduled_mail) if reminder and message.scheduled_mail else None
     return {
         "id": message.id,
         "kind": message.kind,
@@ -158,13 +160,9 @@ def message_json(message: Message, counts: dict[str, int]) -> dict:
         "created_at": iso(message.created_at),
         "confirmed_at": iso(message.confirmed_at),
         "due_at": iso(message.scheduled_mail.due_at) if reminder and message.scheduled_mail else None,
-        # Where a reminder stands (its scheduled mail): pending, sending, done or cancelled, with why it was not sent.
-        "schedule_state": message.scheduled_mail.state if reminder and message.scheduled_mail else None,
-        "not_sent_reason": (
-            (message.scheduled_mail.details or {}).get("cancelled_reason")
-            if reminder and message.scheduled_mail and message.scheduled_mail.state == "cancelled"
-            else None
-        ),
+        # Where a reminder stands, as its pages say: pending, sending, done or cancelled, with why it was not sent.
+        "schedule_state": standing.name if standing else None,
+        "not_sent_reason": (standing.not_sent_reason or None) if standing else None,
         # A message reaches the delegates fixed when it was sent; a reminder those it has been queued to so far.
         "recipient_count": sum(counts.values()) if reminder else message.recipient_count,
         "counts": mails,

@@ -23,6 +23,7 @@ from .serialize import delegation_json, event_json, guest_facts, message_json, r
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+# Every paged list takes `per_page` with these bounds (openapi.json's PerPage parameter says the same).
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 
@@ -48,6 +49,22 @@ def _whole_number(name: str, default: int, lowest: int, highest: int) -> tuple[i
     return default, _(
         "%(name)s must be a whole number from %(lowest)d to %(highest)d.", name=name, lowest=lowest, highest=highest
     )
+
+
+def requested_per_page() -> tuple[int, list[str]]:
+    """The `per_page` of a paged list (DEFAULT_PER_PAGE when not given) and its problem, if it is out of range."""
+    per_page, problem = _whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    return per_page, [problem] if problem else []
+
+
+def page_json(items: list, page: int, per_page: int, result) -> dict:
+    """One page of a list as every paged endpoint answers it: its items and where the page stands."""
+    return {"items": items, "page": page, "per_page": per_page, "total": result.total, "pages": result.pages}
+
+
+def bad_parameters(problems: list[str]):
+    """The 400 answer to parameters that were not understood."""
+    return api_error(400, _("The request's parameters were not understood; nothing was read."), problems)
 
 
 @bp.get("/openapi.json")
@@ -92,25 +109,19 @@ def event_registrations(slug: str):
     event = managed_event(slug)
     attendee_filter, problems = AttendeeFilter.from_args(request.args)
     page = requested_page(request.args)
-    per_page, per_page_problem = _whole_number("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    problems += [per_page_problem] if per_page_problem else []
+    per_page, per_page_problems = requested_per_page()
+    problems += per_page_problems
     if problems:
-        return api_error(400, _("The request's parameters were not understood; nothing was read."), problems)
+        return bad_parameters(problems)
     # Sorted by the English names of countries and regions: the names the API gives.
     result = db.paginate(attendee_filter.select(event, "en"), page=page, per_page=per_page, error_out=False, count=True)
     organizer = current_organizer()
     places = stats.waitlist_positions(event.id, (registration.id for registration in result.items))
     facts = guest_facts(event, result.items)
-    return jsonify(
-        items=[
-            registration_json(registration, organizer, places.get(registration.id), facts)
-            for registration in result.items
-        ],
-        page=page,
-        per_page=per_page,
-        total=result.total,
-        pages=result.pages,
-    )
+    items = [
+        registration_json(registration, organizer, places.get(registration.id), facts) for registration in result.items
+    ]
+    return jsonify(page_json(items, page, per_page, result))
 
 
 @bp.get("/events/<slug:slug>/delegations")
@@ -138,12 +149,10 @@ def event_messages(slug: str):
     empty."""
     event = managed_event(slug)
     page = requested_page(request.args)
-    result = messages_of_event(event, page, DEFAULT_PER_PAGE)
+    per_page, problems = requested_per_page()
+    if problems:
+        return bad_parameters(problems)
+    result = messages_of_event(event, page, per_page)
     counts = message_counts(event.id)
-    return jsonify(
-        items=[message_json(message, counts.get(message.id, {})) for message in result.items],
-        page=page,
-        per_page=DEFAULT_PER_PAGE,
-        total=result.total,
-        pages=result.pages,
-    )
+    items = [message_json(message, counts.get(message.id, {})) for message in result.items]
+    return jsonify(page_json(items, page, per_page, result))

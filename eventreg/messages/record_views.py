@@ -17,6 +17,7 @@ from .queries import (
     resendable_count,
 )
 from .record import resend_failed_mails
+from .reminders import reminder_state
 
 bp = Blueprint("message_records", __name__, url_prefix="/organizer")
 
@@ -36,6 +37,7 @@ def list_messages(slug: str):
         messages=messages,
         counts=message_counts(event.id),
         state_labels=MESSAGE_STATE_LABELS,
+        reminder_state=reminder_state,
     )
 
 
@@ -66,6 +68,7 @@ def show_message(slug: str, message_id: int):
         resendable=resendable_count(message.id),
         recipients=recipients,
         state_labels=MESSAGE_STATE_LABELS,
+        reminder_state=reminder_state,
         form=ConfirmForm(),
     )
 

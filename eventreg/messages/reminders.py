@@ -9,6 +9,7 @@ Message.recipient_count stays 0, so there is one source of truth."""
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -30,6 +31,42 @@ MIN_DAYS_BEFORE, MAX_DAYS_BEFORE = 1, 90
 DEFAULT_FILTER = {"status": "confirmed"}
 # Why a reminder did not go out (ScheduledMail.details["cancelled_reason"]).
 REMOVED, EVENT_STARTED = "removed", "event_started"
+# What the pages call each state of a reminder and each reason it was not sent.
+REMINDER_STATE_LABELS = {
+    PENDING: _l("Scheduled"),
+    SENDING: _l("Being sent"),
+    DONE: _l("Sent"),
+    CANCELLED: _l("Not sent"),
+}
+NOT_SENT_LABELS = {REMOVED: _l("removed by an organizer"), EVENT_STARTED: _l("the event had started when it fell due")}
+
+
+@dataclass(frozen=True)
+class ReminderState:
+    """Where a reminder stands: `name` is "pending" (waiting for its time), "sending", "done" (queued to its
+    delegates) or "cancelled" (not sent), with `not_sent_reason` "removed" or "event_started" for a cancelled one."""
+
+    name: str
+    not_sent_reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """The state in the reader's language."""
+        return REMINDER_STATE_LABELS.get(self.name, self.name)
+
+    @property
+    def not_sent_label(self) -> str:
+        """Why it was not sent, in the reader's language ("" unless it was cancelled)."""
+        return NOT_SENT_LABELS.get(self.not_sent_reason, self.not_sent_reason)
+
+
+def reminder_state(message: Message, scheduled: ScheduledMail) -> ReminderState:
+    """Where a reminder stands, the one reading of it that the reminders page, the Messages page, the reminder's page
+    and the API give: its scheduled mail's state and, once cancelled, why (a removed reminder is cancelled)."""
+    if message.state == MessageState.CANCELLED or scheduled.state == CANCELLED:
+        removed = REMOVED if message.state == MessageState.CANCELLED else ""
+        return ReminderState(CANCELLED, (scheduled.details or {}).get("cancelled_reason") or removed)
+    return ReminderState(scheduled.state)
 
 
 @dataclass(frozen=True)
@@ -40,14 +77,9 @@ class EventReminder:
     scheduled: ScheduledMail
 
     @property
-    def state(self) -> str:
-        """ "pending", "sending", "sent" or "cancelled"."""
-        return {DONE: "sent"}.get(self.scheduled.state, self.scheduled.state)
-
-    @property
-    def cancelled_reason(self) -> str:
-        """Why a cancelled reminder did not go out: "removed" or "event_started" ("" otherwise)."""
-        return (self.scheduled.details or {}).get("cancelled_reason", "") if self.state == CANCELLED else ""
+    def state(self) -> ReminderState:
+        """Where it stands (reminder_state())."""
+        return reminder_state(self.message, self.scheduled)
 
     @property
     def sent_to(self) -> int:
