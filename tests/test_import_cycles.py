@@ -22,6 +22,7 @@ ONE_WAY = [
     ("audit", "auth"),
     ("attendees", "organizer"),
     ("checkin", "organizer"),
+    ("attendees", "messages"),  # a message's audience is the attendee list's filter; the list never asks messages
 ]
 
 

@@ -1,17 +1,27 @@
 """Messages on PostgreSQL, where requests run at once: a double-click on "Send" answers "sent before" (not a 500),
-and a compose POST racing the confirmation does not rewrite the message once it is sent."""
+a compose POST racing the confirmation does not rewrite the message once it is sent, and two POSTs of the same
+test at once queue one test."""
 
 import threading
 import time
 
 import pytest
+from sqlalchemy import func, select
 
+from eventreg.auth.services import create_organizer
 from eventreg.extensions import db
 from eventreg.messages import services
 from eventreg.messages.audience import audience_from_ids
-from eventreg.messages.services import confirm_message, message_in, new_idempotency_key, save_draft
+from eventreg.messages.services import (
+    MessageTestOutcome,
+    confirm_message,
+    message_in,
+    new_idempotency_key,
+    queue_test,
+    save_draft,
+)
 from eventreg.messages.texts import MessageTexts
-from eventreg.models import Event, Message
+from eventreg.models import Event, Message, Organizer, OutboxMessage, Registration
 from tests.conftest import (
     POSTGRES_URL,
     create_test_event,
@@ -85,3 +95,41 @@ def test_a_compose_post_racing_the_confirmation_leaves_the_sent_text(pg_app, mon
     with pg_app.app_context():
         message = db.session.get(Message, draft_id)
         assert (message.state, message.subject) == ("confirmed", "Shuttle")
+
+
+def test_two_posts_of_the_same_test_at_once_queue_one_test(pg_app, monkeypatch):
+    event = create_test_event(pg_app)
+    registration_id, _token = register_test_delegate(pg_app, event, email="a@example.org")
+    draft_id = _draft(pg_app, event, registration_id)
+    with pg_app.test_request_context():
+        organizer_id = create_organizer("admin@example.org", "correct horse battery", "admin").id
+    real_record = services.audit.record
+
+    def slow_record(*args, **kwargs):
+        real_record(*args, **kwargs)
+        time.sleep(1.0)  # the first POST's transaction stays open a while after it queued its test
+
+    monkeypatch.setattr(services.audit, "record", slow_record)
+    outcomes = []
+
+    def post_test():
+        with pg_app.test_request_context():
+            event_row = db.session.get(Event, event.id)
+            outcomes.append(
+                queue_test(
+                    event_row,
+                    message_in(event_row, draft_id),
+                    db.session.get(Organizer, organizer_id),
+                    db.session.get(Registration, registration_id),
+                )
+            )
+
+    first = threading.Thread(target=post_test)
+    first.start()
+    time.sleep(0.3)
+    post_test()  # the double click's second POST, while the first one's transaction is open
+    first.join()
+    assert sorted(outcomes) == sorted([MessageTestOutcome.QUEUED, MessageTestOutcome.REPEATED])
+    with pg_app.app_context():
+        tests = select(func.count()).where(OutboxMessage.kind == "message_test")
+        assert db.session.scalar(tests) == 1

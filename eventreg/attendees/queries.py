@@ -14,7 +14,6 @@ from ..audit import action_label, entries_for_registration, key_label
 from ..categories.services import category_labels
 from ..extensions import db
 from ..geo.countries import countries
-from ..messages.queries import messages_of_registration
 from ..models import AuditEntry, Delegation, Event, Message, Organizer, OutboxMessage, Registration
 from ..pagination import last_page_if_beyond, requested_page
 from ..registration.needs import may_see
@@ -176,10 +175,12 @@ def history(registration: Registration, reader: Organizer) -> list[HistoryItem]:
         items.append(
             HistoryItem(entry.created_at, "audit", entry=entry, changes=shown, hidden_changes=len(keys) - len(shown))
         )
-    mails = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.registration_id == registration.id).order_by(OutboxMessage.id)
+    mails = list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.registration_id == registration.id).order_by(OutboxMessage.id)
+        )
     )
-    messages = messages_of_registration(registration.id)
+    messages = _messages_of(mails)
     items.extend(
         HistoryItem(mail.created_at, "mail", mail=mail, message=messages.get(mail.delegate_message_id))
         for mail in mails
@@ -187,3 +188,13 @@ def history(registration: Registration, reader: Organizer) -> list[HistoryItem]:
     # At equal times (one transaction writes the change and its mail) the creation comes first, then the change.
     rank = {"created": 0, "audit": 1, "mail": 2}
     return sorted(items, key=lambda item: (item.at, rank[item.kind]))
+
+
+def _messages_of(mails: list[OutboxMessage]) -> dict[int, Message]:
+    """{message id: message}: the organizers' messages and event reminders these mails of a registration are one of
+    (read here, not from messages/: a message's audience builds on the attendee list, so messages depend on
+    attendees and never the reverse). A test send is never among a registration's mails: it has no registration."""
+    ids = {mail.delegate_message_id for mail in mails if mail.delegate_message_id is not None}
+    if not ids:
+        return {}
+    return {message.id: message for message in db.session.scalars(select(Message).where(Message.id.in_(ids)))}

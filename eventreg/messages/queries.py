@@ -1,6 +1,6 @@
 """What the record of messages reads: the mails of each message counted by state, an event's messages and
-reminders, the delegates a message went to with the state of each one's mail, the messages a registration received,
-and a message's audience in words."""
+reminders, the delegates a message went to with the state of each one's mail, and a message's audience in words.
+(The messages a registration received are read by the attendee pages' history, attendees/queries.py.)"""
 
 from dataclasses import dataclass
 
@@ -118,18 +118,6 @@ def message_recipients(message: Message, page: int, per_page: int = PER_PAGE) ->
     )
     # The latest mail of each delegate (a resend puts the same row back in the queue, so there is normally one).
     return RecipientPage(registrations, {mail.registration_id: mail for mail in mails})
-
-
-def messages_of_registration(registration_id: int) -> dict[int, Message]:
-    """{message id: message}: the messages and reminders that were mailed to a registration."""
-    query = select(Message).where(
-        Message.id.in_(
-            select(OutboxMessage.delegate_message_id).where(
-                OutboxMessage.registration_id == registration_id, OutboxMessage.kind != TEST_MAIL
-            )
-        )
-    )
-    return {message.id: message for message in db.session.scalars(query)}
 
 
 _YES_NO_FILTERS = {

@@ -1,9 +1,13 @@
 """The rules of messages to delegates: a draft saved once per compose form (its idempotency key), confirmed once,
 with its recipients fixed at that moment and its mails queued by the worker through the scheduler of timed mails
-(mail/schedule.py) in batches, so a send that stops halfway resumes where it stopped; a test send to the organizer;
-and the per-event daily cap."""
+(mail/schedule.py) in batches, so a send that stops halfway resumes where it stopped; a test send to the organizer,
+queued once however often one form asks for it at once; and the per-event daily cap."""
 
+import enum
+import hashlib
+import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +18,6 @@ from sqlalchemy import Integer, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..database import begin_write_transaction
 from ..extensions import db
 from ..mail.addresses import smtp_address
 from ..mail.schedule import Recipient, ScheduledKind, add_scheduled_kind
@@ -37,6 +40,10 @@ from .texts import MESSAGE_MAIL, MESSAGE_SCHEDULE, TEST_MAIL, MessageRefused, Me
 IDEMPOTENCY_KEY_LENGTH = 32
 # What the daily cap counts: messages confirmed in the last day (a rolling window, whatever the time zones).
 CAP_WINDOW = timedelta(days=1)
+# A second "Send a test to me" of the same form, texts and delegate within this time is a double click or a retried
+# POST, not a wish for another mail: nothing is queued. Long enough for a slow network's retry, short enough that a
+# deliberate second test a minute later goes out.
+TEST_REPEAT_WINDOW = timedelta(seconds=30)
 
 
 def new_idempotency_key() -> str:
@@ -179,22 +186,59 @@ def confirm_message(event_id: int, message_id: int, organizer: Organizer | None)
     return Confirmation(message, already_sent=False)
 
 
+class MessageTestOutcome(enum.StrEnum):
+    """What asking for a test send did."""
+
+    QUEUED = "queued"
+    REPEATED = "repeated"  # the same test was queued a moment ago (a double click, a retried POST): nothing now
+    LIMITED = "limited"  # the organizer's send limit said no: nothing queued
+
+
+def texts_digest(message: Message) -> str:
+    """A digest of what a test of the message shows (its texts and options), kept in the test's details: a test of
+    changed texts is a new test."""
+    shown = [message.subject, message.body, message.versions or {}, message.attach_ticket, message.reply_to_contact]
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def queue_test(
-    event: Event, message: Message, organizer: Organizer, registration: Registration | None
-) -> OutboxMessage:
+    event: Event,
+    message: Message,
+    organizer: Organizer,
+    registration: Registration | None,
+    allowed: Callable[[], bool] = lambda: True,
+) -> MessageTestOutcome:
     """Queue a test of the message to the organizer's own address, as `registration` would receive it (its
-    language; its private link replaced by a stand-in), in one transaction with its audit entry."""
-    begin_write_transaction()
-    outbox = OutboxMessage(
-        kind=TEST_MAIL,
-        recipient=smtp_address(organizer.email),
-        delegate_message_id=message.id,
-        details={"registration_id": registration.id if registration else None},
+    language; its private link replaced by a stand-in), in one transaction with its audit entry.
+
+    The same test (this message, as its texts are now, as this delegate reads it, to this organizer) queued less
+    than TEST_REPEAT_WINDOW ago is not queued again: REPEATED. The check and the insert run under the event's lock,
+    which the draft's save and its confirmation take too, so two POSTs at once queue one test. `allowed` (the
+    organizer's send limit) is asked only when a test is to be queued; LIMITED when it says no."""
+    message_id, address = message.id, smtp_address(organizer.email)
+    registration_id = registration.id if registration else None
+    event = lock_event(event.id)
+    # Read afresh under the lock: the texts a racing POST of the same form saved are the ones this test shows.
+    message = db.session.get(Message, message_id, populate_existing=True)
+    details = {"registration_id": registration_id, "texts": texts_digest(message)}
+    earlier = db.session.scalars(
+        select(OutboxMessage.details).where(
+            OutboxMessage.delegate_message_id == message.id,
+            OutboxMessage.kind == TEST_MAIL,
+            OutboxMessage.recipient == address,
+            OutboxMessage.created_at > utcnow() - TEST_REPEAT_WINDOW,
+        )
     )
-    db.session.add(outbox)
+    if any((earlier_details or {}) == details for earlier_details in earlier):
+        db.session.rollback()
+        return MessageTestOutcome.REPEATED
+    if not allowed():
+        db.session.rollback()
+        return MessageTestOutcome.LIMITED
+    db.session.add(OutboxMessage(kind=TEST_MAIL, recipient=address, delegate_message_id=message.id, details=details))
     audit.record("message.test_sent", event=event, after={"message": message.id, "subject": message.subject})
     db.session.commit()
-    return outbox
+    return MessageTestOutcome.QUEUED
 
 
 def _message_recipients(scheduled: ScheduledMail, after: int, limit: int) -> list[Recipient]:

@@ -21,7 +21,14 @@ from .forms import MessageTextsForm
 from .limits import message_send_allowed
 from .queries import audience_in_words
 from .rendering import render_message
-from .services import confirm_message, message_in, new_idempotency_key, queue_test, save_draft
+from .services import (
+    MessageTestOutcome,
+    confirm_message,
+    message_in,
+    new_idempotency_key,
+    queue_test,
+    save_draft,
+)
 from .texts import PLACEHOLDERS, MessageRefused
 
 bp = Blueprint("messages", __name__, url_prefix="/organizer")
@@ -65,8 +72,12 @@ def compose(slug: str):
     except MessageRefused as refusal:
         return render_template("messages/compose.html", event=event, form=None, problems=[refusal.message]), 400
     chosen = _number(request.args.get("delegate"))
-    previews = _previews(event, message, audience, chosen) if message is not None and "preview" in request.args else []
-    return _compose_page(event, form, audience, key, chosen=chosen, previews=previews)
+    # Read once: the preview's select lists them, and the preview is shown as one of them.
+    delegates = _preview_delegates(event, audience)
+    previews = []
+    if message is not None and "preview" in request.args:
+        previews = _previews(message, _chosen_delegate(delegates, chosen))
+    return _compose_page(event, form, audience, key, chosen=chosen, previews=previews, delegates=delegates)
 
 
 def _compose_posted(event: Event):
@@ -93,10 +104,17 @@ def _compose_posted(event: Event):
     if action == "continue":
         return redirect(url_for(".confirm", slug=event.slug, message_id=message.id))
     if action == "test":
-        if not message_send_allowed(organizer):
+        delegate = _chosen_delegate(_preview_delegates(event, audience), chosen)
+        # A repeated test of the same form costs nothing: the limit is asked only when a test is to be queued.
+        outcome = queue_test(event, message, organizer, delegate, allowed=lambda: message_send_allowed(organizer))
+        if outcome == MessageTestOutcome.LIMITED:
             flash(_rate_limited(), "error")
+        elif outcome == MessageTestOutcome.REPEATED:
+            flash(
+                _("This test was sent to %(address)s a moment ago; it was not sent again.", address=organizer.email),
+                "info",
+            )
         else:
-            queue_test(event, message, organizer, _chosen_delegate(event, audience, chosen))
             flash(_("A test was sent to %(address)s.", address=organizer.email), "success")
         return redirect(url_for(".compose", slug=event.slug, message=message.id, **_delegate_arg(chosen)))
     return redirect(
@@ -153,8 +171,11 @@ def _send(event: Event, message: Message):
     return redirect(_sent_url(event, confirmation.message))
 
 
-def _compose_page(event: Event, form, audience: dict, key: str, *, chosen=None, previews=(), problems=()):
-    """The compose page: what the audience is and reaches, the form, and the previews asked for."""
+def _compose_page(
+    event: Event, form, audience: dict, key: str, *, chosen=None, previews=(), problems=(), delegates=None
+):
+    """The compose page: what the audience is and reaches, the form, and the previews asked for (`delegates`: the
+    audience's first recipients, when the caller has read them already)."""
     return render_template(
         "messages/compose.html",
         event=event,
@@ -163,7 +184,7 @@ def _compose_page(event: Event, form, audience: dict, key: str, *, chosen=None, 
         audience_words=audience_in_words(event, audience),
         key=key,
         reach=reach(event, audience),
-        delegates=_preview_delegates(event, audience),
+        delegates=_preview_delegates(event, audience) if delegates is None else delegates,
         chosen=chosen,
         previews=previews,
         problems=problems,
@@ -217,16 +238,15 @@ def _preview_delegates(event: Event, audience: dict) -> list[Registration]:
     return list(db.session.scalars(query))
 
 
-def _chosen_delegate(event: Event, audience: dict, chosen: int | None) -> Registration | None:
-    """The delegate picked in the preview's select, else the first one by name (None when nobody is reached)."""
-    delegates = _preview_delegates(event, audience)
+def _chosen_delegate(delegates: list[Registration], chosen: int | None) -> Registration | None:
+    """Among the audience's first recipients (_preview_delegates()), the one picked in the preview's select, else
+    the first one by name (None when nobody is reached)."""
     return next((r for r in delegates if r.id == chosen), delegates[0] if delegates else None)
 
 
-def _previews(event: Event, message: Message, audience: dict, chosen: int | None) -> list[tuple[str, object]]:
-    """(which version, the mail as the chosen delegate would receive it) for the default version and each language
+def _previews(message: Message, registration: Registration | None) -> list[tuple[str, object]]:
+    """(which version, the mail as `registration` would receive it) for the default version and each language
     version of the message; the private link is a stand-in."""
-    registration = _chosen_delegate(event, audience, chosen)
     if registration is None:
         return []
     versions = [code for code in offered_languages() if code in (message.versions or {})]

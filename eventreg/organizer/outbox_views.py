@@ -7,11 +7,10 @@ from flask_babel import ngettext
 
 from ..attendees.queries import MAIL_LABELS
 from ..auth.access import managed_event, requires
-from ..extensions import db
 from ..forms import ConfirmForm
-from ..models import OutboxMessage, OutboxState, Right
+from ..models import OutboxState, Right
 from ..pagination import last_page_if_beyond, requested_page
-from .outbox_queries import outbox_counts, outbox_page, resend_failed
+from .outbox_queries import outbox_counts, outbox_message_of, outbox_page, resend_failed, tested_messages
 
 bp = Blueprint("outbox", __name__, url_prefix="/organizer")
 
@@ -44,6 +43,7 @@ def event_outbox(slug: str):
         state=state,
         counts=outbox_counts(event.id),
         messages=messages,
+        tested=tested_messages(messages.items),
         form=ConfirmForm(),
         mail_labels=MAIL_LABELS | INVITATION_MAIL_LABELS,
     )
@@ -54,10 +54,8 @@ def event_outbox(slug: str):
 def resend_message(slug: str, message_id: int):
     """Queue one failed mail again."""
     event = managed_event(slug)
-    message = db.get_or_404(OutboxMessage, message_id)
-    about = message.registration or message.invitation  # a mail is about a registration or an invitation
-    if about is None or about.event_id != event.id:
-        abort(404)
+    # About one of the event's registrations or invitations, or a test of one of its messages; else 404.
+    message = outbox_message_of(event.id, message_id) or abort(404)
     if ConfirmForm().validate_on_submit():
         if resend_failed(event.id, message_id):
             flash(_("The mail is queued again; it goes out within a few seconds."), "success")
