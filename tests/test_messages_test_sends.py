@@ -14,7 +14,7 @@ from eventreg.auth.services import create_organizer
 from eventreg.extensions import db
 from eventreg.models import OutboxMessage, utcnow
 from tests.conftest import create_test_event, drop_tables, make_app, register_test_delegate
-from tests.test_messages_compose import PASSWORD, compose_url, count, posted
+from tests.test_messages_compose import PASSWORD, compose_url, count, posted, world  # noqa: F401 - a fixture
 from tests.test_registration_actions import flashes
 
 TEST_MAIL = OutboxMessage.kind == "message_test"
@@ -23,24 +23,12 @@ REPEATED = "This test was sent to admin@example.org a moment ago; it was not sen
 LIMITED = "You have sent several messages and tests in a short time. Please wait a while and try again."
 
 
-@pytest.fixture
-def world(app, make_event, make_registration):
-    """An event with two delegates from China (Bai, then Li by name) and one from France."""
-    event = make_event()
-    ids = {
-        "cn": make_registration(event, email="cn@example.org", country="CN")[0],
-        "cn2": make_registration(event, email="cn2@example.org", country="CN", given_name="Li", family_name="Wei")[0],
-        "fr": make_registration(event, email="fr@example.org", country="FR", language="fr")[0],
-    }
-    return event, ids
-
-
 def send_test(client, event, page, **changes) -> list[str]:
     """POST the compose form of `page` with "Send a test to me"; the flashes of the page it leads to."""
     return flashes(client.post(compose_url(event), data=posted(page, "test", **changes), follow_redirects=True))
 
 
-def test_a_double_click_on_send_a_test_queues_one_test_and_says_so(app, logged_in, world):
+def test_a_double_click_on_send_a_test_queues_one_test_and_says_so(app, logged_in, world):  # noqa: F811 - pytest hands in the imported fixture
     event, ids = world
     page = logged_in.get(compose_url(event, "country=CN"))
     assert send_test(logged_in, event, page) == [SENT]
@@ -61,7 +49,7 @@ def test_a_double_click_on_send_a_test_queues_one_test_and_says_so(app, logged_i
     assert count(app, OutboxMessage, TEST_MAIL) == 5
 
 
-def test_the_same_test_asked_for_again_after_a_while_is_sent(app, logged_in, world):
+def test_the_same_test_asked_for_again_after_a_while_is_sent(app, logged_in, world):  # noqa: F811 - pytest hands in the imported fixture
     event, _ids = world
     page = logged_in.get(compose_url(event, "country=CN"))
     assert send_test(logged_in, event, page) == [SENT]
@@ -94,7 +82,7 @@ def preview_lists_read(app):
         sa_event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
-def test_the_preview_and_the_test_read_the_first_recipients_once(app, logged_in, world):
+def test_the_preview_and_the_test_read_the_first_recipients_once(app, logged_in, world):  # noqa: F811 - pytest hands in the imported fixture
     event, ids = world
     page = logged_in.get(compose_url(event, "country=CN"))
     with preview_lists_read(app) as statements:
