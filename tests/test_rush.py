@@ -138,6 +138,7 @@ class Outcome:
     positions: list[int]  # the waiting list's positions, in order of registration
     waiting_links: list[str]  # the waiting delegates' private pages, in the same order
     mails: Counter  # registration id -> outbox messages about it
+    received: list[int]  # registration ids by their time of registration (created_at, then id)
     orphan_mails: int  # messages whose registration does not exist (in the whole database)
     counter: int
     seats: int
@@ -162,6 +163,7 @@ def outcome(app, event_id: int) -> Outcome:
             positions=[waitlist_position(row) for row in rows if row.status == "waitlisted"],
             waiting_links=[f"/r/{row.token}" for row in rows if row.status == "waitlisted"],
             mails=Counter(db.session.scalars(mails)),
+            received=[row.id for row in sorted(rows, key=lambda row: (row.created_at, row.id))],
             orphan_mails=db.session.scalar(orphans),
             counter=db.session.get(Event, event_id).seats_taken,
             seats=stats.seats_taken(event_id),
@@ -186,6 +188,9 @@ def test_200_concurrent_registrations_fill_50_seats_and_the_rest_wait_in_order(r
     assert result.emails == {f"rush{n}@example.org" for n in range(RUSH)}  # every delegate is registered
     assert Counter(result.statuses.values()) == {"confirmed": CAPACITY, "waitlisted": RUSH - CAPACITY}
     assert result.positions == list(range(1, RUSH - CAPACITY + 1))
+    # The time of registration is taken under the event's lock, as the id and the place are: "Oldest first" in
+    # the attendee list is the order the seats and places were given in.
+    assert result.received == sorted(result.statuses)
     assert result.seats == result.counter == CAPACITY
     assert sum(result.mails.values()) == RUSH and set(result.mails.values()) == {1}
     assert set(result.mails) == set(result.statuses)

@@ -177,6 +177,9 @@ def register_delegate(
             registration.status = decide_status(event, seats)
             if membership and membership.skip_approval and registration.status == Status.PENDING:
                 registration.status = Status.CONFIRMED
+            # Registered now, under the lock, as its id and its seat or place are given: "oldest first" is then the
+            # order the event took them in (a time read before the lock could be older than the one before it).
+            now = registration.created_at = registration.updated_at = utcnow()
             row = {
                 column.key: registration.__dict__[column.key]
                 for column in table.columns
