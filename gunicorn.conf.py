@@ -9,19 +9,31 @@ address to the next page of the site) pass through eventreg.private_paths.mask_p
 import os
 from pathlib import Path
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger, SafeAtoms
 from prometheus_client import multiprocess
 
 from eventreg.private_paths import mask_private_paths
 
 
+class MaskedAtoms(SafeAtoms):
+    """The access log's values (request line %(r)s, path %(U)s, query %(q)s, Referer %(f)s, headers…), each masked
+    when the log format reads it: the format names a handful of the ~60 values (every header and environ entry)
+    that gunicorn gathers per request, and masking them all took ~0.2 ms of each request's CPU."""
+
+    def __init__(self, atoms):
+        dict.__init__(self, atoms)  # as gathered; SafeAtoms would escape every value here
+
+    def __getitem__(self, name):
+        """The value as SafeAtoms gives it ('-' when missing), masked before its quotes are escaped, as gunicorn
+        escapes them: an escape first could let a mask swallow the backslash before a quote."""
+        value = super().__getitem__(name)
+        return mask_private_paths(value).replace('"', '\\"') if isinstance(value, str) else value
+
+
 class PrivatePathsMaskingLogger(Logger):
     """gunicorn's logger, with private URLs masked in every value the access log format can name."""
 
-    def atoms(self, resp, req, environ, request_time):
-        """The access log's values (request line %(r)s, path %(U)s, query %(q)s, Referer %(f)s, headers…), masked."""
-        atoms = super().atoms(resp, req, environ, request_time)
-        return {name: mask_private_paths(value) if isinstance(value, str) else value for name, value in atoms.items()}
+    atoms_wrapper_class = MaskedAtoms
 
 
 logger_class = PrivatePathsMaskingLogger

@@ -2,10 +2,13 @@
 gunicorn.conf.py) masks the request line and the Referer with it, and so does the app's own log of a failed request."""
 
 import http.client
+import importlib.util
 import logging
 import time
+from pathlib import Path
 
 import pytest
+from gunicorn.glogging import SafeAtoms
 from sqlalchemy import text
 
 from eventreg.data_keys import new_key
@@ -58,6 +61,38 @@ def get(port: int, path: str, referer: str) -> int:
         return response.status
     finally:
         connection.close()
+
+
+def gunicorn_settings():
+    """gunicorn.conf.py as gunicorn reads it: a file of settings, not a module of the package."""
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", Path(__file__).parent.parent / "gunicorn.conf.py")
+    settings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(settings)
+    return settings
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"GET /r/{TOKEN}/ticket HTTP/1.1",
+        f'https://example.org/r/{TOKEN}"/edit',  # a quote right after the secret: its escape stays whole
+        f'/email-change?key={TOKEN}"&x="1"',
+        f"/e/launch?code={TOKEN}",
+        'a "quoted" value, nothing private',
+        "",
+    ],
+)
+@pytest.mark.parametrize("atom", ["r", "U", "q", "f", "a", "{referer}i", "{Referer}i", "{x-custom}i", "{path_info}e"])
+def test_each_access_log_value_is_masked_then_escaped_as_gunicorn_escapes_it(atom, value):
+    # The values are masked as the format reads them (not all ~60 that gunicorn gathers): whichever the format
+    # names reads exactly what gunicorn would print for the masked value, '-' for one that is missing.
+    atoms = {atom.lower() if atom.startswith("{") else atom: value, "s": 303, "b": "0"}
+    logged = gunicorn_settings().MaskedAtoms(atoms)
+    expected = SafeAtoms({name: mask_private_paths(v) if isinstance(v, str) else v for name, v in atoms.items()})
+    assert logged[atom] == expected[atom]
+    assert TOKEN not in logged[atom]
+    assert '"' not in logged[atom].replace('\\"', "")  # every quote escaped: a value cannot end the quoted field
+    assert (logged["s"], logged["b"], logged["m"], logged["{missing}o"]) == (303, "0", "-", "-")
 
 
 def access_lines(log_path, marker: str, count: int) -> list[str]:

@@ -16,7 +16,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..categories.services import category_infos, label
-from ..forms import EmailAddress, Form, HasLetter, NoControlCharacters, SingleLine, fits, one_newline_style, strip
+from ..forms import (
+    CountryField,
+    EmailAddress,
+    Form,
+    HasLetter,
+    NoControlCharacters,
+    SingleLine,
+    fits,
+    one_newline_style,
+    strip,
+)
 from ..geo.countries import CountryList, countries
 from ..models import (
     CATEGORY_LABELS,
@@ -58,18 +68,6 @@ def email_field(label, description=""):
         description=description,
         render_kw={"autocomplete": "email"},
     )
-
-
-class CountryField(SelectField):
-    """The country select: a submitted code is looked up in a set, not found by walking ~250 choices (a tenth of
-    the registration's CPU time in a rush)."""
-
-    codes: frozenset[str] = frozenset()
-
-    def pre_validate(self, form):
-        """Refuse a code that is not one of the choices, as SelectField does."""
-        if self.data not in self.codes:
-            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
 
 
 ASSIGNED_CATEGORY = _l("This category is assigned by the organizers; please choose one of the categories offered.")
@@ -217,6 +215,7 @@ class RegistrationForm(Form):
             self.country.choices = [*self.country.choices, SelectChoice(kept, names.name(kept))]
             self.country.codes = self.country.codes | {kept}
         self.visa.form.nationality.choices = self.country.choices
+        self.visa.form.nationality.codes = self.country.codes
 
     def validate(self, extra_validators=None):
         """The fields' checks; the visa fields only when a letter is asked for, all required then."""

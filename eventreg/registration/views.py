@@ -92,7 +92,8 @@ def register(slug: str):
     form = RegistrationForm.for_event(event)
     status = 200
     if form.validate_on_submit():
-        fields = {name: form.data[name] for name in DelegateDetails.__dataclass_fields__}
+        data = form.data  # built afresh on each read: every field's data, the visa sub-form's too
+        fields = {name: data[name] for name in DelegateDetails.__dataclass_fields__}
         event_id, event_slug = event.id, event.slug
         try:
             register_delegate(

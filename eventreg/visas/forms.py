@@ -5,11 +5,11 @@ box is ticked (require_visa_fields), against the event's days (application.visa_
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, FormField, SelectField, StringField
+from wtforms import DateField, FormField, StringField
 from wtforms import Form as SubForm
 from wtforms.validators import Length, Optional
 
-from ..forms import Form, HasLetter, SingleLine, fits, strip
+from ..forms import CountryField, Form, HasLetter, SingleLine, fits, strip
 from ..models import VisaApplication
 from .application import VISA_FIELDS, VisaDetails, normalized_passport_number, visa_problems
 
@@ -41,8 +41,8 @@ class VisaSubForm(SubForm):
         filters=[strip],
         default="",
     )
-    # The country field's choices, given by the delegate form (set_nationality_choices).
-    nationality = SelectField(_l("Nationality"), validators=[IfGiven()], default="")
+    # The country field's choices and codes, given by the delegate form (RegistrationForm.__init__).
+    nationality = CountryField(_l("Nationality"), validators=[IfGiven()], default="")
     passport_number = StringField(
         _l("Passport number"),
         validators=[IfGiven(), Length(max=40)],
